@@ -1,0 +1,11 @@
+//! One module per subcommand. Each defines `Args` (clap) and
+//! `run(Args) -> anyhow::Result<Outcome>`; errors become exit code 2.
+
+pub mod iocs;
+pub mod log;
+pub mod pattern;
+pub mod scan;
+pub mod screen;
+pub mod serve;
+pub mod stix;
+pub mod sync;

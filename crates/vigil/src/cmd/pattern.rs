@@ -1,0 +1,16 @@
+//! `vigil pattern`.
+
+use crate::Outcome;
+
+/// Arguments of `vigil pattern`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Arguments (this subcommand is not implemented yet).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    rest: Vec<String>,
+}
+
+/// Runs `vigil pattern`.
+pub fn run(_args: Args) -> anyhow::Result<Outcome> {
+    anyhow::bail!("`vigil pattern` is not implemented yet")
+}

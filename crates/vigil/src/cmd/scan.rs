@@ -1,0 +1,16 @@
+//! `vigil scan`.
+
+use crate::Outcome;
+
+/// Arguments of `vigil scan`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Arguments (this subcommand is not implemented yet).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    rest: Vec<String>,
+}
+
+/// Runs `vigil scan`.
+pub fn run(_args: Args) -> anyhow::Result<Outcome> {
+    anyhow::bail!("`vigil scan` is not implemented yet")
+}

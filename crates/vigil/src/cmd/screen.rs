@@ -1,0 +1,16 @@
+//! `vigil screen`.
+
+use crate::Outcome;
+
+/// Arguments of `vigil screen`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Arguments (this subcommand is not implemented yet).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    rest: Vec<String>,
+}
+
+/// Runs `vigil screen`.
+pub fn run(_args: Args) -> anyhow::Result<Outcome> {
+    anyhow::bail!("`vigil screen` is not implemented yet")
+}

@@ -1,0 +1,72 @@
+//! `vigil`: the one binary. It parses the command line, calls into the domain
+//! crates and maps outcomes to exit codes. It holds no domain logic.
+//!
+//! Exit codes (documented in README.md):
+//! - 0: success — valid, no findings, no match is *not* this (see per-command docs);
+//! - 1: findings — invalid input, detections, screening hits, pattern did not match;
+//! - 2: usage error or I/O error (clap uses 2 for usage errors too).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// Vigil — open infrastructure against the misuse of commercial spyware.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read, validate and transform STIX 2.1 content.
+    Stix(cmd::stix::Args),
+    /// Check, pretty-print, compile and evaluate STIX patterns.
+    Pattern(cmd::pattern::Args),
+    /// Scan a phone acquisition, capture or log for known spyware indicators.
+    Scan(cmd::scan::Args),
+    /// Manage local indicator sets used by `vigil scan`.
+    Iocs(cmd::iocs::Args),
+    /// Run the hub: registry, TAXII 2.1 server, screening and oversight.
+    Serve(cmd::serve::Args),
+    /// Pull and push collections between TAXII 2.1 hubs.
+    Sync(cmd::sync::Args),
+    /// Screen parties against restricted-party lists and the spyware registry.
+    Screen(cmd::screen::Args),
+    /// Verify, prove, checkpoint and witness the transparency log.
+    Log(cmd::log::Args),
+}
+
+/// What a command reports back to `main` when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0: all good (valid, clean, matched as asked).
+    Ok,
+    /// Exit 1: the command worked and found something the user must look at.
+    Findings,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Stix(a) => cmd::stix::run(a),
+        Command::Pattern(a) => cmd::pattern::run(a),
+        Command::Scan(a) => cmd::scan::run(a),
+        Command::Iocs(a) => cmd::iocs::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Sync(a) => cmd::sync::run(a),
+        Command::Screen(a) => cmd::screen::run(a),
+        Command::Log(a) => cmd::log::run(a),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::from(0),
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("vigil: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
