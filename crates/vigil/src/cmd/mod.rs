@@ -8,4 +8,6 @@ pub mod scan;
 pub mod screen;
 pub mod serve;
 pub mod stix;
+pub mod stix_tools;
+pub mod stix_validate;
 pub mod sync;

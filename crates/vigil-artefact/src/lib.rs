@@ -1,0 +1,141 @@
+//! The common currency of Vigil's artefact readers.
+//!
+//! Every reader (iOS backup modules, Android bugreport and androidqf modules,
+//! pcap, Zeek and text logs) turns its input into a stream of [`Record`]s: one
+//! timestamped observation with its [`Provenance`] (which file, table, row,
+//! line or byte offset it came from) and the [`Observable`]s it carries
+//! (domains, URLs, addresses, hashes, process names, app ids …). The scanner
+//! checks observables against indicator sets and reports detections that name
+//! the record's provenance and timestamp.
+//!
+//! **Invariant:** readers never modify their input and never touch the network.
+//! A reader that fails on one file reports a [`ModuleError`] for that module and
+//! the scan goes on with the others.
+
+use serde::{Deserialize, Serialize};
+
+/// Microseconds since the Unix epoch, UTC.
+pub type UnixMicros = i64;
+
+/// What kind of value an [`Observable`] is; the scanner keeps one matcher per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObservableKind {
+    /// A DNS name (`a.b.example.com`); parent domains are matched too.
+    Domain,
+    /// A URL; its host is also checked as a domain.
+    Url,
+    /// An IPv4 address in dotted-quad form.
+    Ipv4,
+    /// An IPv6 address.
+    Ipv6,
+    /// An e-mail address.
+    Email,
+    /// A file hash: MD5, SHA-1, SHA-256 or SHA-512 in hex (the length tells which).
+    FileHash,
+    /// A file name without directories.
+    FileName,
+    /// A full file path.
+    FilePath,
+    /// A process name as the OS recorded it (iOS truncates to 16 characters).
+    ProcessName,
+    /// An application identifier: iOS bundle id or Android package name.
+    AppId,
+    /// A hash of an app signing certificate.
+    AppCertHash,
+    /// An Android system property name (`getprop`).
+    AndroidProperty,
+    /// A configuration profile identifier (iOS).
+    ConfigurationProfileId,
+}
+
+/// One observable value found in a record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Observable {
+    /// What the value is.
+    pub kind: ObservableKind,
+    /// The value as found (readers may normalise case where the kind is case-insensitive).
+    pub value: String,
+}
+
+impl Observable {
+    /// Makes an observable.
+    pub fn new(kind: ObservableKind, value: impl Into<String>) -> Self {
+        Observable {
+            kind,
+            value: value.into(),
+        }
+    }
+}
+
+/// Where a record came from, precisely enough for a helpline to find it again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Path of the file inside the acquisition (relative, as the device named it where known).
+    pub file: String,
+    /// Database table, for records read from SQLite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Row id in that table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<i64>,
+    /// Line number (1-based) in a text file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Byte offset in a binary file (for example a packet in a capture).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+}
+
+/// One timestamped observation produced by a reader module.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The module that produced it (`sms`, `safari_history`, `dumpsys_packages`, `pcap` …).
+    pub module: String,
+    /// Where it came from.
+    pub provenance: Provenance,
+    /// When it happened, if the artefact says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<UnixMicros>,
+    /// A one-line description for the timeline ("SMS received", "Safari visit").
+    pub event: String,
+    /// The observables to check against indicators.
+    pub observables: Vec<Observable>,
+    /// The record's own fields, for the per-module JSON output.
+    #[serde(default)]
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A module-level failure: reported, and the scan goes on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{module}: {file}: {message}")]
+pub struct ModuleError {
+    /// The module that failed.
+    pub module: String,
+    /// The file it was reading (relative to the acquisition), or empty.
+    pub file: String,
+    /// What went wrong, in words a user can act on.
+    pub message: String,
+}
+
+/// What a module reports when it finishes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleSummary {
+    /// The module.
+    pub module: String,
+    /// Records produced.
+    pub records: u64,
+    /// Non-fatal problems (a corrupt row skipped, an unknown format variant).
+    pub warnings: Vec<String>,
+}
+
+/// A reader module: reads one kind of artefact and emits records to a sink.
+///
+/// Implementations live in the reader crates (`vigil-ios`, `vigil-android`,
+/// `vigil-netlog`); the scanner runs them and matches what they emit.
+pub trait Module: Send + Sync {
+    /// Short stable name, used in output file names (`sms`, `dumpsys_packages`).
+    fn name(&self) -> &'static str;
+    /// Reads the artefact and calls `sink` once per record.
+    fn run(&self, sink: &mut dyn FnMut(Record)) -> Result<ModuleSummary, ModuleError>;
+}
