@@ -1,0 +1,2 @@
+//! Parse throughput benchmark (filled in below).
+fn main() {}
