@@ -1,0 +1,283 @@
+use std::path::Path;
+
+use vigil_artefact::ObservableKind as K;
+use vigil_ios::{backup_modules, Error, Unlock};
+use vigil_testgen::{write_ios_backup, IosBackupSpec, Planted, Plants};
+
+use crate::{observed, on_domain, run_all};
+
+fn plants() -> Plants {
+    Plants {
+        domains: vec!["free247downloads.com".into(), "urlpush.net".into()],
+        processes: vec!["bh".into(), "roleaboutd".into()],
+        app_ids: vec!["com.example.implant".into()],
+        file_paths: vec!["/private/var/mobile/Library/Caches/com.apple.implant/data.bin".into()],
+        ..Plants::default()
+    }
+}
+
+fn generate(dir: &Path, password: Option<&str>) -> Vec<Planted> {
+    let spec = IosBackupSpec {
+        seed: 7,
+        sms: 300,
+        safari_visits: 300,
+        password: password.map(str::to_string),
+        plants: plants(),
+        ..IosBackupSpec::default()
+    };
+    write_ios_backup(dir, &spec).unwrap()
+}
+
+/// Every planted value shows up as an observable of the module that should read it.
+fn assert_planted_found(records: &[vigil_artefact::Record], planted: &[Planted]) {
+    let obs = observed(records);
+    for p in planted {
+        let hit = obs.iter().any(|(m, kind, v)| {
+            m == p.module
+                && match kind {
+                    K::Url => on_domain(v, &p.value),
+                    K::FilePath => v == &p.value || p.value.ends_with(v.as_str()),
+                    _ => v == &p.value,
+                }
+        });
+        assert!(hit, "planted {} {:?} not observed", p.module, p.value);
+    }
+}
+
+#[test]
+fn plain_backup_modules_find_every_planted_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = generate(dir.path(), None);
+    assert!(planted.len() >= 8);
+    assert!(vigil_ios::looks_like_backup(dir.path()));
+    assert!(!vigil_ios::looks_like_filesystem(dir.path()));
+    let modules = backup_modules(dir.path(), None).unwrap();
+    let (records, results) = run_all(&modules);
+    for (name, r) in &results {
+        assert!(r.is_ok(), "{name}: {r:?}");
+    }
+    assert_planted_found(&records, &planted);
+    // Every SMS and every visit is a record, with its provenance.
+    let sms: Vec<_> = records.iter().filter(|r| r.module == "sms").collect();
+    assert_eq!(sms.len(), 300);
+    assert!(sms
+        .iter()
+        .all(|r| r.provenance.file == "HomeDomain/Library/SMS/sms.db"
+            && r.provenance.table.as_deref() == Some("message")));
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.module == "safari_history")
+            .count(),
+        300
+    );
+    // Modules whose files this backup lacks say so instead of failing.
+    let calls = results
+        .iter()
+        .find(|(n, _)| n == "calls")
+        .unwrap()
+        .1
+        .as_ref()
+        .unwrap();
+    assert_eq!(calls.records, 0);
+    assert!(
+        calls.warnings.iter().any(|w| w.contains("CallHistory")),
+        "{:?}",
+        calls.warnings
+    );
+}
+
+#[test]
+fn sms_timestamps_are_converted_from_mac_nanoseconds() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), None);
+    let modules = backup_modules(dir.path(), None).unwrap();
+    let (records, _) = run_all(&modules);
+    let first = records
+        .iter()
+        .find(|r| r.module == "sms" && r.provenance.row == Some(1))
+        .unwrap();
+    // The generator starts messages at 2024-03-01T00:00:00Z = 1709251200 Unix seconds.
+    assert_eq!(first.timestamp, Some(1_709_251_200_000_000));
+    let visit = records
+        .iter()
+        .find(|r| r.module == "safari_history" && r.provenance.row == Some(2))
+        .unwrap();
+    assert_eq!(visit.timestamp, Some(1_709_251_237_500_000));
+}
+
+#[test]
+fn encrypted_backup_gives_the_same_records_as_plain() {
+    let plain = tempfile::tempdir().unwrap();
+    let enc = tempfile::tempdir().unwrap();
+    generate(plain.path(), None);
+    let planted = generate(enc.path(), Some("correct horse"));
+    let (plain_records, _) = run_all(&backup_modules(plain.path(), None).unwrap());
+    let modules =
+        backup_modules(enc.path(), Some(Unlock::Password("correct horse".into()))).unwrap();
+    let (enc_records, results) = run_all(&modules);
+    for (name, r) in &results {
+        assert!(r.is_ok(), "{name}: {r:?}");
+    }
+    assert_planted_found(&enc_records, &planted);
+    let strip = |rs: &[vigil_artefact::Record]| -> Vec<_> {
+        rs.iter()
+            .filter(|r| r.module != "manifest" && r.module != "backup_info")
+            .map(|r| (r.module.clone(), r.timestamp, r.observables.clone()))
+            .collect()
+    };
+    assert_eq!(strip(&plain_records), strip(&enc_records));
+}
+
+#[test]
+fn wrong_or_missing_password_is_a_clear_error_and_a_saved_key_works() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), Some("s3cret"));
+    match backup_modules(dir.path(), None) {
+        Err(Error::PasswordRequired(_)) => {}
+        other => panic!(
+            "expected PasswordRequired, got {:?}",
+            other.map(|m| m.len())
+        ),
+    }
+    match backup_modules(dir.path(), Some(Unlock::Password("wrong".into()))) {
+        Err(e @ Error::WrongPassword) => assert!(e.to_string().contains("wrong backup password")),
+        other => panic!("expected WrongPassword, got {:?}", other.map(|m| m.len())),
+    }
+    assert!(matches!(
+        vigil_ios::derive_key("nope", dir.path()),
+        Err(Error::WrongPassword)
+    ));
+    let key = vigil_ios::derive_key("s3cret", dir.path()).unwrap();
+    let modules = backup_modules(dir.path(), Some(Unlock::Key(key.to_vec()))).unwrap();
+    let (records, _) = run_all(&modules);
+    assert_eq!(records.iter().filter(|r| r.module == "sms").count(), 300);
+    assert!(matches!(
+        backup_modules(dir.path(), Some(Unlock::Key(vec![0; 32]))),
+        Err(Error::WrongPassword)
+    ));
+}
+
+#[test]
+fn corrupt_database_fails_only_its_own_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), None);
+    let sms = vigil_testgen::stored_path(dir.path(), "HomeDomain", "Library/SMS/sms.db");
+    let bytes = std::fs::read(&sms).unwrap();
+    std::fs::write(&sms, &bytes[..bytes.len() / 3]).unwrap();
+    // And a missing file: listed in the manifest, absent from the folder.
+    std::fs::remove_file(vigil_testgen::stored_path(
+        dir.path(),
+        "WirelessDomain",
+        "Library/Databases/DataUsage.sqlite",
+    ))
+    .unwrap();
+    let (records, results) = run_all(&backup_modules(dir.path(), None).unwrap());
+    let get = |n: &str| &results.iter().find(|(m, _)| m == n).unwrap().1;
+    let e = get("sms").as_ref().unwrap_err();
+    assert_eq!(e.file, "HomeDomain/Library/SMS/sms.db");
+    assert!(!e.message.is_empty());
+    let du = get("datausage").as_ref().unwrap();
+    assert!(
+        du.warnings.iter().any(|w| w.contains("missing")),
+        "{:?}",
+        du.warnings
+    );
+    assert!(get("safari_history").is_ok());
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.module == "safari_history")
+            .count(),
+        300
+    );
+}
+
+#[test]
+fn garbage_plists_and_manifest_do_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), Some("pw"));
+    std::fs::write(
+        dir.path().join("Manifest.plist"),
+        b"bplist00\xff\xff garbage",
+    )
+    .unwrap();
+    assert!(matches!(
+        backup_modules(dir.path(), Some(Unlock::Password("pw".into()))),
+        Err(Error::Plist { .. })
+    ));
+    let dir2 = tempfile::tempdir().unwrap();
+    generate(dir2.path(), None);
+    std::fs::write(dir2.path().join("Manifest.db"), b"not a database at all").unwrap();
+    let (_, results) = run_all(&backup_modules(dir2.path(), None).unwrap());
+    let manifest = &results.iter().find(|(m, _)| m == "manifest").unwrap().1;
+    assert!(manifest.as_ref().unwrap_err().file == "Manifest.db");
+}
+
+#[test]
+fn filesystem_dump_is_read_with_the_same_modules() {
+    let backup = tempfile::tempdir().unwrap();
+    let planted = generate(backup.path(), None);
+    let fs = tempfile::tempdir().unwrap();
+    let place = |domain: &str, rel: &str, dest: &str| {
+        let to = fs.path().join(dest);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(vigil_testgen::stored_path(backup.path(), domain, rel), to).unwrap();
+    };
+    place(
+        "HomeDomain",
+        "Library/SMS/sms.db",
+        "private/var/mobile/Library/SMS/sms.db",
+    );
+    place(
+        "HomeDomain",
+        "Library/Safari/History.db",
+        "private/var/mobile/Library/Safari/History.db",
+    );
+    place(
+        "WirelessDomain",
+        "Library/Databases/DataUsage.sqlite",
+        "private/var/wireless/Library/Databases/DataUsage.sqlite",
+    );
+    let shutdown = fs.path().join("private/var/db/diagnostics/shutdown.log");
+    std::fs::create_dir_all(shutdown.parent().unwrap()).unwrap();
+    std::fs::write(&shutdown, "remaining client pid: 117 (/private/var/db/com.apple.xpc.roleaccountd.staging/rolexd)\nSIGTERM: [1709251200]\n").unwrap();
+    assert!(vigil_ios::looks_like_filesystem(fs.path()));
+    let (records, results) = run_all(&vigil_ios::filesystem_modules(fs.path()).unwrap());
+    for (name, r) in &results {
+        assert!(r.is_ok(), "{name}: {r:?}");
+    }
+    let obs = observed(&records);
+    for p in planted
+        .iter()
+        .filter(|p| ["sms", "safari_history", "datausage"].contains(&p.module))
+    {
+        assert!(
+            obs.iter().any(|(m, k, v)| m == p.module
+                && (v == &p.value || (*k == K::Url && on_domain(v, &p.value)))),
+            "{p:?}"
+        );
+    }
+    let sms = records.iter().find(|r| r.module == "sms").unwrap();
+    assert_eq!(sms.provenance.file, "private/var/mobile/Library/SMS/sms.db");
+    let sd = records.iter().find(|r| r.module == "shutdown_log").unwrap();
+    assert_eq!(sd.timestamp, Some(1_709_251_200_000_000));
+    assert!(sd
+        .observables
+        .iter()
+        .any(|o| o.kind == K::ProcessName && o.value == "rolexd"));
+    assert!(obs.contains(&(
+        "filesystem".into(),
+        K::FilePath,
+        "/private/var/mobile/Library/SMS/sms.db".into()
+    )));
+}
+
+#[test]
+fn backup_inside_a_parent_folder_is_found() {
+    let parent = tempfile::tempdir().unwrap();
+    let inner = parent.path().join("00008120-000A1B2C3D4E5F60");
+    generate(&inner, None);
+    assert!(vigil_ios::looks_like_backup(parent.path()));
+    assert!(backup_modules(parent.path(), None).is_ok());
+}

@@ -1,0 +1,84 @@
+//! Seeded generator of realistic synthetic phone acquisitions with planted indicator hits.
+//!
+//! It writes iTunes/Finder backups (plain or encrypted, with the table
+//! schemas of the real iOS databases that readers and MVT rely on), androidqf
+//! acquisition folders and Android bugreport zips. The same seed always gives
+//! the same bytes; sizes are parameters (a backup with a million SMS and a
+//! million Safari visits is a benchmark input). [`Plants`] lists the indicator
+//! values to hide among the benign data, and every generator returns the
+//! [`Planted`] hits so that tests can check a scanner found each of them.
+//!
+//! **Invariant:** the generator only writes below the folder or file it is
+//! given, and never reads the network.
+
+mod android;
+mod ios;
+mod rng;
+
+pub use android::{write_androidqf, write_bugreport, AndroidSpec};
+pub use ios::{file_id, stored_path, write_ios_backup, IosBackupSpec};
+pub use rng::Rng;
+
+/// Errors while writing synthetic data.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file being written.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Building an SQLite database failed.
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The database being built.
+        path: String,
+        /// The underlying error.
+        source: rusqlite::Error,
+    },
+    /// Serialising a property list or archive failed.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file being written.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Indicator values to plant among the benign data.
+#[derive(Debug, Clone, Default)]
+pub struct Plants {
+    /// Domains: planted as URLs in messages and browser history (some on a subdomain).
+    pub domains: Vec<String>,
+    /// Process names: planted in data-usage records (iOS) and process lists (Android).
+    pub processes: Vec<String>,
+    /// App ids / package names: planted as installed applications.
+    pub app_ids: Vec<String>,
+    /// File paths: planted as backup/dump file paths and SMS attachment paths.
+    pub file_paths: Vec<String>,
+    /// Android system property names: planted in getprop output.
+    pub properties: Vec<String>,
+    /// File hashes (SHA-256): planted as APK hashes (androidqf).
+    pub sha256: Vec<String>,
+    /// App signing certificate hashes (SHA-1): planted as package certificates.
+    pub cert_sha1: Vec<String>,
+}
+
+/// One planted hit: which value, in which module's artefact.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Planted {
+    /// The reader module expected to see it (`sms`, `safari_history`, `datausage` …).
+    pub module: &'static str,
+    /// The indicator value as planted (for a subdomain plant: the indicator's domain).
+    pub value: String,
+}
+
+pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
