@@ -1,8 +1,13 @@
 //! Integration tests of the STIX model: one binary, one module per area.
 
 mod identifier;
+mod interop;
+mod markings;
+mod model;
 mod reader;
+mod sco_id;
 mod timestamp;
+mod versioning;
 
 use std::path::PathBuf;
 
