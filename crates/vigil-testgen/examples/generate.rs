@@ -19,7 +19,7 @@ fn main() {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let usage = "usage: generate ios-backup|androidqf|bugreport OUT [--seed S] [--sms N] [--visits N] [--packages N] [--password PW] [--domain D] [--process P] [--app A]";
+    let usage = "usage: generate ios-backup|androidqf|bugreport OUT [--seed S] [--sms N] [--visits N] [--packages N] [--password PW] [--domain D] [--process P] [--app A] [--property P] [--sha256 H] [--cert H] [--path P]";
     let (kind, out) = match args {
         [k, o, ..] => (k.as_str(), PathBuf::from(o)),
         _ => return Err(usage.into()),
@@ -41,6 +41,10 @@ fn run(args: &[String]) -> Result<(), String> {
             "--domain" => plants.domains.push(value.clone()),
             "--process" => plants.processes.push(value.clone()),
             "--app" => plants.app_ids.push(value.clone()),
+            "--property" => plants.properties.push(value.clone()),
+            "--sha256" => plants.sha256.push(value.clone()),
+            "--cert" => plants.cert_hashes.push(value.clone()),
+            "--path" => plants.file_paths.push(value.clone()),
             _ => return Err(format!("unknown flag {flag}\n{usage}")),
         }
     }

@@ -12,6 +12,7 @@
 //! given, and never reads the network.
 
 mod android;
+pub mod check;
 mod ios;
 mod rng;
 
@@ -63,8 +64,8 @@ pub struct Plants {
     pub properties: Vec<String>,
     /// File hashes (SHA-256): planted as APK hashes (androidqf).
     pub sha256: Vec<String>,
-    /// App signing certificate hashes (SHA-1): planted as package certificates.
-    pub cert_sha1: Vec<String>,
+    /// App signing certificate hashes (MD5, SHA-1 or SHA-256 by length): planted as package certificates.
+    pub cert_hashes: Vec<String>,
 }
 
 /// One planted hit: which value, in which module's artefact.
