@@ -1,0 +1,500 @@
+//! Per-kind lookup tables built once from indicator sets.
+//!
+//! Every check is a handful of hash lookups whose number depends on the
+//! observed value (its labels, its length, the distinct CIDR prefix lengths),
+//! never on how many indicators are loaded.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+use vigil_artefact::ObservableKind;
+
+use crate::kinds::{normalise_url, parse_cidr, url_host};
+use crate::{Indicator, IndicatorSet};
+
+/// Names one indicator inside a [`Matcher`]: its set and its position in that set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IndicatorId {
+    /// Index of the set in [`Matcher::sets`].
+    pub set: u32,
+    /// Index of the indicator in that set's `indicators`.
+    pub index: u32,
+}
+
+/// How an observed value matched an indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum How {
+    /// The normalised values are equal.
+    Exact,
+    /// The indicator is a parent domain of the observed name (`a.b.evil.com` → `evil.com`).
+    ParentDomain,
+    /// The observed URL's host is (or is under) the indicated domain or address.
+    UrlHost,
+    /// The observed address lies in the indicated CIDR range.
+    CidrRange,
+    /// The observed path starts with the indicated path.
+    PathPrefix,
+    /// The observed path's last component is the indicated file name.
+    FileNameOfPath,
+    /// The observed process name has the 16 characters iOS keeps of the indicated name.
+    TruncatedProcessName,
+}
+
+impl How {
+    /// A few words for reports ("parent domain", "CIDR range" …).
+    pub fn describe(self) -> &'static str {
+        match self {
+            How::Exact => "exact",
+            How::ParentDomain => "parent domain",
+            How::UrlHost => "URL host",
+            How::CidrRange => "CIDR range",
+            How::PathPrefix => "path prefix",
+            How::FileNameOfPath => "file name of path",
+            How::TruncatedProcessName => "truncated process name",
+        }
+    }
+}
+
+/// One indicator that an observed value matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit<'a> {
+    /// The indicator.
+    pub id: IndicatorId,
+    /// The indicator's value that matched (normalised).
+    pub value: &'a str,
+    /// How it matched.
+    pub how: How,
+}
+
+#[derive(Debug, Clone)]
+enum Ids {
+    One(IndicatorId),
+    Many(Vec<IndicatorId>),
+}
+
+impl Ids {
+    fn push(&mut self, id: IndicatorId) {
+        match self {
+            Ids::One(first) if *first == id => {}
+            Ids::One(first) => *self = Ids::Many(vec![*first, id]),
+            Ids::Many(v) if v.last() == Some(&id) => {}
+            Ids::Many(v) => v.push(id),
+        }
+    }
+
+    fn as_slice(&self) -> &[IndicatorId] {
+        match self {
+            Ids::One(id) => std::slice::from_ref(id),
+            Ids::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    map: FxHashMap<Box<str>, Ids>,
+}
+
+impl Table {
+    fn insert(&mut self, key: &str, id: IndicatorId) {
+        match self.map.get_mut(key) {
+            Some(ids) => ids.push(id),
+            None => {
+                self.map.insert(key.into(), Ids::One(id));
+            }
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<(&str, &[IndicatorId])> {
+        self.map
+            .get_key_value(key)
+            .map(|(k, ids)| (k.as_ref(), ids.as_slice()))
+    }
+}
+
+/// Indicators under one masked address, with their values as written.
+type AddrHits = Vec<(IndicatorId, Box<str>)>;
+
+/// Address tables, one per prefix length present, longest prefix first.
+#[derive(Debug, Default)]
+struct Prefixes<T> {
+    by_len: Vec<(u8, FxHashMap<T, AddrHits>)>,
+}
+
+impl<T: Copy + Eq + std::hash::Hash> Prefixes<T> {
+    fn insert(&mut self, prefix: u8, key: T, id: IndicatorId, value: &str) {
+        let pos = match self.by_len.iter().position(|(p, _)| *p == prefix) {
+            Some(p) => p,
+            None => {
+                self.by_len.push((prefix, FxHashMap::default()));
+                self.by_len.sort_by_key(|b| std::cmp::Reverse(b.0));
+                self.by_len
+                    .iter()
+                    .position(|(p, _)| *p == prefix)
+                    .unwrap_or_default()
+            }
+        };
+        let list = self.by_len[pos].1.entry(key).or_default();
+        if !list.iter().any(|(i, _)| *i == id) {
+            list.push((id, value.into()));
+        }
+    }
+}
+
+fn mask4(a: u32, prefix: u8) -> u32 {
+    if prefix == 0 {
+        0
+    } else {
+        a & (u32::MAX << (32 - prefix as u32))
+    }
+}
+
+fn mask6(a: u128, prefix: u8) -> u128 {
+    if prefix == 0 {
+        0
+    } else {
+        a & (u128::MAX << (128 - prefix as u32))
+    }
+}
+
+/// Per-kind matchers over a list of indicator sets, built once.
+#[derive(Debug, Default)]
+pub struct Matcher {
+    sets: Vec<IndicatorSet>,
+    domains: Table,
+    /// Fewest and most labels of any domain indicator: suffixes outside are not looked up.
+    domain_labels: (usize, usize),
+    urls: Table,
+    v4: Prefixes<u32>,
+    v6: Prefixes<u128>,
+    hashes: Table,
+    cert_hashes: Table,
+    file_names: Table,
+    file_paths: Table,
+    /// Distinct lengths of path indicators, for prefix checks.
+    path_lens: Vec<usize>,
+    processes: Table,
+    /// The first 16 characters of process indicators longer than that.
+    processes_truncated: Table,
+    app_ids: Table,
+    emails: Table,
+    properties: Table,
+    profiles: Table,
+    general: Vec<IndicatorId>,
+    terms: usize,
+}
+
+/// The number of characters iOS keeps of a process name.
+const IOS_PROCESS_NAME_CHARS: usize = 16;
+
+impl Matcher {
+    /// Builds the tables from these sets (the matcher keeps them, for reporting).
+    pub fn new(sets: Vec<IndicatorSet>) -> Matcher {
+        let mut m = Matcher {
+            domain_labels: (usize::MAX, 0),
+            ..Matcher::default()
+        };
+        for (s, set) in sets.iter().enumerate() {
+            for (i, ind) in set.indicators.iter().enumerate() {
+                let id = IndicatorId {
+                    set: s as u32,
+                    index: i as u32,
+                };
+                if ind.general.is_some() {
+                    m.general.push(id);
+                }
+                for t in &ind.terms {
+                    m.add(t.kind, &t.value, id);
+                }
+            }
+        }
+        m.path_lens.sort_unstable();
+        m.path_lens.dedup();
+        m.sets = sets;
+        m
+    }
+
+    fn add(&mut self, kind: ObservableKind, value: &str, id: IndicatorId) {
+        use ObservableKind as K;
+        self.terms += 1;
+        match kind {
+            K::Domain => {
+                if let Some((addr, prefix)) = parse_cidr(value) {
+                    // Feeds put addresses in domain fields; match them as addresses.
+                    self.add_ip(addr, prefix, value, id);
+                    return;
+                }
+                let labels = value.split('.').count();
+                self.domain_labels.0 = self.domain_labels.0.min(labels);
+                self.domain_labels.1 = self.domain_labels.1.max(labels);
+                self.domains.insert(value, id);
+            }
+            K::Url => self.urls.insert(value, id),
+            K::Ipv4 | K::Ipv6 => {
+                if let Some((addr, prefix)) = parse_cidr(value) {
+                    self.add_ip(addr, prefix, value, id);
+                }
+            }
+            K::FileHash => self.hashes.insert(value, id),
+            K::AppCertHash => self.cert_hashes.insert(value, id),
+            K::FileName => self.file_names.insert(value, id),
+            K::FilePath => {
+                // A trailing slash names a directory: everything under it matches.
+                let p = value.trim_end_matches('/');
+                let p = if p.is_empty() { value } else { p };
+                self.path_lens.push(p.len());
+                self.file_paths.insert(p, id);
+            }
+            K::ProcessName => {
+                self.processes.insert(value, id);
+                if value.chars().count() > IOS_PROCESS_NAME_CHARS {
+                    let cut: String = value.chars().take(IOS_PROCESS_NAME_CHARS).collect();
+                    self.processes_truncated.insert(&cut, id);
+                }
+            }
+            K::AppId => self.app_ids.insert(value, id),
+            K::Email => self.emails.insert(value, id),
+            K::AndroidProperty => self.properties.insert(value, id),
+            K::ConfigurationProfileId => self.profiles.insert(value, id),
+        }
+    }
+
+    fn add_ip(&mut self, addr: IpAddr, prefix: u8, value: &str, id: IndicatorId) {
+        match addr {
+            IpAddr::V4(a) => self.v4.insert(prefix, mask4(a.into(), prefix), id, value),
+            IpAddr::V6(a) => self.v6.insert(prefix, mask6(a.into(), prefix), id, value),
+        }
+    }
+
+    /// The sets this matcher was built from.
+    pub fn sets(&self) -> &[IndicatorSet] {
+        &self.sets
+    }
+
+    /// The indicator with this id.
+    pub fn indicator(&self, id: IndicatorId) -> &Indicator {
+        &self.sets[id.set as usize].indicators[id.index as usize]
+    }
+
+    /// The set holding this indicator.
+    pub fn set(&self, id: IndicatorId) -> &IndicatorSet {
+        &self.sets[id.set as usize]
+    }
+
+    /// Number of indicators over all sets.
+    pub fn len(&self) -> usize {
+        self.sets.iter().map(|s| s.indicators.len()).sum()
+    }
+
+    /// True when no indicator is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Indicators whose patterns need the general evaluator (not looked up by kind).
+    pub fn general(&self) -> &[IndicatorId] {
+        &self.general
+    }
+
+    /// True when `value`, read as `kind`, matches at least one indicator.
+    pub fn is_match(&self, kind: ObservableKind, value: &str) -> bool {
+        let mut hit = false;
+        self.check(kind, value, &mut |_| hit = true);
+        hit
+    }
+
+    /// Calls `on_hit` for every indicator that `value`, read as `kind`, matches.
+    ///
+    /// The same indicator may be reported more than once when it matches in
+    /// several ways (a URL equal to a URL indicator whose host is also listed).
+    pub fn check<'a>(&'a self, kind: ObservableKind, value: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
+        use ObservableKind as K;
+        if value.is_empty() || self.terms == 0 {
+            return;
+        }
+        match kind {
+            K::Domain => self.check_domain(value, How::Exact, on_hit),
+            K::Url => self.check_url(value, on_hit),
+            K::Ipv4 | K::Ipv6 => self.check_ip(value, How::Exact, on_hit),
+            K::FileHash => exact(&self.hashes, &lower(value.trim()), on_hit),
+            K::AppCertHash => {
+                let v = lower(value.trim());
+                let v = if v.contains(':') {
+                    Cow::Owned(v.replace(':', ""))
+                } else {
+                    v
+                };
+                exact(&self.cert_hashes, &v, on_hit)
+            }
+            K::FileName => exact(&self.file_names, value, on_hit),
+            K::FilePath => self.check_path(value, on_hit),
+            K::ProcessName => self.check_process(value, on_hit),
+            K::AppId => exact(&self.app_ids, &lower(value.trim()), on_hit),
+            K::Email => exact(&self.emails, &lower(value.trim()), on_hit),
+            K::AndroidProperty => exact(&self.properties, &lower(value.trim()), on_hit),
+            K::ConfigurationProfileId => exact(&self.profiles, &lower(value.trim()), on_hit),
+        }
+    }
+
+    fn check_domain<'a>(&'a self, raw: &str, exact_how: How, on_hit: &mut dyn FnMut(Hit<'a>)) {
+        let trimmed = raw.trim().trim_end_matches('.');
+        if trimmed.is_empty() {
+            return;
+        }
+        if trimmed.as_bytes()[trimmed.len() - 1].is_ascii_digit() || trimmed.contains(':') {
+            if let Ok(addr) = trimmed.parse::<IpAddr>() {
+                self.check_addr(addr, exact_how, on_hit);
+                return;
+            }
+        }
+        if self.domains.map.is_empty() {
+            return;
+        }
+        let name = lower(trimmed);
+        let (min, max) = self.domain_labels;
+        let total = name.bytes().filter(|b| *b == b'.').count() + 1;
+        let mut labels = total;
+        let mut start = 0;
+        loop {
+            if labels < min {
+                break;
+            }
+            if labels <= max {
+                let suffix = &name[start..];
+                if let Some((key, ids)) = self.domains.get(suffix) {
+                    let how = if start == 0 {
+                        exact_how
+                    } else {
+                        How::ParentDomain
+                    };
+                    emit(key, ids, how, on_hit);
+                }
+            }
+            match name[start..].find('.') {
+                Some(dot) => {
+                    start += dot + 1;
+                    labels -= 1;
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn check_url<'a>(&'a self, raw: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
+        if !self.urls.map.is_empty() {
+            if let Some(n) = normalise_url(raw) {
+                exact(&self.urls, &n, on_hit);
+            }
+        }
+        if let Some(host) = url_host(raw) {
+            self.check_domain(host, How::UrlHost, on_hit);
+        }
+    }
+
+    fn check_ip<'a>(&'a self, raw: &str, how: How, on_hit: &mut dyn FnMut(Hit<'a>)) {
+        let raw = raw.trim().trim_start_matches('[').trim_end_matches(']');
+        if let Ok(addr) = raw.parse::<IpAddr>() {
+            self.check_addr(addr, how, on_hit);
+        }
+    }
+
+    fn check_addr<'a>(&'a self, addr: IpAddr, exact_how: How, on_hit: &mut dyn FnMut(Hit<'a>)) {
+        let mut emit = |prefix: u8, max: u8, list: &'a [(IndicatorId, Box<str>)]| {
+            let how = if prefix == max || exact_how == How::UrlHost {
+                exact_how
+            } else {
+                How::CidrRange
+            };
+            for (id, v) in list {
+                on_hit(Hit {
+                    id: *id,
+                    value: v,
+                    how,
+                });
+            }
+        };
+        match addr {
+            IpAddr::V4(a) => {
+                let a: u32 = a.into();
+                for (prefix, map) in &self.v4.by_len {
+                    if let Some(list) = map.get(&mask4(a, *prefix)) {
+                        emit(*prefix, 32, list);
+                    }
+                }
+            }
+            IpAddr::V6(a) => {
+                // IPv4-mapped addresses (::ffff:a.b.c.d) are checked as IPv4.
+                if let Some(v4) = a.to_ipv4_mapped() {
+                    return self.check_addr(IpAddr::V4(v4), exact_how, on_hit);
+                }
+                let a: u128 = a.into();
+                for (prefix, map) in &self.v6.by_len {
+                    if let Some(list) = map.get(&mask6(a, *prefix)) {
+                        emit(*prefix, 128, list);
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_path<'a>(&'a self, path: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
+        let base = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        if !base.is_empty() {
+            if let Some((key, ids)) = self.file_names.get(base) {
+                emit(key, ids, How::FileNameOfPath, on_hit);
+            }
+        }
+        for &len in &self.path_lens {
+            if len > path.len() {
+                break;
+            }
+            if !path.is_char_boundary(len) {
+                continue;
+            }
+            if let Some((key, ids)) = self.file_paths.get(&path[..len]) {
+                let how = if len == path.trim_end_matches('/').len() {
+                    How::Exact
+                } else {
+                    How::PathPrefix
+                };
+                emit(key, ids, how, on_hit);
+            }
+        }
+    }
+
+    fn check_process<'a>(&'a self, raw: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
+        let name = raw.rsplit('/').next().unwrap_or(raw);
+        exact(&self.processes, name, on_hit);
+        if name.chars().count() == IOS_PROCESS_NAME_CHARS {
+            if let Some((key, ids)) = self.processes_truncated.get(name) {
+                emit(key, ids, How::TruncatedProcessName, on_hit);
+            }
+        }
+    }
+}
+
+fn exact<'a>(table: &'a Table, key: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
+    if let Some((k, ids)) = table.get(key) {
+        emit(k, ids, How::Exact, on_hit);
+    }
+}
+
+fn emit<'a>(value: &'a str, ids: &[IndicatorId], how: How, on_hit: &mut dyn FnMut(Hit<'a>)) {
+    for id in ids {
+        on_hit(Hit {
+            id: *id,
+            value,
+            how,
+        });
+    }
+}
+
+/// Lower-cases ASCII, borrowing when there is nothing to change.
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of indicator loading and matching: the real public sets,
+//! the per-kind matching rules, and MVT's own loader as the reference.
+
+mod matching;
+mod real_sets;
