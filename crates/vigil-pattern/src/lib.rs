@@ -19,6 +19,7 @@
 mod ast;
 mod compile;
 mod error;
+pub mod eval;
 
 mod lexer;
 mod literal;
@@ -32,6 +33,7 @@ pub use ast::{
 };
 pub use compile::{compile, Compiled, Fact, FactOp};
 pub use error::{EvalError, ParseError};
+pub use eval::{matches, matches_stix, ObservedData};
 
 pub use literal::{parse_timestamp_micros, Timestamp};
 pub use parser::{parse, MAX_DEPTH};

@@ -112,6 +112,17 @@ pub(crate) fn base64_decode(body: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Decodes base64 text as found in `*_bin` JSON properties: the standard
+/// alphabet, `=` padding required.
+pub fn base64_decode_str(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    let pad = b.iter().rev().take_while(|c| **c == b'=').count();
+    if pad > 2 || !b[..b.len() - pad].iter().all(|c| b64_val(*c).is_some()) {
+        return None;
+    }
+    base64_decode(b)
+}
+
 /// Encodes bytes as padded standard base64.
 pub fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
@@ -128,6 +139,21 @@ pub fn base64_encode(data: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Decodes hex text as found in `*_hex` JSON properties.
+pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if b.len() % 2 != 0 {
+        return None;
+    }
+    b.chunks(2)
+        .map(|p| {
+            let hi = (p[0] as char).to_digit(16)?;
+            let lo = (p[1] as char).to_digit(16)?;
+            Some((hi << 4 | lo) as u8)
+        })
+        .collect()
 }
 
 /// Encodes bytes as lower-case hex.

@@ -134,16 +134,7 @@ impl Display for Comparison {
             | Operator::Lt(l)
             | Operator::Ge(l)
             | Operator::Le(l) => l.fmt(f),
-            Operator::In(set) => {
-                f.write_char('(')?;
-                for (i, l) in set.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    l.fmt(f)?;
-                }
-                f.write_char(')')
-            }
+            Operator::In(set) => f.write_str(&set_text(set)),
             Operator::Like(s)
             | Operator::Matches(s)
             | Operator::IsSubset(s)
@@ -188,4 +179,10 @@ impl Display for Literal {
             Literal::Timestamp(t) => write!(f, "t'{t}'"),
         }
     }
+}
+
+/// A set literal as the printer writes it: `('a', 'b')`.
+pub(crate) fn set_text(set: &[Literal]) -> String {
+    let items: Vec<String> = set.iter().map(Literal::to_string).collect();
+    format!("({})", items.join(", "))
 }

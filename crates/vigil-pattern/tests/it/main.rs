@@ -1,6 +1,8 @@
 //! Integration tests of the pattern crate: one binary, one module per area.
 
 mod compile;
+mod differential;
+mod gen;
 mod parse;
 
 /// Reads a file of `test_data/`.
