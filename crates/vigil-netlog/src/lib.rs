@@ -1,0 +1,277 @@
+//! Network and log readers for the Vigil scanner.
+//!
+//! Three kinds of input become [`vigil_artefact::Record`]s:
+//! - packet captures, pcap and pcapng ([`pcap_modules`]): DNS queries and
+//!   answers, TLS ClientHello server names, HTTP `Host` headers, and the
+//!   addresses of each new conversation;
+//! - Zeek logs ([`zeek_modules`]): `dns`, `conn`, `ssl`, `http` and `files`,
+//!   tab-separated with a `#fields` header or JSON lines;
+//! - any other text log ([`log_modules`]): DNS server and proxy logs,
+//!   exported timelines — domains, URLs, addresses, hashes and e-mail
+//!   addresses are pulled out of each line by a byte scanner
+//!   ([`extract_observables`]).
+//!
+//! A [`Filter`] lets the scanner keep only the records that carry a value it
+//! cares about: a multi-gigabyte log then yields a handful of records instead
+//! of one per line, and large text logs are read on several threads.
+//!
+//! **Architecture Invariant:** readers only read. They never write to or
+//! rename their input, never touch the network, keep memory bounded whatever
+//! the input (lines and packets have size caps, de-duplication tables are
+//! capped), and turn corrupt input into a [`vigil_artefact::ModuleError`] or a
+//! warning, never a panic.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use vigil_artefact::{Module, ObservableKind};
+
+mod extract;
+mod pcap;
+pub mod synth;
+mod text;
+mod time;
+mod zeek;
+
+pub use extract::extract_observables;
+pub use pcap::PcapModule;
+pub use text::TextLogModule;
+pub use zeek::ZeekModule;
+
+/// Keeps a record only when one of its observables passes (`kind`, `value`).
+pub type Filter = Arc<dyn Fn(ObservableKind, &str) -> bool + Send + Sync>;
+
+/// Options shared by the readers of this crate.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Emit only records with at least one observable that passes; `None` emits all.
+    pub filter: Option<Filter>,
+    /// Threads a large text log may be read on (0: as many as the machine has).
+    pub threads: usize,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("filter", &self.filter.is_some())
+            .field("threads", &self.threads)
+            .finish()
+    }
+}
+
+/// Why a reader could not start on its input.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The path could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The input is not of the kind asked for.
+    #[error("{}: {message}", path.display())]
+    NotRecognised {
+        /// The file or folder.
+        path: PathBuf,
+        /// What was expected.
+        message: String,
+    },
+}
+
+fn first_bytes(path: &Path, n: usize) -> Vec<u8> {
+    use std::io::Read;
+    let mut buf = vec![0; n];
+    let Ok(f) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let mut got = 0;
+    let mut f = f.take(n as u64);
+    while let Ok(k) = f.read(&mut buf[got..]) {
+        if k == 0 {
+            break;
+        }
+        got += k;
+    }
+    buf.truncate(got);
+    buf
+}
+
+/// True when `path` is a file starting with a pcap or pcapng magic number.
+pub fn looks_like_pcap(path: &Path) -> bool {
+    path.is_file() && pcap::is_capture_magic(&first_bytes(path, 4))
+}
+
+/// True when `path` is a Zeek log file, or a folder holding Zeek logs.
+pub fn looks_like_zeek(path: &Path) -> bool {
+    if path.is_dir() {
+        return zeek_files(path).next().is_some();
+    }
+    zeek::is_zeek_file(path, &first_bytes(path, 512))
+}
+
+fn zeek_files(dir: &Path) -> impl Iterator<Item = PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && zeek::is_zeek_file(p, &first_bytes(p, 512)))
+        .collect();
+    files.sort();
+    files.into_iter()
+}
+
+/// Files under `path` (itself if a file), sorted, at most `limit`, skipping hidden ones.
+fn files_of(path: &Path, limit: usize) -> Result<Vec<PathBuf>, Error> {
+    if !path.is_dir() {
+        std::fs::metadata(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![(path.to_path_buf(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for e in entries.flatten() {
+            let p = e.path();
+            let hidden = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
+            // Symlinks are not followed: a capture folder should not lead elsewhere.
+            let Ok(ft) = e.file_type() else { continue };
+            if hidden || ft.is_symlink() {
+                continue;
+            }
+            if ft.is_dir() && depth < 4 {
+                stack.push((p, depth + 1));
+            } else if ft.is_file() && out.len() < limit {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Most files one folder may contribute (a guard against scanning a whole disk by mistake).
+pub const MAX_FILES: usize = 10_000;
+
+/// One module per capture file at `path` (a file, or a folder of captures).
+pub fn pcap_modules(path: &Path, options: &Options) -> Result<Vec<Box<dyn Module>>, Error> {
+    let files: Vec<PathBuf> = files_of(path, MAX_FILES)?
+        .into_iter()
+        .filter(|p| !path.is_dir() || looks_like_pcap(p))
+        .collect();
+    if files.is_empty() {
+        return Err(Error::NotRecognised {
+            path: path.to_path_buf(),
+            message: "no pcap or pcapng capture here".into(),
+        });
+    }
+    Ok(files
+        .into_iter()
+        .map(|f| Box::new(PcapModule::new(f, options.clone())) as Box<dyn Module>)
+        .collect())
+}
+
+/// One module per Zeek log at `path` (a log file, or a folder of them).
+pub fn zeek_modules(path: &Path, options: &Options) -> Result<Vec<Box<dyn Module>>, Error> {
+    let files: Vec<PathBuf> = if path.is_dir() {
+        zeek_files(path).collect()
+    } else {
+        files_of(path, 1)?
+    };
+    if files.is_empty() {
+        return Err(Error::NotRecognised {
+            path: path.to_path_buf(),
+            message: "no Zeek log here (dns.log, conn.log, ssl.log, http.log, files.log)".into(),
+        });
+    }
+    Ok(files
+        .into_iter()
+        .map(|f| Box::new(ZeekModule::new(f, options.clone())) as Box<dyn Module>)
+        .collect())
+}
+
+/// One module per text log at `path` (a file, `.gz` included, or every file in a folder).
+pub fn log_modules(path: &Path, options: &Options) -> Result<Vec<Box<dyn Module>>, Error> {
+    let files = files_of(path, MAX_FILES)?;
+    if files.is_empty() {
+        return Err(Error::NotRecognised {
+            path: path.to_path_buf(),
+            message: "no files here".into(),
+        });
+    }
+    Ok(files
+        .into_iter()
+        .map(|f| Box::new(TextLogModule::new(f, options.clone())) as Box<dyn Module>)
+        .collect())
+}
+
+/// Modules for a file or folder of mixed captures, Zeek logs and text logs,
+/// each file read by the reader its content calls for.
+pub fn auto_modules(path: &Path, options: &Options) -> Result<Vec<Box<dyn Module>>, Error> {
+    let files = files_of(path, MAX_FILES)?;
+    if files.is_empty() {
+        return Err(Error::NotRecognised {
+            path: path.to_path_buf(),
+            message: "no files here".into(),
+        });
+    }
+    Ok(files
+        .into_iter()
+        .map(|f| {
+            let head = first_bytes(&f, 512);
+            if pcap::is_capture_magic(&head) {
+                Box::new(PcapModule::new(f, options.clone())) as Box<dyn Module>
+            } else if zeek::is_zeek_file(&f, &head) {
+                Box::new(ZeekModule::new(f, options.clone())) as Box<dyn Module>
+            } else {
+                Box::new(TextLogModule::new(f, options.clone()))
+            }
+        })
+        .collect())
+}
+
+/// The display form of a path inside an acquisition: the path as given.
+pub(crate) fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// True when the filter (if any) passes one of the observables.
+pub(crate) fn keep(filter: &Option<Filter>, obs: &[vigil_artefact::Observable]) -> bool {
+    match filter {
+        None => !obs.is_empty(),
+        Some(f) => obs.iter().any(|o| f(o.kind, &o.value)),
+    }
+}
+
+/// Byte-slice entry points for the fuzz targets: the same parsing the modules do, without files.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Reads a capture from bytes and decodes every packet.
+    pub fn capture(bytes: &[u8]) -> usize {
+        let mut n = 0;
+        let _ = crate::pcap::read_packets(bytes, &mut |p| {
+            if let Some(d) = crate::pcap::decode(p.linktype, p.data) {
+                n += d.observables.len();
+            }
+        });
+        n
+    }
+
+    /// Scans bytes as one log line.
+    pub fn log_line(bytes: &[u8]) -> usize {
+        crate::text::scan_line(bytes, "fuzz", 1, 0, &None).map_or(0, |r| r.observables.len())
+    }
+}
