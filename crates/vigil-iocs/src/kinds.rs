@@ -33,6 +33,44 @@ pub fn kind_for_path(object_type: &str, path: &str) -> Option<ObservableKind> {
     })
 }
 
+/// STIX cyber-observable objects for observables, keyed `0`, `1` … for the evaluator.
+pub(crate) fn scos(observables: &[vigil_artefact::Observable]) -> Vec<(String, serde_json::Value)> {
+    use serde_json::json;
+    use ObservableKind as K;
+    let mut out = Vec::with_capacity(observables.len());
+    for o in observables {
+        let v = o.value.as_str();
+        let sco = match o.kind {
+            K::Domain => json!({"type": "domain-name", "value": v}),
+            K::Url => json!({"type": "url", "value": v}),
+            K::Ipv4 => json!({"type": "ipv4-addr", "value": v}),
+            K::Ipv6 => json!({"type": "ipv6-addr", "value": v}),
+            K::Email => json!({"type": "email-addr", "value": v}),
+            K::FileHash => {
+                let algo = match v.len() {
+                    32 => "MD5",
+                    40 => "SHA-1",
+                    128 => "SHA-512",
+                    _ => "SHA-256",
+                };
+                json!({"type": "file", "hashes": {algo: v}})
+            }
+            K::FileName => json!({"type": "file", "name": v}),
+            K::FilePath => {
+                let name = v.rsplit('/').next().unwrap_or(v);
+                json!({"type": "file", "name": name, "path": v})
+            }
+            K::ProcessName => json!({"type": "process", "name": v}),
+            K::AppId => json!({"type": "app", "id": v}),
+            K::AppCertHash => json!({"type": "app", "cert": {"sha256": v}}),
+            K::AndroidProperty => json!({"type": "android-property", "name": v}),
+            K::ConfigurationProfileId => json!({"type": "configuration-profile", "id": v}),
+        };
+        out.push((out.len().to_string(), sco));
+    }
+    out
+}
+
 /// Normalises a domain name: trims blanks and a trailing dot, lower-cases ASCII.
 pub fn normalise_domain(raw: &str) -> String {
     raw.trim().trim_end_matches('.').to_ascii_lowercase()

@@ -34,7 +34,7 @@ mod text;
 
 pub use kinds::{kind_for_path, normalise_domain, normalise_url, url_host};
 pub use matcher::{Hit, How, IndicatorId, Matcher};
-pub use pattern::{compile_pattern, CompiledPattern};
+pub use pattern::{compile_full, compile_pattern, CompiledPattern};
 
 /// Largest indicator file this crate reads (bigger files are refused, not truncated).
 pub const MAX_FILE_BYTES: u64 = 4 << 30;

@@ -182,6 +182,8 @@ pub struct Matcher {
     properties: Table,
     profiles: Table,
     general: Vec<IndicatorId>,
+    /// Parsed patterns of the general indicators, for the evaluator.
+    general_patterns: Vec<(IndicatorId, vigil_pattern::Pattern)>,
     terms: usize,
 }
 
@@ -203,6 +205,9 @@ impl Matcher {
                 };
                 if ind.general.is_some() {
                     m.general.push(id);
+                    if let Ok(p) = vigil_pattern::parse(&ind.pattern) {
+                        m.general_patterns.push((id, p));
+                    }
                 }
                 for t in &ind.terms {
                     m.add(t.kind, &t.value, id);
@@ -295,6 +300,36 @@ impl Matcher {
     /// Indicators whose patterns need the general evaluator (not looked up by kind).
     pub fn general(&self) -> &[IndicatorId] {
         &self.general
+    }
+
+    /// Evaluates the general indicators against one record's observables.
+    ///
+    /// The record becomes one observed-data object (first and last observed at
+    /// its timestamp) holding one SCO per observable, and every pattern that
+    /// did not reduce to lookups is evaluated on it; `on_hit` gets each match.
+    /// The cost grows with the number of general indicators (real feeds have
+    /// none), which is why the lookups above exist.
+    pub fn check_general(
+        &self,
+        observables: &[vigil_artefact::Observable],
+        timestamp: Option<i64>,
+        on_hit: &mut dyn FnMut(IndicatorId),
+    ) {
+        if self.general_patterns.is_empty() || observables.is_empty() {
+            return;
+        }
+        let ts = timestamp.unwrap_or(0);
+        let observed = [vigil_pattern::ObservedData {
+            first_observed: ts,
+            last_observed: ts,
+            number_observed: 1,
+            objects: crate::kinds::scos(observables),
+        }];
+        for (id, p) in &self.general_patterns {
+            if vigil_pattern::matches(p, &observed).unwrap_or(false) {
+                on_hit(*id);
+            }
+        }
     }
 
     /// True when `value`, read as `kind`, matches at least one indicator.

@@ -3,9 +3,9 @@
 //! Real indicator feeds are almost entirely single comparisons
 //! (`[domain-name:value = 'evil.com']`), and loading a million of them must
 //! take well under two seconds, so that shape — and ORs of it inside one
-//! observation — is read directly here. Anything richer is a pattern for the
-//! general evaluator: the indicator keeps the reason, and the scanner reports
-//! it as not reducible to a lookup.
+//! observation — is read directly here. Everything else goes through the
+//! pattern crate's parser and its compile-to-facts step; what does not reduce
+//! to facts is kept for the general evaluator, with the reason.
 
 use crate::kinds::{kind_for_path, normalise_term};
 use crate::Term;
@@ -21,19 +21,75 @@ pub enum CompiledPattern {
 
 /// Compiles a pattern string; `Err` is a message naming the column of the problem.
 pub fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
+    match compile_simple(pattern) {
+        Some(terms) => Ok(CompiledPattern::Terms(terms)),
+        None => compile_full(pattern),
+    }
+}
+
+/// Compiles with the pattern crate's parser and compile step only (no fast path).
+pub fn compile_full(pattern: &str) -> Result<CompiledPattern, String> {
+    let parsed = vigil_pattern::parse(pattern).map_err(|e| e.to_string())?;
+    let facts = match vigil_pattern::compile(&parsed) {
+        vigil_pattern::Compiled::Facts(f) => f,
+        vigil_pattern::Compiled::General { reason } => return Ok(CompiledPattern::General(reason)),
+    };
+    let mut terms = Vec::with_capacity(facts.len());
+    for f in facts {
+        let subset = f.op == vigil_pattern::FactOp::IsSubset;
+        match to_term(&f.object_type, &f.path, subset, &f.value) {
+            Ok(t) => terms.push(t),
+            Err(Problem::General(reason)) => return Ok(CompiledPattern::General(reason)),
+            Err(Problem::Invalid(e)) => return Err(e),
+        }
+    }
+    Ok(CompiledPattern::Terms(terms))
+}
+
+enum Problem {
+    /// Valid, but not a lookup: the general evaluator's work.
+    General(String),
+    /// The value cannot be what the property says (a bad hash, a bad address).
+    Invalid(String),
+}
+
+/// One comparison as a term for the per-kind tables.
+fn to_term(object_type: &str, path: &str, subset: bool, value: &str) -> Result<Term, Problem> {
+    use vigil_artefact::ObservableKind as K;
+    let Some(mut kind) = kind_for_path(object_type, path) else {
+        return Err(Problem::General(format!(
+            "{object_type}:{path} is not a property any reader produces"
+        )));
+    };
+    if subset && !matches!(kind, K::Ipv4 | K::Ipv6) {
+        return Err(Problem::General(format!(
+            "ISSUBSET on {object_type}:{path}"
+        )));
+    }
+    // Some feeds put a URL path in a domain field ('host.xyz/x'); keep it as the URL it is.
+    if kind == K::Domain && value.contains('/') {
+        kind = K::Url;
+    }
+    let value = normalise_term(kind, value)
+        .map_err(|e| Problem::Invalid(format!("{object_type}:{path}: {e}")))?;
+    Ok(Term { kind, value })
+}
+
+/// The fast path: `[type:path = 'v' (OR …)*]`; `None` for anything else, or any doubt.
+fn compile_simple(pattern: &str) -> Option<Vec<Term>> {
     let mut p = Cursor {
         s: pattern.as_bytes(),
         i: 0,
     };
     p.ws();
     if !p.eat(b'[') {
-        return Ok(general(pattern));
+        return None;
     }
     let mut terms = Vec::new();
     loop {
         p.ws();
         let Some((object_type, path)) = p.object_path() else {
-            return Ok(general(pattern));
+            return None;
         };
         p.ws();
         let op_is_subset = if p.eat(b'=') {
@@ -41,31 +97,11 @@ pub fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
         } else if p.keyword("ISSUBSET") {
             true
         } else {
-            return Ok(general(pattern));
+            return None;
         };
         p.ws();
-        let Some(value) = p.string()? else {
-            return Ok(general(pattern));
-        };
-        let Some(mut kind) = kind_for_path(object_type, &path) else {
-            return Ok(CompiledPattern::General(format!(
-                "{object_type}:{path} is not a property any reader produces"
-            )));
-        };
-        let is_ip = matches!(
-            kind,
-            vigil_artefact::ObservableKind::Ipv4 | vigil_artefact::ObservableKind::Ipv6
-        );
-        if op_is_subset && !is_ip {
-            return Ok(general(pattern));
-        }
-        // Some feeds put a URL path in a domain field ('host.xyz/x'); keep it as the URL it is.
-        if kind == vigil_artefact::ObservableKind::Domain && value.contains('/') {
-            kind = vigil_artefact::ObservableKind::Url;
-        }
-        let value =
-            normalise_term(kind, &value).map_err(|e| format!("{object_type}:{path}: {e}"))?;
-        terms.push(Term { kind, value });
+        let value = p.string()?;
+        terms.push(to_term(object_type, &path, op_is_subset, &value).ok()?);
         p.ws();
         if p.keyword("OR") {
             continue;
@@ -73,24 +109,13 @@ pub fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
         if p.eat(b']') {
             break;
         }
-        return Ok(general(pattern));
+        return None;
     }
     p.ws();
     if p.i != p.s.len() {
-        return Ok(general(pattern));
+        return None;
     }
-    Ok(CompiledPattern::Terms(terms))
-}
-
-fn general(pattern: &str) -> CompiledPattern {
-    let shape = if pattern.contains(" AND ") {
-        "AND of comparisons"
-    } else if pattern.contains("] ") || pattern.contains(")") {
-        "several observations or qualifiers"
-    } else {
-        "operators other than = and ISSUBSET"
-    };
-    CompiledPattern::General(format!("pattern uses {shape}"))
+    Some(terms)
 }
 
 struct Cursor<'a> {
@@ -164,20 +189,18 @@ impl<'a> Cursor<'a> {
     }
 
     /// A quoted string literal, unescaping `\'` and `\\`.
-    fn string(&mut self) -> Result<Option<String>, String> {
+    fn string(&mut self) -> Option<String> {
         if !self.eat(b'\'') {
-            return Ok(None);
+            return None;
         }
         let mut out = Vec::new();
         loop {
             match self.s.get(self.i) {
-                None => return Err(format!("unterminated string at column {}", self.i + 1)),
+                None => return None,
                 Some(b'\\') => {
                     match self.s.get(self.i + 1) {
                         Some(c @ (b'\'' | b'\\')) => out.push(*c),
-                        _ => {
-                            return Err(format!("invalid escape at column {}", self.i + 1));
-                        }
+                        _ => return None,
                     }
                     self.i += 2;
                 }
@@ -191,9 +214,7 @@ impl<'a> Cursor<'a> {
                 }
             }
         }
-        String::from_utf8(out)
-            .map(Some)
-            .map_err(|_| "string is not UTF-8".to_string())
+        String::from_utf8(out).ok()
     }
 }
 

@@ -275,3 +275,25 @@ fn unreadable_files_name_the_file() {
         ["x.txt:2: cannot tell what kind of indicator 'this is not an indicator' is"]
     );
 }
+
+#[test]
+fn patterns_beyond_lookups_go_through_the_general_evaluator() {
+    let m = matcher(
+        "g.txt",
+        "[domain-name:value LIKE '%.tracking.example']\n[domain-name:value = 'plain.example']\n",
+    );
+    assert_eq!(m.general().len(), 1);
+    let obs = |v: &str| vec![vigil_artefact::Observable::new(K::Domain, v)];
+    let mut got = Vec::new();
+    m.check_general(&obs("a.tracking.example"), Some(0), &mut |id| got.push(id));
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        m.indicator(got[0]).pattern,
+        "[domain-name:value LIKE '%.tracking.example']"
+    );
+    got.clear();
+    m.check_general(&obs("tracking.example.org"), Some(0), &mut |id| {
+        got.push(id)
+    });
+    assert!(got.is_empty());
+}

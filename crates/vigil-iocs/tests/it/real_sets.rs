@@ -163,3 +163,27 @@ for f in sys.argv[1:]:
     assert!(only_mvt.is_empty(), "MVT has, we lack: {only_mvt:?}");
     assert!(only_ours.is_empty(), "we have, MVT lacks: {only_ours:?}");
 }
+
+/// The fast path for single comparisons agrees with the pattern crate's
+/// parser and compile step on every pattern of the public sets.
+#[test]
+fn fast_path_agrees_with_the_pattern_compiler() {
+    let (sets, _) = load_path(&data());
+    let mut checked = 0;
+    for s in &sets {
+        for ind in &s.indicators {
+            if !ind.pattern.starts_with('[') {
+                continue;
+            }
+            let full = vigil_iocs::compile_full(&ind.pattern).expect("compiles");
+            assert_eq!(
+                full,
+                vigil_iocs::CompiledPattern::Terms(ind.terms.clone()),
+                "{}",
+                ind.pattern
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 5000, "{checked}");
+}
