@@ -348,7 +348,14 @@ fn parse_line(kind: Kind, st: &mut State, n: u64, line: &str, ctx: &mut Ctx<'_>)
             }
         }
         Kind::BatteryHistory => {
-            for marker in ["pkginst=", "pkgunin=", "job=", "pkgactive=", "pkginactive="] {
+            for marker in [
+                "pkginst=",
+                "pkgunin=",
+                "job=",
+                "top=",
+                "pkgactive=",
+                "pkginactive=",
+            ] {
                 let Some(at) = t.find(marker) else { continue };
                 let rest = &t[at + marker.len()..];
                 let Some(q) = rest.find(":\"") else { continue };

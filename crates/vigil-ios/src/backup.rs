@@ -47,15 +47,35 @@ impl Entry {
     }
 }
 
-/// File metadata from a Manifest.db `file` blob (an NSKeyedArchiver plist).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FileMeta {
+/// File metadata from a Manifest.db `file` blob (an NSKeyedArchiver `MBFile` plist).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct FileMeta {
+    /// Creation time, Unix seconds.
     pub birth: Option<i64>,
+    /// Last modification time, Unix seconds.
     pub modified: Option<i64>,
+    /// Last status change time, Unix seconds.
     pub status_changed: Option<i64>,
+    /// Size of the plain file in bytes.
     pub size: Option<u64>,
+    /// Data-protection class of the file key.
     pub protection_class: Option<u32>,
+    /// The wrapped per-file key (without its 4-byte class prefix), in encrypted backups.
     pub encryption_key: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for FileMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The wrapped key is not printed.
+        f.debug_struct("FileMeta")
+            .field("birth", &self.birth)
+            .field("modified", &self.modified)
+            .field("status_changed", &self.status_changed)
+            .field("size", &self.size)
+            .field("protection_class", &self.protection_class)
+            .field("encrypted", &self.encryption_key.is_some())
+            .finish()
+    }
 }
 
 /// A local readable copy of a backed-up file (decrypted into a temporary file when needed).
@@ -379,8 +399,8 @@ fn as_int(v: &Value) -> Option<i64> {
     }
 }
 
-/// Parses a Manifest.db `file` blob (NSKeyedArchiver `MBFile`).
-pub(crate) fn parse_file_blob(blob: &[u8]) -> Result<FileMeta, String> {
+/// Parses a Manifest.db `file` blob (NSKeyedArchiver `MBFile`); malformed blobs are errors, never panics.
+pub fn parse_file_blob(blob: &[u8]) -> Result<FileMeta, String> {
     let v = Value::from_reader(std::io::Cursor::new(blob))
         .map_err(|e| format!("Manifest.db file blob: {e}"))?;
     let objects = v

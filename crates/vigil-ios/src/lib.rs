@@ -35,7 +35,7 @@ mod source;
 mod sysdiagnose;
 mod util;
 
-pub use backup::{derive_key, Backup, BackupInfo};
+pub use backup::{derive_key, parse_file_blob, Backup, BackupInfo, FileMeta};
 pub use util::{extract_urls, mac_time_to_unix_micros};
 
 /// Errors opening an iOS acquisition (module-level problems are [`vigil_artefact::ModuleError`]s).

@@ -314,6 +314,9 @@ fn read_sms_attachments(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
             r.timestamp = num(row, 1).and_then(mac);
             if let Some(p) = text(row, 2) {
                 obs(r, K::FilePath, &p);
+                if let Some(name) = p.rsplit('/').next() {
+                    obs(r, K::FileName, name);
+                }
                 put(r, "filename", Some(p));
             }
             if let Some(n) = text(row, 3) {
@@ -1066,6 +1069,9 @@ impl Module for ManifestModule {
                 r.provenance.row = Some(row);
                 if !e.relative_path.is_empty() {
                     obs(&mut r, K::FilePath, &format!("/{}", e.relative_path));
+                    if let Some(name) = e.relative_path.rsplit('/').next() {
+                        obs(&mut r, K::FileName, name);
+                    }
                     // WebKit and app caches name folders after sites (`https_evil.com_0`).
                     for part in e.relative_path.to_ascii_lowercase().split(['_', '/']) {
                         if looks_like_domain(part) && part.len() > 4 {

@@ -107,23 +107,13 @@ fn dumpsys_text(rng: &mut Rng, plants: &Plants, packages: &[String]) -> String {
     let _ = writeln!(s, "{sep}\nDUMP OF SERVICE package:");
     s.push_str("Receiver Resolver Table:\n  Non-Data Actions:\n      android.provider.Telephony.SMS_RECEIVED:\n");
     for p in &all {
-        let _ = writeln!(
-            s,
-            "        {} {p}/.SmsReceiver filter {}",
-            rng.hex(4),
-            rng.hex(4)
-        );
+        let _ = writeln!(s, "        {} {p}/.SmsReceiver", rng.hex(4));
     }
     s.push_str(
         "\nActivity Resolver Table:\n  Non-Data Actions:\n      android.intent.action.MAIN:\n",
     );
     for p in &all {
-        let _ = writeln!(
-            s,
-            "        {} {p}/.MainActivity filter {}",
-            rng.hex(4),
-            rng.hex(4)
-        );
+        let _ = writeln!(s, "        {} {p}/.MainActivity", rng.hex(4));
     }
     s.push_str("\nPackages:\n");
     for (i, p) in all.iter().enumerate() {
@@ -138,7 +128,9 @@ fn dumpsys_text(rng: &mut Rng, plants: &Plants, packages: &[String]) -> String {
         let _ = writeln!(s, "  Uid u0a{}:\n    state=cch\n    Package {p}:\n      READ_SMS (allow):\n        null=[Access: 2024-02-29 10:00:00.000 (-1d0h0m0s0ms)]", 100 + i);
     }
     let _ = writeln!(s, "--------- 0.050s was the duration of dumpsys appops, ending at: 2024-03-01 00:00:02\n{sep}\nDUMP OF SERVICE batterystats:\nBattery History (1% used, 4096 used of 4096KB, 3 strings using 200):");
-    for (i, p) in all.iter().enumerate().take(20) {
+    // Planted packages first, so that they are in the history however many benign ones there are.
+    let history = plants.app_ids.iter().chain(packages.iter().take(20));
+    for (i, p) in history.enumerate() {
         let _ = writeln!(
             s,
             "           +{i}m00s000ms (2) 100 c0900020 +job=u0a{}:\"{p}/.SyncJob\"",
@@ -354,6 +346,7 @@ pub fn write_bugreport(path: &Path, spec: &AndroidSpec) -> Result<Vec<Planted>, 
     let mut planted = Vec::new();
     for a in &plants.app_ids {
         for m in [
+            "dumpsys_battery_history",
             "dumpsys_packages",
             "dumpsys_receivers",
             "dumpsys_activities",

@@ -171,7 +171,7 @@ fn bugreport_is_a_zip_with_a_main_entry() {
         },
     )
     .unwrap();
-    assert_eq!(planted.iter().filter(|p| p.value == "com.x.y").count(), 5);
+    assert_eq!(planted.iter().filter(|p| p.value == "com.x.y").count(), 6);
     let mut z = zip::ZipArchive::new(std::fs::File::open(&p).unwrap()).unwrap();
     let mut entry = String::new();
     std::io::Read::read_to_string(&mut z.by_name("main_entry.txt").unwrap(), &mut entry).unwrap();

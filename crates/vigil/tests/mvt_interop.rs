@@ -1,0 +1,452 @@
+//! Interop with Amnesty Tech's Mobile Verification Toolkit (MVT).
+//!
+//! Generated acquisitions with planted indicator hits are checked by MVT
+//! (`mvt-ios check-backup`, `mvt-android check-androidqf`/`check-bugreport`,
+//! from the pinned interop environment) and by Vigil's readers, with the same
+//! public STIX indicator files. Every MVT detection must also be a Vigil
+//! detection; every extra Vigil detection must be listed in [`EXPLAINED`]
+//! with the reason.
+//!
+//! Vigil's side: the reader modules' observables are checked against the
+//! indicator values with a deliberately simple oracle written here (exact
+//! values, parent domains of URL hosts, iOS's 16-character process names).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vigil_artefact::{Module, ObservableKind as K};
+use vigil_testgen::{AndroidSpec, IosBackupSpec, Plants};
+
+/// Extra Vigil detections in any acquisition, by Vigil module, and why MVT does not report them.
+const EXPLAINED: &[(&str, &str)] = &[(
+    "aqf_logcat",
+    "MVT has no logcat module for androidqf; Vigil extracts the URLs in logcat and checks their hosts",
+)];
+
+/// MVT module names that Vigil names differently.
+const MVT_TO_VIGIL: &[(&str, &str)] = &[
+    ("aqf_get_prop", "aqf_getprop"),
+    ("dumpsys_get_prop", "getprop"),
+];
+
+fn stix_dir() -> PathBuf {
+    vigil_testkit::workspace_root().join("data/indicators")
+}
+
+/// Indicator values by STIX object path, from the `[type:path = 'value']` comparisons of each pattern.
+#[derive(Default, Debug)]
+struct Iocs(BTreeMap<String, BTreeSet<String>>);
+
+impl Iocs {
+    fn load(files: &[PathBuf]) -> Iocs {
+        let mut out = Iocs::default();
+        for f in files {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+            for o in v["objects"].as_array().unwrap() {
+                let Some(p) = o["pattern"].as_str() else {
+                    continue;
+                };
+                for cmp in p.split(['[', ']']).flat_map(|c| c.split(" OR ")) {
+                    let Some((lhs, rhs)) = cmp.split_once('=') else {
+                        continue;
+                    };
+                    let value = rhs.trim().trim_matches('\'').to_string();
+                    let path = lhs
+                        .trim()
+                        .replace("'SHA-256'", "sha256")
+                        .to_ascii_lowercase();
+                    out.0
+                        .entry(path)
+                        .or_default()
+                        .insert(value.to_ascii_lowercase());
+                }
+            }
+        }
+        out
+    }
+
+    fn has(&self, path: &str, v: &str) -> bool {
+        self.0
+            .get(path)
+            .is_some_and(|s| s.contains(&v.to_ascii_lowercase()))
+    }
+
+    /// Indicator values this observable matches.
+    fn matches(&self, kind: K, value: &str) -> Vec<String> {
+        let v = value.to_ascii_lowercase();
+        let mut out = Vec::new();
+        let mut domain = |host: &str| {
+            let mut h = host;
+            loop {
+                if self.has("domain-name:value", h) {
+                    out.push(h.to_string());
+                }
+                match h.split_once('.') {
+                    Some((_, rest)) if rest.contains('.') => h = rest,
+                    _ => break,
+                }
+            }
+        };
+        match kind {
+            K::Domain => domain(&v),
+            K::Url => {
+                let host = v
+                    .split("://")
+                    .nth(1)
+                    .unwrap_or(&v)
+                    .split(['/', ':', '?', '#'])
+                    .next()
+                    .unwrap_or("");
+                domain(host)
+            }
+            K::ProcessName => {
+                for p in self.0.get("process:name").into_iter().flatten() {
+                    if *p == v || (v.len() == 16 && p.starts_with(&v)) {
+                        out.push(p.clone());
+                    }
+                }
+            }
+            K::FilePath => {
+                if self.has("file:path", &v) {
+                    out.push(v.clone());
+                }
+            }
+            K::FileName => {
+                if self.has("file:name", &v) {
+                    out.push(v.clone());
+                }
+            }
+            K::AppId => {
+                if self.has("app:id", &v) {
+                    out.push(v.clone());
+                }
+            }
+            K::FileHash => {
+                for k in ["file:hashes.sha256", "file:hashes.md5", "file:hashes.sha1"] {
+                    if self.has(k, &v) {
+                        out.push(v.clone());
+                    }
+                }
+            }
+            K::AppCertHash => {
+                if self.has("app:cert.sha256", &v)
+                    || self.has("app:cert.sha1", &v)
+                    || self.has("app:cert.md5", &v)
+                {
+                    out.push(v.clone());
+                }
+            }
+            K::AndroidProperty => {
+                if self.has("android-property:name", &v) {
+                    out.push(v.clone());
+                }
+            }
+            K::Email => {
+                if self.has("email-addr:value", &v) {
+                    out.push(v.clone());
+                }
+            }
+            K::ConfigurationProfileId => {
+                if self.has("configuration-profile:id", &v) {
+                    out.push(v.clone());
+                }
+            }
+            K::Ipv4 | K::Ipv6 => {
+                if self.has("ipv4-addr:value", &v) || self.has("ipv6-addr:value", &v) {
+                    out.push(v.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// (module, indicator value) of every MVT alert that matched an indicator.
+fn run_mvt(
+    tool: &str,
+    sub: &[&str],
+    iocs: &[PathBuf],
+    input: &Path,
+    out: &Path,
+) -> BTreeSet<(String, String)> {
+    let python = vigil_testkit::python().expect("checked by the caller");
+    let mut cmd = Command::new(python.with_file_name(tool));
+    cmd.args(sub);
+    for f in iocs {
+        cmd.arg("--iocs").arg(f);
+    }
+    let res = cmd.arg("--output").arg(out).arg(input).output().unwrap();
+    assert!(
+        res.status.success(),
+        "{tool} failed: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let alerts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("alerts.json")).unwrap()).unwrap();
+    alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| {
+            let value = a["matched_indicator"]["value"].as_str()?;
+            let module = a["module"].as_str()?;
+            let module = MVT_TO_VIGIL
+                .iter()
+                .find(|(m, _)| *m == module)
+                .map_or(module, |(_, v)| *v);
+            Some((module.to_string(), value.to_ascii_lowercase()))
+        })
+        .collect()
+}
+
+/// (module, indicator value) of every Vigil observable that matches an indicator.
+fn run_vigil(modules: &[Box<dyn Module>], iocs: &Iocs) -> BTreeSet<(String, String)> {
+    let mut hits = BTreeSet::new();
+    for m in modules {
+        let summary = m.run(&mut |r| {
+            for o in &r.observables {
+                for v in iocs.matches(o.kind, &o.value) {
+                    hits.insert((r.module.clone(), v));
+                }
+            }
+        });
+        assert!(summary.is_ok(), "{}: {summary:?}", m.name());
+    }
+    hits
+}
+
+/// In androidqf only: MVT's `check-androidqf` reads dumpsys output only from a nested
+/// bugreport.zip, while Vigil also parses androidqf's own `dumpsys.txt`.
+const EXPLAINED_ANDROIDQF: &[(&str, &str)] = &[
+    (
+        "dumpsys_packages",
+        "read from androidqf's dumpsys.txt, which MVT's check-androidqf does not parse",
+    ),
+    (
+        "dumpsys_receivers",
+        "read from androidqf's dumpsys.txt, which MVT's check-androidqf does not parse",
+    ),
+    (
+        "dumpsys_activities",
+        "read from androidqf's dumpsys.txt, which MVT's check-androidqf does not parse",
+    ),
+    (
+        "dumpsys_appops",
+        "read from androidqf's dumpsys.txt, which MVT's check-androidqf does not parse",
+    ),
+    (
+        "dumpsys_battery_daily",
+        "read from androidqf's dumpsys.txt, which MVT's check-androidqf does not parse",
+    ),
+    (
+        "dumpsys_battery_history",
+        "read from androidqf's dumpsys.txt, which MVT's check-androidqf does not parse",
+    ),
+];
+
+/// Every MVT detection must be a Vigil detection; every extra Vigil one must be explained.
+fn compare(
+    what: &str,
+    mvt: &BTreeSet<(String, String)>,
+    vigil: &BTreeSet<(String, String)>,
+    explained: &[(&str, &str)],
+) {
+    assert!(
+        !mvt.is_empty(),
+        "MVT found nothing: the planted hits did not work"
+    );
+    let missing: Vec<_> = mvt.difference(vigil).collect();
+    assert!(
+        missing.is_empty(),
+        "{what}: MVT detections Vigil lacks: {missing:?}\nVigil: {vigil:?}"
+    );
+    eprintln!(
+        "{what}: MVT {} detections, Vigil {} ({} more)",
+        mvt.len(),
+        vigil.len(),
+        vigil.len() - mvt.len()
+    );
+    for extra in vigil.difference(mvt) {
+        let why = EXPLAINED
+            .iter()
+            .chain(explained)
+            .find(|(m, _)| *m == extra.0);
+        let Some((_, why)) = why else {
+            panic!("{what}: unexplained extra Vigil detection {extra:?}")
+        };
+        eprintln!("  extra {extra:?}: {why}");
+    }
+}
+
+fn ios_spec(password: Option<&str>) -> IosBackupSpec {
+    IosBackupSpec {
+        seed: 2021,
+        sms: 120,
+        safari_visits: 120,
+        password: password.map(str::to_string),
+        rounds: (50, 50),
+        plants: Plants {
+            // Pegasus (Amnesty, 2021): domains, process names, a file name.
+            domains: vec![
+                "weather4free.com".into(),
+                "bestfriendneedshelp.com".into(),
+                "storelive.co".into(),
+            ],
+            processes: vec![
+                "fservernetd".into(),
+                "ReminderIntentsUIExtension".into(),
+                "accountpfd".into(),
+            ],
+            file_paths: vec!["/private/var/mobile/Library/Preferences/roleaccountd.plist".into()],
+            ..Plants::default()
+        },
+    }
+}
+
+#[test]
+fn ios_backup_every_mvt_detection_is_a_vigil_detection() {
+    if vigil_testkit::python().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("backup");
+    vigil_testgen::write_ios_backup(&backup, &ios_spec(None)).unwrap();
+    let files = vec![stix_dir().join("investigations/2021-07-18_nso/pegasus.stix2")];
+    let mvt = run_mvt(
+        "mvt-ios",
+        &["check-backup"],
+        &files,
+        &backup,
+        &dir.path().join("mvt"),
+    );
+    let vigil = run_vigil(
+        &vigil_ios::backup_modules(&backup, None).unwrap(),
+        &Iocs::load(&files),
+    );
+    compare("iOS backup", &mvt, &vigil, &[]);
+    // The planted hits are all there (MVT reports each of them too).
+    for m in ["sms", "safari_history", "datausage", "sms_attachments"] {
+        assert!(
+            mvt.iter().any(|(x, _)| x == m),
+            "no MVT detection in {m}: {mvt:?}"
+        );
+    }
+}
+
+/// MVT needs the backup decrypted first (`decrypt-backup`); Vigil reads it encrypted.
+#[test]
+fn encrypted_ios_backup_vigil_reads_directly_what_mvt_finds_after_decrypting() {
+    if vigil_testkit::python().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("enc");
+    vigil_testgen::write_ios_backup(&backup, &ios_spec(Some("journalist-2024"))).unwrap();
+    let python = vigil_testkit::python().unwrap();
+    let decrypted = dir.path().join("dec");
+    let res = Command::new(python.with_file_name("mvt-ios"))
+        .args(["decrypt-backup", "-p", "journalist-2024", "-d"])
+        .arg(&decrypted)
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let files = vec![stix_dir().join("investigations/2021-07-18_nso/pegasus.stix2")];
+    let mvt = run_mvt(
+        "mvt-ios",
+        &["check-backup"],
+        &files,
+        &decrypted,
+        &dir.path().join("mvt"),
+    );
+    let unlock = vigil_ios::Unlock::Password("journalist-2024".into());
+    let vigil = run_vigil(
+        &vigil_ios::backup_modules(&backup, Some(unlock)).unwrap(),
+        &Iocs::load(&files),
+    );
+    compare("encrypted iOS backup", &mvt, &vigil, &[]);
+}
+
+fn android_spec() -> AndroidSpec {
+    AndroidSpec {
+        seed: 2024,
+        packages: 30,
+        plants: Plants {
+            // NoviSpy (Amnesty, 2024) and the 2023 Android campaign set.
+            app_ids: vec!["com.gu.activity".into()],
+            cert_hashes: vec![
+                "3ac97735164824657b683e805133b1274b2dedabf9fdd6aa9aca31089d501e64".into(),
+            ],
+            sha256: vec!["d55e492d5fce87898e065572a5553d1ac1389cd12bf3d28cabc1218cb29780af".into()],
+            properties: vec!["sys.brand.note".into()],
+            processes: vec!["sysupd".into()],
+            domains: vec!["automatedrelax.org".into()],
+            ..Plants::default()
+        },
+    }
+}
+
+fn android_iocs() -> Vec<PathBuf> {
+    vec![
+        stix_dir().join("investigations/2024-12-16_serbia_novispy/novispy.stix2"),
+        stix_dir().join("investigations/2023-03-29_android_campaign/malware.stix2"),
+    ]
+}
+
+#[test]
+fn androidqf_every_mvt_detection_is_a_vigil_detection() {
+    if vigil_testkit::python().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let acq = dir.path().join("androidqf");
+    vigil_testgen::write_androidqf(&acq, &android_spec()).unwrap();
+    let files = android_iocs();
+    let mvt = run_mvt(
+        "mvt-android",
+        &["check-androidqf"],
+        &files,
+        &acq,
+        &dir.path().join("mvt"),
+    );
+    let vigil = run_vigil(
+        &vigil_android::androidqf_modules(&acq).unwrap(),
+        &Iocs::load(&files),
+    );
+    compare("androidqf", &mvt, &vigil, EXPLAINED_ANDROIDQF);
+    for v in ["com.gu.activity", "sys.brand.note"] {
+        assert!(
+            mvt.iter().any(|(_, x)| x == v),
+            "{v} not detected by MVT: {mvt:?}"
+        );
+    }
+}
+
+#[test]
+fn bugreport_every_mvt_detection_is_a_vigil_detection() {
+    if vigil_testkit::python().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("bugreport.zip");
+    vigil_testgen::write_bugreport(&zip, &android_spec()).unwrap();
+    let files = android_iocs();
+    let mvt = run_mvt(
+        "mvt-android",
+        &["check-bugreport"],
+        &files,
+        &zip,
+        &dir.path().join("mvt"),
+    );
+    let vigil = run_vigil(
+        &vigil_android::bugreport_modules(&zip).unwrap(),
+        &Iocs::load(&files),
+    );
+    compare("bugreport", &mvt, &vigil, &[]);
+    assert!(mvt.len() >= 6, "{mvt:?}");
+}
