@@ -88,9 +88,7 @@ fn compile_simple(pattern: &str) -> Option<Vec<Term>> {
     let mut terms = Vec::new();
     loop {
         p.ws();
-        let Some((object_type, path)) = p.object_path() else {
-            return None;
-        };
+        let (object_type, path) = p.object_path()?;
         p.ws();
         let op_is_subset = if p.eat(b'=') {
             false
