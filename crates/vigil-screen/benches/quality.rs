@@ -1,0 +1,403 @@
+//! Quality and speed of screening, printed beside the peer's figures.
+//!
+//! Run: `cargo bench -p vigil-screen --bench quality`
+//!
+//! - the shipped 10k labelled list (always);
+//! - the 100k list from the shared data folder, when present;
+//! - a generated 1,000,000-entity list (seeded) for speed, build time and
+//!   memory; skip it with `VIGIL_BENCH_SKIP_1M=1`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::Value;
+use vigil_screen::eval::{self, Scored};
+use vigil_screen::{import, Config, Entity, Query, Screener, DEFAULT_THRESHOLD};
+
+fn read_list(path: &Path) -> Vec<Entity> {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let imp = import::read_ftm(std::io::BufReader::new(f), &path.display().to_string());
+    for d in imp.diagnostics.iter().take(5) {
+        eprintln!("{d}");
+    }
+    imp.entities
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn peer(dir: &Path, n: &str) -> Option<Value> {
+    let p = dir.join(format!("peer-nomenklatura/bench_list_N{n}.json"));
+    serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()
+}
+
+fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
+    println!("\n== {label}: {} ==", list.display());
+    let entities = read_list(list);
+    let n = entities.len();
+    let t = Instant::now();
+    let screener = Screener::build(entities, Vec::new());
+    let build = t.elapsed().as_secs_f64();
+    let queries = read_list(&eval_dir.join("queries.ftm.jsonl"));
+    let labels = std::fs::read_to_string(eval_dir.join("labels.jsonl")).expect("labels");
+    let set = eval::load(&queries, &labels);
+    let t = Instant::now();
+    let scored: Vec<Scored> = eval::score_all(&screener, &set);
+    let per_query_ms = t.elapsed().as_secs_f64() * 1000.0 / set.len() as f64;
+    let at = eval::metrics(&scored, DEFAULT_THRESHOLD);
+    let best = eval::best_f1(&scored);
+    let recall_k = eval::retrieval_recall(&scored);
+    let peer = peer(eval_dir, peer_name);
+    let pv = |path: &[&str]| -> String {
+        let mut v = peer.as_ref();
+        for p in path {
+            v = v.and_then(|x| x.get(*p));
+        }
+        v.map(|x| match x {
+            Value::Number(n) => format!("{:.3}", n.as_f64().unwrap_or(f64::NAN)),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .unwrap_or_else(|| "-".into())
+    };
+    let peer_at = ["algorithms", "logic-v2", "at_threshold"];
+    let peer_best = peer
+        .as_ref()
+        .and_then(|p| p.pointer("/algorithms/logic-v2/sweep"))
+        .and_then(Value::as_array)
+        .and_then(|s| {
+            s.iter()
+                .filter_map(|x| Some((x.get("f1")?.as_f64()?, x.get("threshold")?.as_f64()?)))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+        });
+    println!("{n} entities, {} labelled queries", set.len());
+    println!("{:<34}{:>14}{:>22}", "", "vigil", "nomenklatura logic-v2");
+    let row = |name: &str, ours: String, theirs: String| {
+        println!("{name:<34}{ours:>14}{theirs:>22}");
+    };
+    row(
+        "threshold",
+        format!("{DEFAULT_THRESHOLD:.2}"),
+        pv(&[peer_at[0], peer_at[1], peer_at[2], "threshold"]),
+    );
+    for (name, ours, key) in [
+        ("precision", at.precision, "precision"),
+        ("recall", at.recall, "recall"),
+        ("F1", at.f1, "f1"),
+    ] {
+        row(
+            name,
+            format!("{ours:.3}"),
+            pv(&[peer_at[0], peer_at[1], peer_at[2], key]),
+        );
+    }
+    row(
+        "tp / fp / fn",
+        format!("{}/{}/{}", at.tp, at.fp, at.fn_),
+        format!(
+            "{}/{}/{}",
+            pv(&[peer_at[0], peer_at[1], peer_at[2], "tp"]),
+            pv(&[peer_at[0], peer_at[1], peer_at[2], "fp"]),
+            pv(&[peer_at[0], peer_at[1], peer_at[2], "fn"])
+        ),
+    );
+    row(
+        "best F1 (at threshold)",
+        format!("{:.3} ({:.2})", best.f1, best.threshold),
+        peer_best
+            .map(|(f, t)| format!("{f:.3} ({t:.2})"))
+            .unwrap_or_else(|| "-".into()),
+    );
+    row(
+        "retrieval recall@50",
+        format!("{recall_k:.4}"),
+        pv(&["blocking", "recall_at_k"]),
+    );
+    row(
+        "ms per query (retrieval+scoring)",
+        format!("{per_query_ms:.3}"),
+        format!(
+            "{} + {}",
+            pv(&["algorithms", "logic-v2", "timing", "cpu_ms_per_query_mean"]),
+            pv(&["blocking", "cpu_ms_mean"])
+        ),
+    );
+    row(
+        "index build s",
+        format!("{build:.2}"),
+        pv(&["index_build_s"]),
+    );
+    let ours = eval::per_category(&scored, DEFAULT_THRESHOLD);
+    println!("\nper category (correct/total at each engine's default threshold):");
+    println!("{:<34}{:>14}{:>22}", "category", "vigil", "nomenklatura");
+    for (cat, (ok, total)) in &ours {
+        let theirs = pv(&["algorithms", "logic-v2", "per_category", cat]);
+        println!("{cat:<34}{:>14}{theirs:>22}", format!("{ok}/{total}"));
+    }
+    if std::env::var_os("VIGIL_BENCH_MISSES").is_some() {
+        for s in &scored {
+            let truth = s.labelled.truth.as_deref();
+            let top = s.candidates.first();
+            let alerts: Vec<&(String, f32)> = s
+                .candidates
+                .iter()
+                .filter(|c| c.1 >= DEFAULT_THRESHOLD)
+                .collect();
+            let missed = truth.is_some_and(|t| !alerts.iter().any(|a| a.0 == t));
+            let false_alert = alerts.iter().any(|a| Some(a.0.as_str()) != truth);
+            if missed || false_alert {
+                let tscore = truth.and_then(|t| s.candidates.iter().find(|c| c.0 == t));
+                eprintln!(
+                    "{} {} {:?} truth={:?} {:?} top={:?}",
+                    s.labelled.id,
+                    s.labelled.category,
+                    s.labelled.query.names,
+                    truth,
+                    tscore.map(|c| c.1),
+                    top
+                );
+                let q = &s.labelled.query;
+                for m in screener.score_query(q, 50) {
+                    let false_alert =
+                        m.score >= DEFAULT_THRESHOLD && Some(m.entity_id.as_str()) != truth;
+                    let is_truth = Some(m.entity_id.as_str()) == truth;
+                    if false_alert || (is_truth && missed) || (missed && truth.is_none()) {
+                        eprintln!(
+                            "    {} {:.2} {}{}",
+                            m.entity_id,
+                            m.score,
+                            if is_truth { "TRUTH " } else { "" },
+                            m.explanation
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A small seeded generator (xorshift64*), so the 1M list is the same on
+/// every run without pulling in a random-number crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ra", "te", "nor", "vel", "sa", "dri", "ton", "bel", "cor", "an", "is", "un",
+    "ve", "zo", "par", "quin", "mar", "el", "os", "tri", "gal", "fen", "ri", "do", "lex", "hu",
+    "ya",
+];
+const GIVEN: &[&str] = &[
+    "Anna", "Omar", "Igor", "Maria", "Chen", "Ahmed", "Sofia", "Ivan", "Elena", "David", "Yusuf",
+    "Olga", "Pierre", "Lucia", "Tomas", "Fatima", "Kenji", "Noor", "Pavel", "Ines",
+];
+const WORDS: &[&str] = &[
+    "Technologies",
+    "Systems",
+    "Security",
+    "Networks",
+    "Holdings",
+    "Digital",
+    "Solutions",
+    "Research",
+    "Defence",
+    "Telecom",
+    "Data",
+    "Labs",
+];
+const FORMS: &[&str] = &[
+    "Ltd", "S.A.", "GmbH", "LLC", "AG", "OOO", "Kft.", "S.r.l.", "Inc.",
+];
+
+fn invented(rng: &mut Rng) -> String {
+    let n = 2 + rng.next() % 2;
+    let mut s: String = (0..n).map(|_| rng.pick(SYLLABLES)).collect();
+    if let Some(first) = s.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    s
+}
+
+fn generate(n: usize, seed: u64) -> Vec<Entity> {
+    let mut rng = Rng(seed);
+    (0..n)
+        .map(|i| {
+            if rng.next() % 2 == 0 {
+                let name = format!(
+                    "{} {} {}",
+                    rng.pick(GIVEN),
+                    invented(&mut rng),
+                    invented(&mut rng)
+                );
+                Entity {
+                    id: format!("G{i:07}"),
+                    schema: "Person".into(),
+                    names: vec![name],
+                    birth_dates: vec![format!("{}", 1940 + rng.next() % 65)],
+                    ..Entity::default()
+                }
+            } else {
+                let name = format!(
+                    "{} {} {}",
+                    invented(&mut rng),
+                    rng.pick(WORDS),
+                    rng.pick(FORMS)
+                );
+                Entity {
+                    id: format!("G{i:07}"),
+                    schema: "Company".into(),
+                    names: vec![name],
+                    ..Entity::default()
+                }
+            }
+        })
+        .collect()
+}
+
+fn typo(s: &str, rng: &mut Rng) -> String {
+    let mut c: Vec<char> = s.chars().collect();
+    if c.len() > 3 {
+        let i = 1 + (rng.next() as usize % (c.len() - 2));
+        c.swap(i, i - 1);
+    }
+    c.into_iter().collect()
+}
+
+fn million() {
+    let n: usize = std::env::var("VIGIL_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    println!("\n== generated list: {n} entities (seeded) ==");
+    let before = rss_mb();
+    let entities = generate(n, 0x5eed);
+    let queries: Vec<Query> = {
+        let mut rng = Rng(7);
+        (0..2000)
+            .map(|_| {
+                let e = &entities[(rng.next() % n as u64) as usize];
+                let mut q = Query::name(&typo(&e.names[0], &mut rng));
+                q.schema = e.schema.clone();
+                q
+            })
+            .collect()
+    };
+    let t = Instant::now();
+    let screener = Screener::build(entities, Vec::new());
+    let build = t.elapsed().as_secs_f64();
+    let after = rss_mb();
+    println!("index build: {build:.1} s (budget 60 s); resident memory {after:.0} MB (list + index; {:.0} MB before build; budget 2048 MB)", before);
+    let t = Instant::now();
+    let mut hits = 0;
+    for q in &queries {
+        hits += usize::from(!screener.match_query(q, DEFAULT_THRESHOLD).is_empty());
+    }
+    let ms = t.elapsed().as_secs_f64() * 1000.0 / queries.len() as f64;
+    println!(
+        "single core: {ms:.3} ms per query end to end (budget 1 ms); {hits}/{} typo queries alerted",
+        queries.len()
+    );
+    let batch = 20_000usize;
+    let t = Instant::now();
+    let chunk: Vec<Query> = (0..batch)
+        .map(|i| queries[i % queries.len()].clone())
+        .collect();
+    std::thread::scope(|s| {
+        for part in chunk.chunks(batch / 2) {
+            let screener = &screener;
+            s.spawn(move || {
+                for q in part {
+                    std::hint::black_box(screener.match_query(q, DEFAULT_THRESHOLD));
+                }
+            });
+        }
+    });
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "batch of {batch} on 2 threads: {secs:.1} s → 1,000,000 parties ≈ {:.1} min",
+        secs * 1_000_000.0 / batch as f64 / 60.0
+    );
+}
+
+/// Calibration of the scorer's global weights on the shipped list (run
+/// with `VIGIL_BENCH_TUNE=1`): prints the best F1 per setting.
+fn tune(shipped: &Path) {
+    let entities = read_list(&shipped.join("list_N10000.ftm.jsonl"));
+    let queries = read_list(&shipped.join("queries.ftm.jsonl"));
+    let labels = std::fs::read_to_string(shipped.join("labels.jsonl")).expect("labels");
+    let set = eval::load(&queries, &labels);
+    for edit_cost in [1.5f32, 2.0] {
+        for conflict in [0.9f32, 1.3] {
+            for country in [0.93f32, 0.85] {
+                for missing in [0.3f32, 0.5] {
+                    for extra in [0.45f32, 0.7] {
+                        let cfg = Config {
+                            edit_cost,
+                            conflict_part: conflict,
+                            country_mismatch: country,
+                            missing_candidate_part: missing,
+                            extra_query_part: extra,
+                            ..Config::default()
+                        };
+                        let s = Screener::with_config(entities.clone(), Vec::new(), cfg);
+                        let scored = eval::score_all(&s, &set);
+                        let b = eval::best_f1(&scored);
+                        let at = eval::metrics(&scored, DEFAULT_THRESHOLD);
+                        println!(
+                            "edit {edit_cost} conflict {conflict} country {country} missing {missing} extra {extra}: best F1 {:.3} at {:.2} (P {:.3} R {:.3}); at default {:.3}",
+                            b.f1, b.threshold, b.precision, b.recall, at.f1
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn main() {
+    let root = vigil_testkit::workspace_root();
+    let shipped = root.join("data/screening/eval");
+    if std::env::var_os("VIGIL_BENCH_TUNE").is_some() {
+        tune(&shipped);
+        return;
+    }
+    evaluate(
+        "10k list (shipped)",
+        &shipped.join("list_N10000.ftm.jsonl"),
+        &shipped,
+        "10000",
+    );
+    if std::env::var_os("VIGIL_BENCH_SKIP_100K").is_some() {
+        println!("\n100k list: skipped (VIGIL_BENCH_SKIP_100K)");
+    } else if let Some(shared) = vigil_testkit::shared_data() {
+        let big = shared.join("screening/list_N100000.ftm.jsonl");
+        if big.exists() {
+            evaluate("100k list (shared data)", &big, &shipped, "100000");
+        }
+    } else {
+        println!("\n100k list: skipped (no shared data folder)");
+    }
+    if std::env::var_os("VIGIL_BENCH_SKIP_1M").is_none() {
+        million();
+    }
+}

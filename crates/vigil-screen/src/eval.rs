@@ -1,0 +1,205 @@
+//! Evaluation on a labelled query set: precision, recall and F1 at a
+//! threshold, the best F1 over thresholds, per-category results and the
+//! recall of candidate retrieval. Used by the quality test and benchmark.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+
+use crate::entity::Entity;
+use crate::screener::{Query, Screener, CANDIDATES};
+
+/// One labelled query.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    /// The query's id.
+    pub id: String,
+    /// The query.
+    pub query: Query,
+    /// The listed entity it should match, or `None` for a negative.
+    pub truth: Option<String>,
+    /// The label category (`typo`, `neg_homonym` …).
+    pub category: String,
+}
+
+#[derive(Deserialize)]
+struct Label {
+    query_id: String,
+    truth: Option<String>,
+    category: String,
+}
+
+/// Turns a list-format entity into the query an officer would type.
+pub fn entity_to_query(e: &Entity) -> Query {
+    Query {
+        schema: e.schema.clone(),
+        names: e.all_names().cloned().collect(),
+        countries: e.countries.clone(),
+        birth_dates: e.birth_dates.clone(),
+        identifiers: e.identifiers.iter().map(|i| i.value.clone()).collect(),
+    }
+}
+
+/// Joins FtM queries with their labels (`query_id`, `truth`, `category`).
+pub fn load(queries: &[Entity], labels_jsonl: &str) -> Vec<Labelled> {
+    let by_id: HashMap<&str, &Entity> = queries.iter().map(|e| (e.id.as_str(), e)).collect();
+    labels_jsonl
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Label>(l).ok())
+        .filter_map(|l| {
+            by_id.get(l.query_id.as_str()).map(|e| Labelled {
+                id: l.query_id,
+                query: entity_to_query(e),
+                truth: l.truth,
+                category: l.category,
+            })
+        })
+        .collect()
+}
+
+/// Scores of one query's candidates.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    /// The labelled query.
+    pub labelled: Labelled,
+    /// (entity id, score) of the retrieved candidates, best first.
+    pub candidates: Vec<(String, f32)>,
+}
+
+/// Scores every labelled query once.
+pub fn score_all(screener: &Screener, set: &[Labelled]) -> Vec<Scored> {
+    set.iter()
+        .map(|l| Scored {
+            labelled: l.clone(),
+            candidates: screener
+                .score_query(&l.query, CANDIDATES)
+                .into_iter()
+                .map(|m| (m.entity_id, m.score))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Precision, recall and F1 at one threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    /// The threshold.
+    pub threshold: f32,
+    /// True positives: positive queries whose listed party scored ≥ threshold.
+    pub tp: usize,
+    /// False positives: other candidates scoring ≥ threshold.
+    pub fp: usize,
+    /// False negatives: positive queries whose listed party scored below.
+    pub fn_: usize,
+    /// tp / (tp + fp).
+    pub precision: f64,
+    /// tp / (tp + fn).
+    pub recall: f64,
+    /// Harmonic mean.
+    pub f1: f64,
+}
+
+/// Computes metrics at `threshold` over scored queries.
+pub fn metrics(scored: &[Scored], threshold: f32) -> Metrics {
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    for s in scored {
+        let truth = s.labelled.truth.as_deref();
+        let mut found = false;
+        for (id, score) in &s.candidates {
+            if *score >= threshold {
+                if Some(id.as_str()) == truth {
+                    found = true;
+                } else {
+                    fp += 1;
+                }
+            }
+        }
+        if truth.is_some() {
+            if found {
+                tp += 1;
+            } else {
+                fn_ += 1;
+            }
+        }
+    }
+    let precision = if tp + fp == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let recall = if tp + fn_ == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fn_) as f64
+    };
+    let f1 = if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
+    Metrics {
+        threshold,
+        tp,
+        fp,
+        fn_,
+        precision,
+        recall,
+        f1,
+    }
+}
+
+/// The best F1 over thresholds 0.30, 0.31 … 0.99.
+pub fn best_f1(scored: &[Scored]) -> Metrics {
+    (30..100)
+        .map(|t| metrics(scored, t as f32 / 100.0))
+        .max_by(|a, b| a.f1.total_cmp(&b.f1))
+        .unwrap_or_else(|| metrics(scored, 0.5))
+}
+
+/// Share of positive queries whose listed party was retrieved at all.
+pub fn retrieval_recall(scored: &[Scored]) -> f64 {
+    let pos: Vec<&Scored> = scored
+        .iter()
+        .filter(|s| s.labelled.truth.is_some())
+        .collect();
+    let hit = pos
+        .iter()
+        .filter(|s| {
+            let t = s.labelled.truth.as_deref();
+            s.candidates.iter().any(|(id, _)| Some(id.as_str()) == t)
+        })
+        .count();
+    hit as f64 / pos.len().max(1) as f64
+}
+
+/// Per-category outcome at `threshold`, keyed `Per:typo`, `Com:legal_form`:
+/// (correct, total), where correct means the listed party alerted for a
+/// positive, and nothing alerted for a negative.
+pub fn per_category(scored: &[Scored], threshold: f32) -> BTreeMap<String, (usize, usize)> {
+    let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for s in scored {
+        let prefix = if s.labelled.query.schema == "Person" {
+            "Per"
+        } else {
+            "Com"
+        };
+        // Variants such as `typo+other_country` count under `typo`, as in
+        // the peer's published table.
+        let base = s.labelled.category.split('+').next().unwrap_or_default();
+        let key = format!("{prefix}:{base}");
+        let alerts: Vec<&str> = s
+            .candidates
+            .iter()
+            .filter(|(_, sc)| *sc >= threshold)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        let ok = match s.labelled.truth.as_deref() {
+            Some(t) => alerts.contains(&t),
+            None => alerts.is_empty(),
+        };
+        let e = out.entry(key).or_default();
+        e.0 += usize::from(ok);
+        e.1 += 1;
+    }
+    out
+}

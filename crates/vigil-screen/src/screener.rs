@@ -1,0 +1,1011 @@
+//! The screening engine: a name index for candidate retrieval and a scorer
+//! that aligns name parts and weighs dates, countries, identifiers and legal
+//! forms, explaining each step.
+
+use std::cell::RefCell;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::entity::{hex, normalise_identifier, Entity, Relation};
+use crate::ownership::{OwnershipGraph, OwnershipPath};
+use crate::text::{normalise, osa_distance, LegalForm, NameKind, Token};
+
+/// The score at or above which a candidate is reported as a match.
+pub const DEFAULT_THRESHOLD: f32 = 0.76;
+/// How many candidates retrieval hands to the scorer.
+pub const CANDIDATES: usize = 50;
+/// Most names of one query that are screened.
+const MAX_QUERY_NAMES: usize = 16;
+/// Most parts of one query name used for retrieval.
+const MAX_QUERY_TOKENS: usize = 24;
+
+/// A party to screen: the names and facts an officer knows about it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Query {
+    /// `Person`, `Company`, `Organization` or `LegalEntity` (unknown).
+    #[serde(default = "legal_entity")]
+    pub schema: String,
+    /// Names to screen (at least one).
+    pub names: Vec<String>,
+    /// Countries (nationality, jurisdiction, address), ISO alpha-2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<String>,
+    /// Birth or incorporation dates (`1961`, `1961-05-01`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub birth_dates: Vec<String>,
+    /// Registration numbers and other identifiers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<String>,
+}
+
+fn legal_entity() -> String {
+    "LegalEntity".into()
+}
+
+impl Query {
+    /// A query for one name of unknown kind.
+    pub fn name(name: &str) -> Query {
+        Query {
+            schema: legal_entity(),
+            names: vec![name.to_string()],
+            ..Query::default()
+        }
+    }
+
+    /// A stable key of the query's facts, used to find earlier decisions.
+    pub fn key(&self) -> String {
+        let mut names: Vec<String> = self
+            .names
+            .iter()
+            .map(|n| {
+                let mut t: Vec<String> = normalise(n, NameKind::Any)
+                    .tokens
+                    .into_iter()
+                    .map(|t| t.text)
+                    .collect();
+                t.sort();
+                t.join(" ")
+            })
+            .collect();
+        names.sort();
+        let mut facts = self.countries.clone();
+        facts.extend(self.birth_dates.iter().cloned());
+        facts.extend(self.identifiers.iter().map(|i| normalise_identifier(i)));
+        facts.sort();
+        let text = format!("{}|{}|{}", self.schema, names.join(";"), facts.join(";"));
+        hex(&Sha256::digest(text.as_bytes())[..12])
+    }
+}
+
+/// One aligned pair of name parts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartMatch {
+    /// The query's part (several parts joined when they were split).
+    pub query: String,
+    /// The listed name's part.
+    pub candidate: String,
+    /// How they were compared: `exact`, `edit`, `skeleton`.
+    pub method: String,
+    /// Edit operations between the folded spellings.
+    pub edits: usize,
+    /// Length of the longer spelling.
+    pub length: usize,
+    /// Credit given, 0–1.
+    pub similarity: f32,
+    /// Distinctiveness of the part in the list, 0–1.
+    pub weight: f32,
+}
+
+/// A factor applied to the name score, with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feature {
+    /// `legal_form`, `country`, `birth_date`, `identifier`.
+    pub name: String,
+    /// Multiplier applied (1.0 = neutral); identifiers may raise the score.
+    pub factor: f32,
+    /// Human-readable reason ("country GR = GR").
+    pub detail: String,
+}
+
+/// Why a candidate scored what it scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Explanation {
+    /// The query name that aligned best.
+    pub query_name: String,
+    /// The listed name it aligned with.
+    pub candidate_name: String,
+    /// Score of the name alignment alone.
+    pub name_score: f32,
+    /// Aligned parts.
+    pub parts: Vec<PartMatch>,
+    /// Query parts without a counterpart.
+    pub unmatched_query: Vec<String>,
+    /// Listed parts without a counterpart.
+    pub unmatched_candidate: Vec<String>,
+    /// Other features and their effect.
+    pub features: Vec<Feature>,
+}
+
+impl std::fmt::Display for Explanation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "name {:.2} ('{}' ~ '{}')",
+            self.name_score, self.query_name, self.candidate_name
+        )?;
+        for p in &self.parts {
+            match p.method.as_str() {
+                "exact" => write!(f, "; '{}' = '{}'", p.query, p.candidate)?,
+                "skeleton" => write!(f, "; '{}' ≈ '{}' same consonants", p.query, p.candidate)?,
+                _ => write!(
+                    f,
+                    "; '{}' ≈ '{}' edit {} of {}",
+                    p.query, p.candidate, p.edits, p.length
+                )?,
+            }
+        }
+        if !self.unmatched_query.is_empty() {
+            write!(f, "; extra in query: {}", self.unmatched_query.join(" "))?;
+        }
+        if !self.unmatched_candidate.is_empty() {
+            write!(f, "; not in query: {}", self.unmatched_candidate.join(" "))?;
+        }
+        for feat in &self.features {
+            write!(f, "; {}", feat.detail)?;
+        }
+        Ok(())
+    }
+}
+
+/// A listed party the query matched (or nearly matched).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Match {
+    /// The listed entity's id.
+    pub entity_id: String,
+    /// Its display name.
+    pub caption: String,
+    /// Its schema.
+    pub schema: String,
+    /// Overall score, 0–1.
+    pub score: f32,
+    /// True when `score` reached the threshold asked for.
+    pub matched: bool,
+    /// Why.
+    pub explanation: Explanation,
+    /// When the matched party is not listed itself but owned or controlled
+    /// by a listed one: the chains of ownership leading to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ownership: Vec<OwnershipPath>,
+}
+
+/// Tunable weights of the scorer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Penalty weight for listed name parts missing from the query.
+    pub missing_candidate_part: f32,
+    /// Penalty weight for query name parts missing from the listed name.
+    pub extra_query_part: f32,
+    /// Factor when both sides give birth years more than one year apart.
+    pub birth_year_mismatch: f32,
+    /// Factor when countries are given on both sides and none is shared.
+    pub country_mismatch: f32,
+    /// Penalty weight for unmatched parts when both sides have some.
+    pub conflict_part: f32,
+    /// Credit lost per edit, relative to the part's length.
+    pub edit_cost: f32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            missing_candidate_part: 0.3,
+            extra_query_part: 0.45,
+            birth_year_mismatch: 0.55,
+            country_mismatch: 0.85,
+            conflict_part: 0.9,
+            edit_cost: 1.5,
+        }
+    }
+}
+
+struct VocabToken {
+    token: Token,
+    df: u32,
+}
+
+struct IndexedName {
+    tokens: Box<[u32]>,
+    forms: Vec<LegalForm>,
+    /// Index into the entity's `all_names()`.
+    source: u16,
+}
+
+struct Indexed {
+    entity: Entity,
+    names: Vec<IndexedName>,
+    ids: Vec<String>,
+    alive: bool,
+}
+
+#[derive(Default)]
+struct Scratch {
+    score: Vec<f32>,
+    stamp: Vec<u32>,
+    touched: Vec<u32>,
+    generation: u32,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// A compiled screening list: the entities, a name index and the ownership
+/// graph. Build it once, query it from many threads.
+pub struct Screener {
+    entries: Vec<Indexed>,
+    by_id: HashMap<String, u32>,
+    vocab: Vec<VocabToken>,
+    vocab_ids: HashMap<(String, bool), u32>,
+    keys: HashMap<u64, Vec<u32>>,
+    postings: Vec<Vec<u32>>,
+    graph: OwnershipGraph,
+    config: Config,
+    alive: usize,
+}
+
+fn key_hash(kind: u8, s: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    kind.hash(&mut h);
+    s.hash(&mut h);
+    h.finish()
+}
+
+fn deletions(s: &str) -> impl Iterator<Item = String> + '_ {
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let n = chars.len();
+    (0..if n >= 3 { n } else { 0 }).map(move |i| {
+        let (start, c) = chars[i];
+        let mut out = String::with_capacity(s.len());
+        out.push_str(&s[..start]);
+        out.push_str(&s[start + c.len_utf8()..]);
+        out
+    })
+}
+
+/// Keys under which a token is found: its spelling, its one-letter
+/// deletions (so one edit on either side still meets) and its skeleton.
+fn token_keys(t: &Token, out: &mut Vec<u64>) {
+    if !t.abjad {
+        out.push(key_hash(b'e', &t.text));
+        for d in deletions(&t.text) {
+            out.push(key_hash(b'e', &d));
+        }
+    }
+    if t.skeleton.chars().count() >= 2 {
+        out.push(key_hash(b's', &t.skeleton));
+    }
+}
+
+fn name_kind(schema: &str) -> NameKind {
+    match schema {
+        "Person" => NameKind::Person,
+        "Company" | "Organization" | "PublicBody" => NameKind::Organisation,
+        _ => NameKind::Any,
+    }
+}
+
+fn compatible(query_schema: &str, entity_schema: &str) -> bool {
+    let person = |s: &str| s == "Person";
+    let thing = |s: &str| s == "Vessel" || s == "Airplane";
+    match (query_schema, entity_schema) {
+        ("LegalEntity" | "Thing" | "", _) => !thing(entity_schema) || query_schema == "Thing",
+        (q, e) if person(q) => person(e) || e == "LegalEntity",
+        (q, e) if thing(q) => thing(e),
+        (_, e) => !person(e) && !thing(e),
+    }
+}
+
+impl Screener {
+    /// Builds a screener from entities and their ownership relations.
+    pub fn build(entities: Vec<Entity>, relations: Vec<Relation>) -> Screener {
+        Screener::with_config(entities, relations, Config::default())
+    }
+
+    /// Builds a screener with non-default scoring weights.
+    pub fn with_config(
+        entities: Vec<Entity>,
+        relations: Vec<Relation>,
+        config: Config,
+    ) -> Screener {
+        let mut s = Screener {
+            entries: Vec::with_capacity(entities.len()),
+            by_id: HashMap::with_capacity(entities.len()),
+            vocab: Vec::new(),
+            vocab_ids: HashMap::new(),
+            keys: HashMap::new(),
+            postings: Vec::new(),
+            graph: OwnershipGraph::default(),
+            config,
+            alive: 0,
+        };
+        for e in entities {
+            s.insert(e);
+        }
+        s.set_relations(relations);
+        s
+    }
+
+    /// Replaces the ownership and control relations.
+    pub fn set_relations(&mut self, relations: Vec<Relation>) {
+        let targets = self
+            .entries
+            .iter()
+            .filter(|e| e.alive && e.entity.target)
+            .map(|e| e.entity.id.clone())
+            .collect();
+        self.graph = OwnershipGraph::build(relations, targets);
+    }
+
+    /// Number of live entities.
+    pub fn len(&self) -> usize {
+        self.alive
+    }
+
+    /// True when no entity is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.alive == 0
+    }
+
+    /// The entity with this id, if loaded.
+    pub fn entity(&self, id: &str) -> Option<&Entity> {
+        self.by_id
+            .get(id)
+            .map(|&i| &self.entries[i as usize])
+            .filter(|e| e.alive)
+            .map(|e| &e.entity)
+    }
+
+    /// Iterates over the live entities.
+    pub fn entities(&self) -> impl Iterator<Item = &Entity> {
+        self.entries.iter().filter(|e| e.alive).map(|e| &e.entity)
+    }
+
+    /// A version string of the loaded list: changes when any entry changes.
+    pub fn list_version(&self) -> String {
+        let mut fps: Vec<String> = self
+            .entities()
+            .map(|e| format!("{}:{}", e.id, e.fingerprint()))
+            .collect();
+        fps.sort();
+        let mut h = Sha256::new();
+        for f in fps {
+            h.update(f.as_bytes());
+            h.update(b"\n");
+        }
+        hex(&h.finalize()[..12])
+    }
+
+    /// Adds or replaces one entity (a delta update; no rebuild).
+    pub fn upsert(&mut self, entity: Entity) {
+        self.remove(&entity.id.clone());
+        self.insert(entity);
+    }
+
+    /// Removes an entity by id; returns whether it was present.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(&i) = self.by_id.get(id) else {
+            return false;
+        };
+        let entry = &mut self.entries[i as usize];
+        if !entry.alive {
+            return false;
+        }
+        entry.alive = false;
+        self.alive -= 1;
+        self.by_id.remove(id);
+        true
+    }
+
+    fn vocab_id(&mut self, t: &Token) -> u32 {
+        if let Some(&id) = self.vocab_ids.get(&(t.text.clone(), t.abjad)) {
+            return id;
+        }
+        let id = self.vocab.len() as u32;
+        let mut keys = Vec::new();
+        token_keys(t, &mut keys);
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            self.keys.entry(k).or_default().push(id);
+        }
+        self.vocab.push(VocabToken {
+            token: t.clone(),
+            df: 0,
+        });
+        self.postings.push(Vec::new());
+        self.vocab_ids.insert((t.text.clone(), t.abjad), id);
+        id
+    }
+
+    fn insert(&mut self, entity: Entity) {
+        let idx = self.entries.len() as u32;
+        let kind = name_kind(&entity.schema);
+        let mut names = Vec::new();
+        let mut seen: Vec<u32> = Vec::new();
+        for (n, name) in entity.all_names().enumerate().take(u16::MAX as usize) {
+            let norm = normalise(name, kind);
+            if norm.tokens.is_empty() {
+                continue;
+            }
+            let mut ids = Vec::with_capacity(norm.tokens.len());
+            for t in &norm.tokens {
+                ids.push(self.vocab_id(t));
+            }
+            // Adjacent short parts also index joined ("jin hai" → "jinhai").
+            for w in norm.tokens.windows(2) {
+                if w[0].text.len() <= 5 && w[1].text.len() <= 5 && !w[0].abjad && !w[1].abjad {
+                    let joined = Token::new(format!("{}{}", w[0].text, w[1].text), false);
+                    seen.push(self.vocab_id(&joined));
+                }
+            }
+            seen.extend(&ids);
+            if names
+                .iter()
+                .any(|x: &IndexedName| *x.tokens == *ids && x.forms == norm.legal_forms)
+            {
+                continue;
+            }
+            names.push(IndexedName {
+                tokens: ids.into_boxed_slice(),
+                forms: norm.legal_forms,
+                source: n as u16,
+            });
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        for v in seen {
+            self.vocab[v as usize].df += 1;
+            self.postings[v as usize].push(idx);
+        }
+        let ids = entity
+            .identifiers
+            .iter()
+            .map(|i| i.normalised())
+            .filter(|i| i.len() >= 4)
+            .collect();
+        self.by_id.insert(entity.id.clone(), idx);
+        self.entries.push(Indexed {
+            entity,
+            names,
+            ids,
+            alive: true,
+        });
+        self.alive += 1;
+    }
+
+    fn weight(&self, df: u32) -> f32 {
+        // Distinctiveness: parts on at most 0.1% of entries weigh 1; a part
+        // on every entry weighs the floor.
+        let n = (self.entries.len().max(1000)) as f32;
+        let idf = (n / (df.max(1) as f32)).ln() / 1000f32.ln();
+        idf.clamp(0.12, 1.0)
+    }
+
+    fn query_weight(&self, t: &Token) -> f32 {
+        match self.vocab_ids.get(&(t.text.clone(), t.abjad)) {
+            Some(&id) => self.weight(self.vocab[id as usize].df),
+            None => 1.0,
+        }
+    }
+
+    /// Retrieves up to `k` candidate entries for the query's names.
+    fn candidates(&self, names: &[&[Token]], k: usize) -> Vec<(u32, f32)> {
+        SCRATCH.with(|cell| {
+            let mut sc = cell.borrow_mut();
+            let n = self.entries.len();
+            if sc.score.len() < n {
+                sc.score.resize(n, 0.0);
+                sc.stamp.resize(n, 0);
+            }
+            sc.touched.clear();
+            let common = (n / 20).max(1000) as u32;
+            let mut keys = Vec::new();
+            let mut matched: Vec<(u32, f32)> = Vec::new();
+            for tokens in names {
+                let tokens: &[Token] = tokens;
+                let mut probes: Vec<Token> =
+                    tokens.iter().take(MAX_QUERY_TOKENS).cloned().collect();
+                for w in tokens.windows(2) {
+                    probes.push(Token::new(
+                        format!("{}{}", w[0].text, w[1].text),
+                        w[0].abjad,
+                    ));
+                }
+                let rare_exists = probes.iter().any(|t| {
+                    self.vocab_ids
+                        .get(&(t.text.clone(), t.abjad))
+                        .is_none_or(|&v| self.vocab[v as usize].df <= common)
+                });
+                for t in &probes {
+                    keys.clear();
+                    token_keys(t, &mut keys);
+                    matched.clear();
+                    for key in &keys {
+                        if let Some(vs) = self.keys.get(key) {
+                            for &v in vs {
+                                let vt = &self.vocab[v as usize];
+                                if rare_exists && vt.df > common {
+                                    continue;
+                                }
+                                let (sim, _, _) = token_sim(t, &vt.token, self.config.edit_cost);
+                                if sim >= 0.5 {
+                                    matched.push((v, sim * self.weight(vt.df)));
+                                }
+                            }
+                        }
+                    }
+                    matched.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    matched.dedup_by_key(|m| m.0);
+                    sc.generation = sc.generation.wrapping_add(1);
+                    let gen = sc.generation;
+                    for &(v, credit) in &matched {
+                        for &e in &self.postings[v as usize] {
+                            let e = e as usize;
+                            if sc.stamp[e] == gen {
+                                continue;
+                            }
+                            if sc.score[e] == 0.0 {
+                                sc.touched.push(e as u32);
+                            }
+                            sc.stamp[e] = gen;
+                            sc.score[e] += credit;
+                        }
+                    }
+                }
+            }
+            let mut touched = std::mem::take(&mut sc.touched);
+            let mut out: Vec<(u32, f32)> = touched
+                .iter()
+                .filter(|&&e| self.entries[e as usize].alive)
+                .map(|&e| (e, sc.score[e as usize]))
+                .collect();
+            for &e in &touched {
+                sc.score[e as usize] = 0.0;
+            }
+            touched.clear();
+            sc.touched = touched;
+            if out.len() > k {
+                out.select_nth_unstable_by(k, |a, b| b.1.total_cmp(&a.1));
+                out.truncate(k);
+            }
+            out.sort_by(|a, b| b.1.total_cmp(&a.1));
+            out
+        })
+    }
+
+    /// Screens one query: retrieves candidates, scores and explains them,
+    /// and returns those scoring at least `threshold`, best first.
+    pub fn match_query(&self, query: &Query, threshold: f32) -> Vec<Match> {
+        let mut all = self.score_query(query, CANDIDATES);
+        all.retain(|m| m.score >= threshold);
+        for m in &mut all {
+            m.matched = true;
+        }
+        all
+    }
+
+    /// Scores the top `k` retrieved candidates of a query, best first,
+    /// without applying a threshold (`matched` is set against the default).
+    pub fn score_query(&self, query: &Query, k: usize) -> Vec<Match> {
+        let kind = name_kind(&query.schema);
+        let normed: Vec<(Vec<Token>, Vec<LegalForm>, &str)> = query
+            .names
+            .iter()
+            .take(MAX_QUERY_NAMES)
+            .map(|n| {
+                let norm = normalise(n, kind);
+                (norm.tokens, norm.legal_forms, n.as_str())
+            })
+            .filter(|(t, _, _)| !t.is_empty())
+            .collect();
+        if normed.is_empty() {
+            return Vec::new();
+        }
+        let probe: Vec<&[Token]> = normed.iter().map(|(t, _, _)| t.as_slice()).collect();
+        let cands = self.candidates(&probe, k);
+        let qnames: Vec<(QName, Vec<LegalForm>, &str)> = normed
+            .into_iter()
+            .map(|(t, f, raw)| (self.prepare(t), f, raw))
+            .collect();
+        let qids: Vec<String> = query
+            .identifiers
+            .iter()
+            .map(|i| normalise_identifier(i))
+            .filter(|i| i.len() >= 4)
+            .collect();
+        let qcountries: Vec<String> = query
+            .countries
+            .iter()
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let mut out: Vec<Match> = cands
+            .into_iter()
+            .filter_map(|(e, _)| {
+                let entry = &self.entries[e as usize];
+                if !compatible(&query.schema, &entry.entity.schema) {
+                    return None;
+                }
+                let m = self.score_entry(entry, &qnames, query, &qids, &qcountries);
+                Some(m)
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.entity_id.cmp(&b.entity_id))
+        });
+        out
+    }
+
+    fn score_entry(
+        &self,
+        entry: &Indexed,
+        qnames: &[(QName, Vec<LegalForm>, &str)],
+        query: &Query,
+        qids: &[String],
+        qcountries: &[String],
+    ) -> Match {
+        let mut best: Option<(f32, Explanation, &[LegalForm], &[LegalForm])> = None;
+        let all_names: Vec<&String> = entry.entity.all_names().collect();
+        for (qt, qf, qraw) in qnames {
+            for name in &entry.names {
+                let ct: Vec<(&Token, f32)> = name
+                    .tokens
+                    .iter()
+                    .map(|&v| {
+                        let vt = &self.vocab[v as usize];
+                        (&vt.token, self.weight(vt.df))
+                    })
+                    .collect();
+                let (score, mut expl) = self.align(qt, &ct);
+                if best.as_ref().is_none_or(|b| score > b.0) {
+                    expl.query_name = qraw.to_string();
+                    expl.candidate_name = all_names
+                        .get(name.source as usize)
+                        .map(|s| s.to_string())
+                        .unwrap_or_default();
+                    best = Some((score, expl, qf.as_slice(), name.forms.as_slice()));
+                }
+            }
+        }
+        let (name_score, mut expl, qf, cf) = best.unwrap_or_default();
+        expl.name_score = name_score;
+        let mut score = name_score;
+        let mut feature = |name: &str, factor: f32, detail: String, score: &mut f32| {
+            *score *= factor;
+            expl.features.push(Feature {
+                name: name.into(),
+                factor,
+                detail,
+            });
+        };
+        // Legal forms.
+        if !qf.is_empty() && !cf.is_empty() {
+            let same = qf.iter().find(|a| cf.iter().any(|b| b.code == a.code));
+            let family = qf.iter().find(|a| cf.iter().any(|b| b.family == a.family));
+            if let Some(f) = same {
+                feature(
+                    "legal_form",
+                    1.0,
+                    format!("legal form {} = {}", f.code, f.label),
+                    &mut score,
+                );
+            } else if let Some(f) = family {
+                feature(
+                    "legal_form",
+                    0.97,
+                    format!("legal form {} ~ {} (both {})", f.code, cf[0].code, f.family),
+                    &mut score,
+                );
+            } else {
+                feature(
+                    "legal_form",
+                    0.9,
+                    format!("legal form {} ≠ {}", qf[0].label, cf[0].label),
+                    &mut score,
+                );
+            }
+        }
+        // Countries.
+        let ccountries = &entry.entity.countries;
+        if !qcountries.is_empty() && !ccountries.is_empty() {
+            if let Some(c) = qcountries.iter().find(|c| ccountries.contains(c)) {
+                let cc = c.to_ascii_uppercase();
+                feature("country", 1.0, format!("country {cc} = {cc}"), &mut score);
+            } else {
+                feature(
+                    "country",
+                    self.config.country_mismatch,
+                    format!(
+                        "country {} ≠ {}",
+                        qcountries.join(",").to_ascii_uppercase(),
+                        ccountries.join(",").to_ascii_uppercase()
+                    ),
+                    &mut score,
+                );
+            }
+        }
+        // Birth dates.
+        let cdates = &entry.entity.birth_dates;
+        if !query.birth_dates.is_empty() && !cdates.is_empty() {
+            let (factor, detail) = compare_dates(&query.birth_dates, cdates, &self.config);
+            feature("birth_date", factor, detail, &mut score);
+        }
+        // Identifiers: a shared registration number is strong evidence.
+        if let Some(id) = qids.iter().find(|q| entry.ids.contains(q)) {
+            let raised =
+                score
+                    .max(0.5 + 0.5 * score)
+                    .max(if name_score > 0.3 { 0.95 } else { 0.0 });
+            let factor = if score > 0.0 { raised / score } else { 1.0 };
+            feature(
+                "identifier",
+                factor,
+                format!("identifier {id} = {id}"),
+                &mut score,
+            );
+        }
+        let score = score.clamp(0.0, 1.0);
+        let ownership = if entry.entity.target {
+            Vec::new()
+        } else {
+            self.graph.paths_to(&entry.entity.id)
+        };
+        Match {
+            entity_id: entry.entity.id.clone(),
+            caption: entry.entity.caption().to_string(),
+            schema: entry.entity.schema.clone(),
+            score,
+            matched: score >= DEFAULT_THRESHOLD,
+            explanation: expl,
+            ownership,
+        }
+    }
+
+    fn prepare(&self, mut tokens: Vec<Token>) -> QName {
+        tokens.truncate(MAX_QUERY_TOKENS);
+        let weights = tokens.iter().map(|t| self.query_weight(t)).collect();
+        let mut spans = Vec::new();
+        for a in 0..tokens.len() {
+            for b in a + 1..=(a + MAX_SPAN).min(tokens.len()) {
+                spans.push((a, b, join(&tokens[a..b])));
+            }
+        }
+        QName {
+            tokens,
+            weights,
+            spans,
+        }
+    }
+
+    /// Aligns query parts with listed parts (one-to-one, allowing two or
+    /// three adjacent parts on one side to meet one part on the other) and
+    /// returns the weighted share of matched distinctiveness.
+    fn align(&self, q: &QName, c: &[(&Token, f32)]) -> (f32, Explanation) {
+        struct Item {
+            qa: usize,
+            qb: usize,
+            ca: usize,
+            cb: usize,
+            sim: f32,
+            edits: usize,
+            method: &'static str,
+        }
+        let cfg = &self.config;
+        let mut items: Vec<Item> = Vec::new();
+        let mut cspans: Vec<(usize, usize, std::borrow::Cow<'_, Token>)> = Vec::new();
+        for ca in 0..c.len() {
+            cspans.push((ca, ca + 1, std::borrow::Cow::Borrowed(c[ca].0)));
+            for cb in ca + 2..=(ca + MAX_SPAN).min(c.len()) {
+                let refs: Vec<Token> = c[ca..cb].iter().map(|(t, _)| (*t).clone()).collect();
+                cspans.push((ca, cb, std::borrow::Cow::Owned(join(&refs))));
+            }
+        }
+        for (qa, qb, qt) in &q.spans {
+            for (ca, cb, ct) in &cspans {
+                if qb - qa > 1 && cb - ca > 1 {
+                    continue;
+                }
+                let (sim, edits, method) = token_sim(qt, ct, cfg.edit_cost);
+                if sim >= 0.5 {
+                    items.push(Item {
+                        qa: *qa,
+                        qb: *qb,
+                        ca: *ca,
+                        cb: *cb,
+                        sim,
+                        edits,
+                        method,
+                    });
+                }
+            }
+        }
+        items.sort_by(|a, b| {
+            b.sim
+                .total_cmp(&a.sim)
+                .then((a.qb - a.qa + a.cb - a.ca).cmp(&(b.qb - b.qa + b.cb - b.ca)))
+        });
+        let mut qused = vec![false; q.tokens.len()];
+        let mut cused = vec![false; c.len()];
+        let mut expl = Explanation::default();
+        let (mut num, mut den) = (0f32, 0f32);
+        for it in &items {
+            if qused[it.qa..it.qb].iter().any(|&u| u) || cused[it.ca..it.cb].iter().any(|&u| u) {
+                continue;
+            }
+            qused[it.qa..it.qb].iter_mut().for_each(|u| *u = true);
+            cused[it.ca..it.cb].iter_mut().for_each(|u| *u = true);
+            let cw: f32 =
+                c[it.ca..it.cb].iter().map(|(_, w)| *w).sum::<f32>() / (it.cb - it.ca) as f32;
+            // Matched parts weigh what the listed part weighs: its
+            // distinctiveness is known, the query's may be a typo.
+            num += it.sim * cw;
+            den += cw;
+            let qtext = join(&q.tokens[it.qa..it.qb]).text;
+            let ctext: String = c[it.ca..it.cb]
+                .iter()
+                .map(|(t, _)| t.text.as_str())
+                .collect();
+            expl.parts.push(PartMatch {
+                length: qtext.len().max(ctext.len()),
+                query: qtext,
+                candidate: ctext,
+                method: it.method.into(),
+                edits: it.edits,
+                similarity: it.sim,
+                weight: cw,
+            });
+        }
+        if num == 0.0 {
+            return (0.0, expl);
+        }
+        let q_left = qused.iter().any(|u| !u);
+        let c_left = cused.iter().any(|u| !u);
+        // A part on each side without a counterpart is a conflict (a
+        // different given name, a different brand), weighed more than a
+        // part that is merely absent on one side.
+        let (extra, missing) = if q_left && c_left {
+            (cfg.conflict_part, cfg.conflict_part)
+        } else {
+            (cfg.extra_query_part, cfg.missing_candidate_part)
+        };
+        for (i, t) in q.tokens.iter().enumerate() {
+            if !qused[i] {
+                den += extra * q.weights[i];
+                expl.unmatched_query.push(t.text.clone());
+            }
+        }
+        for (i, (t, w)) in c.iter().enumerate() {
+            if !cused[i] {
+                den += missing * w;
+                expl.unmatched_candidate.push(t.text.clone());
+            }
+        }
+        (num / den, expl)
+    }
+
+    /// The ownership graph of the loaded relations.
+    pub fn ownership(&self) -> &OwnershipGraph {
+        &self.graph
+    }
+}
+
+const MAX_SPAN: usize = 3;
+
+/// A query name prepared once for scoring against many candidates.
+struct QName {
+    tokens: Vec<Token>,
+    weights: Vec<f32>,
+    spans: Vec<(usize, usize, Token)>,
+}
+
+fn join(tokens: &[Token]) -> Token {
+    if tokens.len() == 1 {
+        return tokens[0].clone();
+    }
+    let text: String = tokens.iter().map(|t| t.text.as_str()).collect();
+    Token::new(text, tokens.iter().all(|t| t.abjad))
+}
+
+/// Similarity of two name parts: (credit 0–1, edit count, method).
+///
+/// Each edit costs `edit_cost / length`, so one typo in a short name still
+/// earns partial credit while a different short name does not.
+fn token_sim(a: &Token, b: &Token, edit_cost: f32) -> (f32, usize, &'static str) {
+    if a.abjad || b.abjad {
+        if a.skeleton.is_empty() || b.skeleton.is_empty() {
+            return (0.0, 0, "skeleton");
+        }
+        if a.skeleton == b.skeleton {
+            return (0.92, 0, "skeleton");
+        }
+        let l = a.skeleton.len().max(b.skeleton.len());
+        if l >= 4 && osa_distance(&a.skeleton, &b.skeleton, 1) == 1 {
+            return (0.6, 1, "skeleton");
+        }
+        return (0.0, 0, "skeleton");
+    }
+    if a.text == b.text {
+        return (1.0, 0, "exact");
+    }
+    let la = a.text.len();
+    let lb = b.text.len();
+    let l = la.max(lb);
+    let cap = if l >= 8 { 2 } else { 1 };
+    let skel_ok = a.skeleton.len() >= 4 && a.skeleton == b.skeleton;
+    if la.abs_diff(lb) > cap && !skel_ok {
+        return (0.0, la.abs_diff(lb), "edit");
+    }
+    let digits = |t: &Token| t.text.bytes().any(|b| b.is_ascii_digit());
+    if digits(a) || digits(b) {
+        return (0.0, 0, "exact");
+    }
+    let d = osa_distance(&a.text, &b.text, cap);
+    let mut sim = 0.0;
+    if d <= cap && l >= 3 {
+        sim = (1.0 - edit_cost * d as f32 / l as f32).max(0.0);
+    }
+    // Same consonants in the same order, vowels differing: a spelling
+    // variant ("mohammed" / "muhammad").
+    if sim < 0.75 && skel_ok && a.text.as_bytes()[0] == b.text.as_bytes()[0] {
+        return (0.75, d, "skeleton");
+    }
+    (sim, d, "edit")
+}
+
+fn year(d: &str) -> Option<i32> {
+    d.get(..4).and_then(|y| y.parse().ok())
+}
+
+fn compare_dates(q: &[String], c: &[String], cfg: &Config) -> (f32, String) {
+    for a in q {
+        for b in c {
+            if a == b && a.len() == 10 {
+                return (1.0, format!("birth date {a} = {b}"));
+            }
+        }
+    }
+    let mut best: Option<(i32, &String, &String)> = None;
+    for a in q {
+        for b in c {
+            if let (Some(ya), Some(yb)) = (year(a), year(b)) {
+                let gap = (ya - yb).abs();
+                if best.is_none_or(|x| gap < x.0) {
+                    best = Some((gap, a, b));
+                }
+            }
+        }
+    }
+    match best {
+        None => (1.0, "birth dates not comparable".into()),
+        Some((0, a, b)) => {
+            if a.len() == 10 && b.len() == 10 {
+                (0.85, format!("birth date {a} ≠ {b} (same year)"))
+            } else {
+                (1.0, format!("birth year {} = {}", &a[..4], &b[..4]))
+            }
+        }
+        Some((1, a, b)) => (
+            (cfg.birth_year_mismatch + 1.0) / 2.0,
+            format!("birth year {} ≈ {} (one year apart)", &a[..4], &b[..4]),
+        ),
+        Some((_, a, b)) => (
+            cfg.birth_year_mismatch,
+            format!("birth year {} ≠ {}", &a[..4], &b[..4]),
+        ),
+    }
+}
