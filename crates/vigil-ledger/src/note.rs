@@ -280,9 +280,9 @@ impl Verifier {
     /// Parses a verifier key string.
     pub fn parse(vkey: &str) -> Result<Self, LedgerError> {
         let bad = |why: &str| LedgerError::Key(format!("verifier key {vkey:?}: {why}"));
-        let mut parts = vkey.trim().split('+');
-        let (Some(name), Some(id_hex), Some(b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        // The base64 key may itself contain '+': split off name and id only.
+        let mut parts = vkey.trim().splitn(3, '+');
+        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(bad("expected name+keyid+key"));
         };
@@ -426,9 +426,8 @@ impl Signer {
             .trim()
             .strip_prefix("PRIVATE+KEY+")
             .ok_or_else(|| bad("must start with PRIVATE+KEY+"))?;
-        let mut parts = rest.split('+');
-        let (Some(name), Some(id_hex), Some(b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        let mut parts = rest.splitn(3, '+');
+        let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(bad("expected PRIVATE+KEY+name+keyid+key"));
         };

@@ -299,3 +299,9 @@ impl<R: TileReader> NodeSource for TileNodes<R> {
             .ok_or(missing)
     }
 }
+
+impl<T: TileReader + ?Sized> TileReader for &mut T {
+    fn read_tile(&mut self, id: &TileId) -> Result<Vec<Hash>, LedgerError> {
+        (**self).read_tile(id)
+    }
+}

@@ -31,6 +31,18 @@ fn test_keys_reproduce_vector_verifier_keys() {
     let wit = Signer::from_seed("example.org/witness-test", ALG_COSIGNATURE_V1, [2; 32]).unwrap();
     assert_eq!(log.verifier().to_vkey(), s(&e["log_vkey"]));
     assert_eq!(wit.verifier().to_vkey(), s(&e["witness_vkey_type_0x04"]));
+    // Keys whose base64 contains '+' parse (many do).
+    for _ in 0..64 {
+        let k = Signer::generate("n.example/k", ALG_ED25519).unwrap();
+        assert_eq!(
+            Signer::parse(&k.to_skey()).unwrap().verifier(),
+            k.verifier()
+        );
+        assert_eq!(
+            Verifier::parse(&k.verifier().to_vkey()).unwrap(),
+            k.verifier()
+        );
+    }
     // Private key strings round-trip and never show up in Debug.
     let again = Signer::parse(&log.to_skey()).unwrap();
     assert_eq!(again.verifier(), log.verifier());
@@ -167,6 +179,7 @@ fn verifier_key_strings_are_checked() {
         good.replacen("55874a63", "55874a64", 1),
         good.replacen("55874a63", "55874a6", 1),
         format!("{good}+extra"),
+        format!("{good}AAAA"),
         good.replacen("AYqI", "AoqI", 1),
         "name+00000000".to_string(),
     ] {

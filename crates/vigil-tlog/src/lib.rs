@@ -1,0 +1,89 @@
+//! Storage and serving for Vigil's transparency log.
+//!
+//! - [`Log`]: a log directory with durable, group-committed appends (an
+//!   append returns only after its batch is fsynced), tiles, entry bundles
+//!   and proofs answered from O(log n) tile reads.
+//! - [`router`]: the read-only C2SP `tlog-tiles` HTTP API (`/checkpoint`,
+//!   `/tile/...`) as an axum router any server can mount.
+//! - [`witness`]: a C2SP `tlog-witness` endpoint whose state is persisted
+//!   atomically before it answers.
+//! - [`client`]: HTTP tile reader, cosignature collection from a quorum of
+//!   witnesses, and checkpoint fetching.
+//! - [`monitor`]: follows a remote log and reports rollbacks and split views.
+//! - [`keys`]: loading signing keys from files or the environment.
+
+pub mod client;
+mod fsutil;
+pub mod keys;
+pub mod monitor;
+mod serve;
+mod store;
+pub mod witness;
+
+pub use serve::router;
+pub use store::{Log, LogReader, Options};
+
+/// Everything that can go wrong in log storage and serving.
+#[derive(Debug, thiserror::Error)]
+pub enum TlogError {
+    /// An I/O error on a file of the log directory.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The log directory's files disagree with each other.
+    #[error("log directory {dir}: {why}")]
+    Corrupt {
+        /// The directory.
+        dir: String,
+        /// What is inconsistent.
+        why: String,
+    },
+    /// An error of the ledger core (proofs, notes, tiles).
+    #[error(transparent)]
+    Ledger(#[from] vigil_ledger::LedgerError),
+    /// An earlier write failed; the log must be reopened.
+    #[error("log is unusable after a failed write: {0}")]
+    Poisoned(String),
+    /// A request for something the log does not have.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A key file that is unsafe or unreadable.
+    #[error("key {source_name}: {why}")]
+    Key {
+        /// Where the key came from (a path or an environment variable).
+        source_name: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// An HTTP request to a remote log or witness failed.
+    #[error("{url}: {why}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        why: String,
+    },
+    /// Too few witnesses cosigned.
+    #[error("{have} witness cosignature(s), {need} required: {failures}")]
+    Quorum {
+        /// Cosignatures obtained.
+        have: usize,
+        /// Quorum.
+        need: usize,
+        /// Why the others failed.
+        failures: String,
+    },
+}
+
+impl TlogError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,603 @@
+//! The log directory: durable group-committed appends and tile reads.
+//!
+//! Layout (all hashes 32 bytes, integers big-endian):
+//! - `entries`: every entry as in an entry bundle (2-byte length, data);
+//! - `bundles`: the byte offset in `entries` where each bundle of 256
+//!   entries starts (8 bytes each);
+//! - `level-T`: the hashes stored by tile level `T`, i.e. tree level `8 T`,
+//!   back to back, so tile `N` of level `T` is bytes `N*8192 ..`;
+//! - `state`: committed size and `entries` length, replaced atomically;
+//! - `checkpoint`: the latest published signed checkpoint.
+//!
+//! The `state` file is the commit point: data files are fsynced first, then
+//! `state` is replaced. On open, anything past the committed lengths is a
+//! batch that was never acknowledged and is cut off.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use vigil_ledger::merkle::ConsistencyProof;
+use vigil_ledger::tiles::{
+    decode_hash_tile, hashes_at_tile_level, TileId, TileKind, TileNodes, TileReader, MAX_ENTRY_LEN,
+    TILE_WIDTH,
+};
+use vigil_ledger::{
+    leaf_hash, node_hash, prove_consistency, prove_inclusion, tree_root, Checkpoint, Hash,
+    InclusionProof, LedgerError, Note, Signer,
+};
+
+use crate::fsutil::{atomic_write, sync_dir};
+use crate::TlogError;
+
+/// Tuning of a [`Log`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Most entries written per fsync batch.
+    pub max_batch: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { max_batch: 8192 }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    pending: Vec<Vec<u8>>,
+    next: u64,
+    durable: u64,
+    durable_entries_len: u64,
+    flushing: bool,
+    poisoned: Option<String>,
+}
+
+#[derive(Debug)]
+struct Writer {
+    entries: File,
+    bundles: File,
+    levels: Vec<File>,
+    size: u64,
+    entries_len: u64,
+    /// `tails[T]`: hashes of the partial tile at tile level `T`.
+    tails: Vec<Vec<Hash>>,
+}
+
+/// A transparency log stored in a directory.
+///
+/// [`Log::append`] may be called from many threads: concurrent appends are
+/// grouped into one write and one set of fsyncs, and each call returns its
+/// entry's index only once that batch is durable.
+#[derive(Debug)]
+pub struct Log {
+    dir: PathBuf,
+    options: Options,
+    shared: Mutex<Shared>,
+    cond: Condvar,
+    writer: Mutex<Writer>,
+}
+
+fn level_path(dir: &Path, t: usize) -> PathBuf {
+    dir.join(format!("level-{t}"))
+}
+
+fn open_rw(path: &Path) -> Result<File, TlogError> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| TlogError::io(path, e))
+}
+
+fn read_hashes(file: &File, path: &Path, first: u64, count: u64) -> Result<Vec<Hash>, TlogError> {
+    let mut buf = vec![0u8; (count * 32) as usize];
+    file.read_exact_at(&mut buf, first * 32)
+        .map_err(|e| TlogError::io(path, e))?;
+    Ok(buf
+        .chunks_exact(32)
+        .map(|c| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(c);
+            h
+        })
+        .collect())
+}
+
+/// Root of a full tile's 256 hashes: the node 8 levels up.
+fn tile_root(hashes: &[Hash]) -> Hash {
+    let mut level: Vec<Hash> = hashes.to_vec();
+    while level.len() > 1 {
+        level = level
+            .chunks_exact(2)
+            .map(|p| node_hash(&p[0], &p[1]))
+            .collect();
+    }
+    level[0]
+}
+
+impl Log {
+    /// Opens (creating if needed) the log in `dir`, discarding any batch
+    /// that was written but never committed.
+    pub fn open(dir: &Path, options: Options) -> Result<Self, TlogError> {
+        fs::create_dir_all(dir).map_err(|e| TlogError::io(dir, e))?;
+        let corrupt = |why: String| TlogError::Corrupt {
+            dir: dir.display().to_string(),
+            why,
+        };
+        let state_path = dir.join("state");
+        let (size, entries_len) = match fs::read_to_string(&state_path) {
+            Ok(s) => {
+                let mut it = s.split_whitespace().map(str::parse::<u64>);
+                match (it.next(), it.next(), it.next()) {
+                    (Some(Ok(a)), Some(Ok(b)), None) => (a, b),
+                    _ => return Err(corrupt("unreadable state file".into())),
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, 0),
+            Err(e) => return Err(TlogError::io(&state_path, e)),
+        };
+        let cut = |path: &Path, len: u64| -> Result<File, TlogError> {
+            let f = open_rw(path)?;
+            let have = f.metadata().map_err(|e| TlogError::io(path, e))?.len();
+            if have < len {
+                return Err(corrupt(format!(
+                    "{} has {have} bytes, the committed state needs {len}",
+                    path.display()
+                )));
+            }
+            if have > len {
+                f.set_len(len).map_err(|e| TlogError::io(path, e))?;
+                f.sync_all().map_err(|e| TlogError::io(path, e))?;
+            }
+            Ok(f)
+        };
+        let entries = cut(&dir.join("entries"), entries_len)?;
+        let bundles = cut(&dir.join("bundles"), size.div_ceil(TILE_WIDTH) * 8)?;
+        let mut levels = Vec::new();
+        let mut tails = Vec::new();
+        for t in 0..8usize {
+            let n = hashes_at_tile_level(size, t as u8);
+            let path = level_path(dir, t);
+            if n == 0 && t > 0 {
+                // A level that only an uncommitted batch reached.
+                if path.exists() {
+                    cut(&path, 0)?;
+                }
+                continue;
+            }
+            let f = cut(&path, n * 32)?;
+            let first = n - n % TILE_WIDTH;
+            tails.push(read_hashes(&f, &path, first, n - first)?);
+            levels.push(f);
+        }
+        sync_dir(dir)?;
+        let writer = Writer {
+            entries,
+            bundles,
+            levels,
+            size,
+            entries_len,
+            tails,
+        };
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            options,
+            shared: Mutex::new(Shared {
+                next: size,
+                durable: size,
+                durable_entries_len: entries_len,
+                ..Shared::default()
+            }),
+            cond: Condvar::new(),
+            writer: Mutex::new(writer),
+        })
+    }
+
+    /// The directory of the log.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn lock_shared(&self) -> MutexGuard<'_, Shared> {
+        // A panic while holding the lock cannot leave `Shared` half-updated
+        // in a way that matters: every field is written in one step.
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends one entry and returns its index once it is durable.
+    pub fn append(&self, entry: Vec<u8>) -> Result<u64, TlogError> {
+        Ok(self.append_batch(vec![entry])?.start)
+    }
+
+    /// Appends entries (kept together, in order) and returns their index
+    /// range once they are durable.
+    pub fn append_batch(&self, entries: Vec<Vec<u8>>) -> Result<std::ops::Range<u64>, TlogError> {
+        if let Some(e) = entries.iter().find(|e| e.len() > MAX_ENTRY_LEN) {
+            return Err(LedgerError::EntryTooLarge(e.len()).into());
+        }
+        let mut sh = self.lock_shared();
+        if let Some(p) = &sh.poisoned {
+            return Err(TlogError::Poisoned(p.clone()));
+        }
+        let first = sh.next;
+        sh.next += entries.len() as u64;
+        let last = sh.next;
+        sh.pending.extend(entries);
+        loop {
+            if let Some(p) = &sh.poisoned {
+                return Err(TlogError::Poisoned(p.clone()));
+            }
+            if sh.durable >= last {
+                return Ok(first..last);
+            }
+            if sh.flushing {
+                sh = self.cond.wait(sh).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            // Become the flusher for everything pending.
+            sh.flushing = true;
+            let take = sh.pending.len().min(self.options.max_batch.max(1));
+            let batch: Vec<Vec<u8>> = sh.pending.drain(..take).collect();
+            drop(sh);
+            let result = self.write_batch(&batch);
+            sh = self.lock_shared();
+            sh.flushing = false;
+            match result {
+                Ok((size, entries_len)) => {
+                    sh.durable = size;
+                    sh.durable_entries_len = entries_len;
+                }
+                Err(e) => sh.poisoned = Some(e.to_string()),
+            }
+            self.cond.notify_all();
+        }
+    }
+
+    fn write_batch(&self, batch: &[Vec<u8>]) -> Result<(u64, u64), TlogError> {
+        let mut w = self
+            .writer
+            .lock()
+            .map_err(|_| TlogError::Poisoned("writer".into()))?;
+        let mut ebuf = Vec::with_capacity(batch.iter().map(|e| e.len() + 2).sum());
+        let mut ibuf = Vec::new();
+        let mut lbufs: Vec<Vec<u8>> = Vec::new();
+        let (mut size, mut entries_len) = (w.size, w.entries_len);
+        for e in batch {
+            if size % TILE_WIDTH == 0 {
+                ibuf.extend_from_slice(&entries_len.to_be_bytes());
+            }
+            ebuf.extend_from_slice(&(e.len() as u16).to_be_bytes());
+            ebuf.extend_from_slice(e);
+            entries_len += 2 + e.len() as u64;
+            let mut h = leaf_hash(e);
+            let mut t = 0;
+            loop {
+                if w.tails.len() <= t {
+                    w.tails.push(Vec::new());
+                }
+                if lbufs.len() <= t {
+                    lbufs.push(Vec::new());
+                }
+                lbufs[t].extend_from_slice(&h);
+                w.tails[t].push(h);
+                if w.tails[t].len() as u64 != TILE_WIDTH {
+                    break;
+                }
+                h = tile_root(&w.tails[t]);
+                w.tails[t].clear();
+                t += 1;
+            }
+            size += 1;
+        }
+        let dir = self.dir.clone();
+        let write = |f: &mut File, path: PathBuf, buf: &[u8]| -> Result<(), TlogError> {
+            f.write_all(buf).map_err(|e| TlogError::io(&path, e))?;
+            f.sync_data().map_err(|e| TlogError::io(&path, e))
+        };
+        write(&mut w.entries, dir.join("entries"), &ebuf)?;
+        if !ibuf.is_empty() {
+            write(&mut w.bundles, dir.join("bundles"), &ibuf)?;
+        }
+        let mut new_level = false;
+        for (t, buf) in lbufs.iter().enumerate() {
+            if buf.is_empty() {
+                continue;
+            }
+            if w.levels.len() <= t {
+                w.levels.push(open_rw(&level_path(&dir, t))?);
+                new_level = true;
+            }
+            write(&mut w.levels[t], level_path(&dir, t), buf)?;
+        }
+        if new_level {
+            sync_dir(&dir)?;
+        }
+        // The commit point.
+        atomic_write(
+            &dir.join("state"),
+            format!("{size} {entries_len}\n").as_bytes(),
+        )?;
+        w.size = size;
+        w.entries_len = entries_len;
+        Ok((size, entries_len))
+    }
+
+    /// Number of durable entries.
+    pub fn size(&self) -> u64 {
+        self.lock_shared().durable
+    }
+
+    /// A reader of the log as of its current durable size.
+    pub fn reader(&self) -> LogReader {
+        let sh = self.lock_shared();
+        LogReader::at(&self.dir, sh.durable, sh.durable_entries_len)
+    }
+
+    /// Signs a checkpoint of the current durable tree with the log key (its
+    /// name is the origin), without publishing it.
+    pub fn sign_checkpoint(&self, key: &Signer) -> Result<Note, TlogError> {
+        let mut r = self.reader();
+        let cp = Checkpoint {
+            origin: key.name().to_string(),
+            size: r.size(),
+            root: r.root()?,
+            extensions: Vec::new(),
+        };
+        Ok(cp.sign(key)?)
+    }
+
+    /// Publishes a signed checkpoint (served at `/checkpoint`), after
+    /// checking it matches this log and extends the last published one.
+    pub fn publish_checkpoint(&self, note: &Note) -> Result<(), TlogError> {
+        let cp = Checkpoint::parse(note.text())?;
+        let mut r = self.reader();
+        if cp.size > r.size() {
+            return Err(TlogError::NotFound(format!(
+                "checkpoint size {} is beyond the log size {}",
+                cp.size,
+                r.size()
+            )));
+        }
+        let mut at = LogReader::at(&self.dir, cp.size, 0);
+        if at.root()? != cp.root {
+            return Err(TlogError::Corrupt {
+                dir: self.dir.display().to_string(),
+                why: format!("checkpoint root at size {} is not this log's", cp.size),
+            });
+        }
+        if let Some(prev) = self.checkpoint()? {
+            let old = Checkpoint::parse(Note::parse(&prev)?.text())?;
+            let proof = r.prove_consistency(old.size, cp.size)?;
+            proof.verify(&old.root, &cp.root)?;
+        }
+        atomic_write(&self.dir.join("checkpoint"), note.to_text().as_bytes())
+    }
+
+    /// The latest published checkpoint, if any.
+    pub fn checkpoint(&self) -> Result<Option<Vec<u8>>, TlogError> {
+        let p = self.dir.join("checkpoint");
+        match fs::read(&p) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(TlogError::io(&p, e)),
+        }
+    }
+}
+
+/// A read-only view of a log directory at a fixed size; reads tiles and
+/// entry bundles with positioned reads, so many readers can work alongside
+/// the writer.
+#[derive(Debug)]
+pub struct LogReader {
+    dir: PathBuf,
+    size: u64,
+    entries_len: u64,
+    files: Vec<Option<File>>,
+}
+
+impl LogReader {
+    /// A reader of the log in `dir` as of `size` entries (`entries_len` is
+    /// the committed length of the entries file, needed for the last bundle).
+    fn at(dir: &Path, size: u64, entries_len: u64) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            size,
+            entries_len,
+            files: Vec::new(),
+        }
+    }
+
+    /// Opens a reader of a log directory as of its committed state, without
+    /// taking part in writing (for tools that audit a copy of a log).
+    pub fn open(dir: &Path) -> Result<Self, TlogError> {
+        let p = dir.join("state");
+        let (size, len) = match fs::read_to_string(&p) {
+            Ok(s) => {
+                let v: Vec<u64> = s
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                match v.as_slice() {
+                    [a, b] => (*a, *b),
+                    _ => {
+                        return Err(TlogError::Corrupt {
+                            dir: dir.display().to_string(),
+                            why: "unreadable state file".into(),
+                        })
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, 0),
+            Err(e) => return Err(TlogError::io(&p, e)),
+        };
+        Ok(Self::at(dir, size, len))
+    }
+
+    /// Number of entries visible to this reader.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    // Slot 0..=7: level files; slot 8: entries; slot 9: bundles.
+    fn file(&mut self, slot: usize) -> Result<(&File, PathBuf), TlogError> {
+        let path = match slot {
+            8 => self.dir.join("entries"),
+            9 => self.dir.join("bundles"),
+            t => level_path(&self.dir, t),
+        };
+        if self.files.len() <= slot {
+            self.files.resize_with(slot + 1, || None);
+        }
+        if self.files[slot].is_none() {
+            self.files[slot] = Some(File::open(&path).map_err(|e| TlogError::io(&path, e))?);
+        }
+        match &self.files[slot] {
+            Some(f) => Ok((f, path)),
+            None => Err(TlogError::NotFound(path.display().to_string())),
+        }
+    }
+
+    /// Root hash of the tree at this reader's size.
+    pub fn root(&mut self) -> Result<Hash, TlogError> {
+        let size = self.size;
+        Ok(tree_root(&mut TileNodes::new(self, size), size)?)
+    }
+
+    /// Inclusion proof of entry `index` in the tree of `size` entries
+    /// (at most this reader's size).
+    pub fn prove_inclusion(&mut self, index: u64, size: u64) -> Result<InclusionProof, TlogError> {
+        self.check_size(size)?;
+        Ok(prove_inclusion(
+            &mut TileNodes::new(self, size),
+            index,
+            size,
+        )?)
+    }
+
+    /// Consistency proof from `old` to `new` entries (at most this
+    /// reader's size).
+    pub fn prove_consistency(&mut self, old: u64, new: u64) -> Result<ConsistencyProof, TlogError> {
+        self.check_size(new)?;
+        Ok(prove_consistency(&mut TileNodes::new(self, new), old, new)?)
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), TlogError> {
+        if size > self.size {
+            return Err(TlogError::NotFound(format!(
+                "tree size {size} (log has {})",
+                self.size
+            )));
+        }
+        Ok(())
+    }
+
+    /// The bytes of a tile or entry bundle as served over HTTP, if the log
+    /// has that many hashes or entries.
+    pub fn tile_bytes(&mut self, id: &TileId) -> Result<Vec<u8>, TlogError> {
+        let missing = || TlogError::NotFound(id.path());
+        let end = id
+            .index
+            .checked_mul(TILE_WIDTH)
+            .and_then(|x| x.checked_add(u64::from(id.width)))
+            .ok_or_else(missing)?;
+        match id.kind {
+            TileKind::Hash(t) => {
+                if end > hashes_at_tile_level(self.size, t) {
+                    return Err(missing());
+                }
+                let (f, path) = self.file(usize::from(t))?;
+                let mut buf = vec![0u8; usize::from(id.width) * 32];
+                f.read_exact_at(&mut buf, id.index * TILE_WIDTH * 32)
+                    .map_err(|e| TlogError::io(&path, e))?;
+                Ok(buf)
+            }
+            TileKind::Entries => {
+                if end > self.size {
+                    return Err(missing());
+                }
+                let bundles = self.size.div_ceil(TILE_WIDTH);
+                let (idx, ipath) = self.file(9)?;
+                let mut b = [0u8; 16];
+                let start;
+                let stop;
+                if id.index + 1 < bundles {
+                    idx.read_exact_at(&mut b, id.index * 8)
+                        .map_err(|e| TlogError::io(&ipath, e))?;
+                    start = u64::from_be_bytes(b[..8].try_into().unwrap_or_default());
+                    stop = u64::from_be_bytes(b[8..].try_into().unwrap_or_default());
+                } else {
+                    idx.read_exact_at(&mut b[..8], id.index * 8)
+                        .map_err(|e| TlogError::io(&ipath, e))?;
+                    start = u64::from_be_bytes(b[..8].try_into().unwrap_or_default());
+                    stop = self.entries_len;
+                }
+                if stop < start || stop - start > 256 * (MAX_ENTRY_LEN as u64 + 2) {
+                    return Err(TlogError::Corrupt {
+                        dir: self.dir.display().to_string(),
+                        why: format!("bundle {} has bad offsets", id.index),
+                    });
+                }
+                let (f, path) = self.file(8)?;
+                let mut buf = vec![0u8; (stop - start) as usize];
+                f.read_exact_at(&mut buf, start)
+                    .map_err(|e| TlogError::io(&path, e))?;
+                // Cut to the requested width.
+                let mut off = 0usize;
+                for _ in 0..id.width {
+                    let len = buf
+                        .get(off..off + 2)
+                        .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+                        .ok_or_else(|| TlogError::Corrupt {
+                            dir: self.dir.display().to_string(),
+                            why: format!("bundle {} is truncated", id.index),
+                        })?;
+                    off += 2 + len;
+                }
+                if off > buf.len() {
+                    return Err(TlogError::Corrupt {
+                        dir: self.dir.display().to_string(),
+                        why: format!("bundle {} is truncated", id.index),
+                    });
+                }
+                buf.truncate(off);
+                Ok(buf)
+            }
+        }
+    }
+
+    /// The data of entry `index`.
+    pub fn entry(&mut self, index: u64) -> Result<Vec<u8>, TlogError> {
+        if index >= self.size {
+            return Err(TlogError::NotFound(format!(
+                "entry {index} (log has {})",
+                self.size
+            )));
+        }
+        let bundle = index / TILE_WIDTH;
+        let width = (self.size - bundle * TILE_WIDTH).min(TILE_WIDTH) as u16;
+        let id = TileId {
+            kind: TileKind::Entries,
+            index: bundle,
+            width,
+        };
+        let bytes = self.tile_bytes(&id)?;
+        let entries = vigil_ledger::tiles::decode_bundle(&bytes)?;
+        entries
+            .get((index % TILE_WIDTH) as usize)
+            .map(|e| e.to_vec())
+            .ok_or_else(|| TlogError::NotFound(format!("entry {index}")))
+    }
+}
+
+impl TileReader for LogReader {
+    fn read_tile(&mut self, id: &TileId) -> Result<Vec<Hash>, LedgerError> {
+        let bytes = self
+            .tile_bytes(id)
+            .map_err(|e| LedgerError::Storage(e.to_string()))?;
+        decode_hash_tile(&bytes, id)
+    }
+}
