@@ -2,6 +2,7 @@
 
 mod compile;
 mod differential;
+mod eval;
 mod gen;
 mod parse;
 
