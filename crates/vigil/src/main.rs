@@ -38,6 +38,10 @@ enum Command {
     Screen(cmd::screen::Args),
     /// Verify, prove, checkpoint and witness the transparency log.
     Log(cmd::log::Args),
+    /// Export STIX indicators as MVT, Suricata, Zeek, RPZ, hosts, domain or CSV files.
+    Export(cmd::export::Args),
+    /// Import MISP events and galaxies as a STIX 2.1 bundle.
+    Import(cmd::import::Args),
 }
 
 /// What a command reports back to `main` when it did not fail.
@@ -60,6 +64,8 @@ fn main() -> ExitCode {
         Command::Sync(a) => cmd::sync::run(a),
         Command::Screen(a) => cmd::screen::run(a),
         Command::Log(a) => cmd::log::run(a),
+        Command::Export(a) => cmd::export::run(a),
+        Command::Import(a) => cmd::import::run(a),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::from(0),

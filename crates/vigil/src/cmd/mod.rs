@@ -1,6 +1,8 @@
 //! One module per subcommand. Each defines `Args` (clap) and
 //! `run(Args) -> anyhow::Result<Outcome>`; errors become exit code 2.
 
+pub mod export;
+pub mod import;
 pub mod iocs;
 pub mod log;
 pub mod pattern;
