@@ -17,40 +17,80 @@ pub struct Common {
     #[serde(rename = "type")]
     pub object_type: String,
     /// `spec_version` (`"2.1"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub spec_version: Option<String>,
     /// `id`.
     pub id: Identifier,
     /// `created_by_ref`: the identity that made the object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub created_by_ref: Option<Identifier>,
     /// `created`: when this object (all its versions) was first made.
     pub created: Timestamp,
     /// `modified`: when this version was made.
     pub modified: Timestamp,
     /// `revoked`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub revoked: Option<bool>,
     /// `labels`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub labels: Option<Vec<String>>,
     /// `confidence` (0–100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub confidence: Option<i64>,
     /// `lang`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub lang: Option<String>,
     /// `external_references`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub external_references: Option<Vec<ExternalReference>>,
     /// `object_marking_refs`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub object_marking_refs: Option<Vec<Identifier>>,
     /// `granular_markings`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub granular_markings: Option<Vec<GranularMarking>>,
     /// `extensions`, by extension name or `extension-definition--…` id; kept as read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub extensions: Option<Map<String, Value>>,
 }
 
@@ -61,21 +101,41 @@ pub struct ScoCommon {
     #[serde(rename = "type")]
     pub object_type: String,
     /// `spec_version`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub spec_version: Option<String>,
-    /// `id` (deterministic UUIDv5 for most types; see [`crate::sco_id`]).
+    /// `id` (deterministic UUIDv5 for most types; see [`crate::deterministic_id`]).
     pub id: Identifier,
     /// `object_marking_refs`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub object_marking_refs: Option<Vec<Identifier>>,
     /// `granular_markings`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub granular_markings: Option<Vec<GranularMarking>>,
     /// `defanged`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub defanged: Option<bool>,
     /// `extensions`; kept as read (typed access for `file` via [`crate::File`] methods).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub extensions: Option<Map<String, Value>>,
 }
 
@@ -86,26 +146,50 @@ pub struct MarkingCommon {
     #[serde(rename = "type")]
     pub object_type: String,
     /// `spec_version`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub spec_version: Option<String>,
     /// `id`.
     pub id: Identifier,
     /// `created_by_ref`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub created_by_ref: Option<Identifier>,
     /// `created`.
     pub created: Timestamp,
     /// `external_references`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub external_references: Option<Vec<ExternalReference>>,
     /// `object_marking_refs`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub object_marking_refs: Option<Vec<Identifier>>,
     /// `granular_markings`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub granular_markings: Option<Vec<GranularMarking>>,
     /// `extensions`; kept as read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub extensions: Option<Map<String, Value>>,
 }
 
@@ -115,16 +199,32 @@ pub struct ExternalReference {
     /// `source_name`.
     pub source_name: String,
     /// `description`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub description: Option<String>,
     /// `url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub url: Option<String>,
     /// `hashes`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub hashes: Option<BTreeMap<String, String>>,
     /// `external_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub external_id: Option<String>,
     /// Any other property, kept as read.
     #[serde(flatten)]
@@ -147,10 +247,18 @@ pub struct KillChainPhase {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GranularMarking {
     /// `lang`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub lang: Option<String>,
     /// `marking_ref`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub marking_ref: Option<Identifier>,
     /// `selectors`.
     pub selectors: Vec<String>,
@@ -185,7 +293,7 @@ macro_rules! stix_type {
             $(
                 $(#[$odoc])*
                 #[doc = concat!("`", stringify!($opt), "`.")]
-                #[serde(default, skip_serializing_if = "Option::is_none")]
+                #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::common::present")]
                 pub $opt: Option<$oty>,
             )*
             /// Custom (`x_…`) and unknown properties, kept as read.
@@ -201,3 +309,13 @@ macro_rules! stix_type {
 }
 
 pub(crate) use stix_type;
+
+/// Deserialises an optional property that is present: `null` is refused
+/// (STIX 2.1 §3.1 forbids null values), so that dropping `None` on output loses nothing.
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}

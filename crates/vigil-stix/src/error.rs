@@ -83,7 +83,7 @@ pub enum Error {
         limit: usize,
     },
     /// A JSON object has the same key twice (RFC 8259 leaves it undefined; STIX content must not).
-    #[error("{}{pointer}: duplicate key {key:?}", at_object(*index))]
+    #[error("{}byte {offset}: duplicate key {key:?}{}", at_object(*index), in_pointer(pointer))]
     DuplicateKey {
         /// Index of the object in `objects`, if inside one.
         index: Option<usize>,
@@ -103,7 +103,7 @@ pub enum Error {
         reason: String,
     },
     /// A property is missing or has the wrong type or value.
-    #[error("{}{pointer}: {message}", at_object(*index))]
+    #[error("{}{}{message}", at_object(*index), pointer_prefix(pointer))]
     Property {
         /// Index of the object in `objects`, if known.
         index: Option<usize>,
@@ -112,6 +112,22 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+}
+
+fn in_pointer(pointer: &str) -> String {
+    if pointer.is_empty() {
+        String::new()
+    } else {
+        format!(" in {pointer}")
+    }
+}
+
+fn pointer_prefix(pointer: &str) -> String {
+    if pointer.is_empty() {
+        String::new()
+    } else {
+        format!("{pointer}: ")
+    }
 }
 
 fn at_object(index: Option<usize>) -> String {

@@ -79,6 +79,10 @@ impl std::fmt::Display for Warning {
 }
 
 fn typed<T: serde::de::DeserializeOwned>(value: &Value, object_type: &str) -> Result<T, Error> {
+    // Fast path without path tracking; on failure, parse again to locate the error.
+    if let Ok(t) = T::deserialize(value) {
+        return Ok(t);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let mut pointer = path_to_pointer(e.path());
         let inner = e.into_inner().to_string();
@@ -399,7 +403,11 @@ pub struct Bundle {
     /// `id`.
     pub id: Identifier,
     /// `objects`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::common::present"
+    )]
     pub objects: Option<Vec<StixObject>>,
     /// Other bundle-level properties (`spec_version` of STIX 2.0 bundles, custom ones).
     #[serde(flatten)]

@@ -264,7 +264,7 @@ macro_rules! file_extension {
             )*
             $(
                 #[doc = concat!("`", stringify!($opt), "`.")]
-                #[serde(default, skip_serializing_if = "Option::is_none")]
+                #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::common::present")]
                 pub $opt: Option<$oty>,
             )*
             /// Any other property, kept as read.

@@ -355,3 +355,18 @@ fn missing_and_wrong_properties_are_named_by_pointer() {
     let err = StixObject::from_value(json!([1])).unwrap_err();
     assert!(err.to_string().contains("expected a JSON object"), "{err}");
 }
+
+#[test]
+fn null_properties_are_refused_so_round_trips_stay_exact() {
+    let mut v = examples()[6].clone();
+    v["description"] = Value::Null;
+    let err = StixObject::from_value(v).unwrap_err();
+    assert_eq!(err.pointer(), Some("/description"), "{err}");
+    let mut v = examples()[6].clone();
+    v["object_marking_refs"] = Value::Null;
+    assert!(StixObject::from_value(v).is_err());
+    // Null inside a custom property is the producer's business and is kept.
+    let mut v = examples()[6].clone();
+    v["x_maybe"] = Value::Null;
+    assert_eq!(StixObject::from_value(v.clone()).unwrap().to_value(), v);
+}
