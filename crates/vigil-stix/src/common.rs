@@ -319,3 +319,10 @@ where
 {
     T::deserialize(d).map(Some)
 }
+
+impl Common {
+    /// Whether `modified` is not earlier than `created`, as STIX 2.1 §3.2 requires.
+    pub fn modified_not_before_created(&self) -> bool {
+        self.modified >= self.created
+    }
+}

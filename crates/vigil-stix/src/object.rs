@@ -463,3 +463,27 @@ impl Bundle {
         Ok(bundle)
     }
 }
+
+impl StixObject {
+    /// A new version of this object with `changes` applied (see [`crate::versioning::new_version`]).
+    pub fn new_version(
+        &self,
+        changes: &Map<String, Value>,
+        now: Timestamp,
+    ) -> Result<StixObject, Error> {
+        let Value::Object(map) = self.to_value() else {
+            unreachable!("objects serialise to JSON objects")
+        };
+        StixObject::from_value(Value::Object(crate::versioning::new_version(
+            &map, changes, now,
+        )?))
+    }
+
+    /// A revoked version of this object (see [`crate::versioning::revoke`]).
+    pub fn revoke(&self, now: Timestamp) -> Result<StixObject, Error> {
+        let Value::Object(map) = self.to_value() else {
+            unreachable!("objects serialise to JSON objects")
+        };
+        StixObject::from_value(Value::Object(crate::versioning::revoke(&map, now)?))
+    }
+}

@@ -89,3 +89,23 @@ fn revoked_objects_cannot_be_versioned_and_python_stix2_agrees() {
         assert_eq!(verdicts, json!(["ok", "ok"]));
     }
 }
+
+#[test]
+fn typed_objects_version_and_keep_created_before_modified() {
+    use vigil_stix::StixObject;
+    let object = StixObject::from_value(Value::Object(indicator())).unwrap();
+    let common = object.common().unwrap();
+    assert!(common.modified_not_before_created());
+    let v2 = object.new_version(&Map::new(), Timestamp::now()).unwrap();
+    assert!(v2.modified() > object.modified());
+    assert_eq!(v2.created(), object.created());
+    assert_eq!(v2.id(), object.id());
+    let revoked = v2.revoke(Timestamp::now()).unwrap();
+    assert_eq!(revoked.common().unwrap().revoked, Some(true));
+    assert!(revoked.new_version(&Map::new(), Timestamp::now()).is_err());
+
+    let mut backwards = indicator();
+    backwards.insert("modified".into(), json!("2015-01-01T00:00:00.000Z"));
+    let object = StixObject::from_value(Value::Object(backwards)).unwrap();
+    assert!(!object.common().unwrap().modified_not_before_created());
+}
