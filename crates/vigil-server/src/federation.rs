@@ -1,0 +1,245 @@
+//! Federation: pulling a collection from another TAXII 2.1 server (another
+//! Vigil hub, medallion, OpenCTI, a MISP-fed server) into a local collection.
+//!
+//! A pull pages through the remote objects with `added_after` set to the
+//! last checkpoint, retries failed requests with exponential back-off, and
+//! stores each page like a TAXII POST from the hub itself: objects are
+//! validated and classified, and those without a TLP marking get the hub's
+//! default level (TLP:AMBER unless configured), so a marking is never
+//! widened. The checkpoint and the provenance of the run (remote URL, time,
+//! counts) are kept in the store's settings under `sync:<remote URL>`.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::client::{request, HttpResponse};
+use crate::taxii::StatusBuilder;
+use crate::{timestamp, AppState};
+
+/// A remote collection to pull from.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    /// `host:port` of a plain-HTTP TAXII server.
+    pub addr: String,
+    /// Path of the remote collection, e.g. `/api/collections/<id>/`.
+    pub collection_path: String,
+    /// The `Authorization` header value, if any.
+    pub authorization: Option<String>,
+}
+
+impl Remote {
+    /// Parses `http://host:port/path/to/collection/`.
+    pub fn parse(url: &str, authorization: Option<String>) -> Result<Remote, FederationError> {
+        let rest = url.strip_prefix("http://").ok_or_else(|| {
+            FederationError::Url(format!(
+                "{url}: only http:// URLs are supported (terminate TLS in a proxy)"
+            ))
+        })?;
+        let (addr, path) = rest.split_once('/').unwrap_or((rest, ""));
+        if addr.is_empty() {
+            return Err(FederationError::Url(format!("{url}: no host")));
+        }
+        let addr = if addr.contains(':') {
+            addr.to_string()
+        } else {
+            format!("{addr}:80")
+        };
+        let mut path = format!("/{path}");
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        Ok(Remote {
+            addr,
+            collection_path: path,
+            authorization,
+        })
+    }
+
+    fn key(&self) -> String {
+        format!("sync:http://{}{}", self.addr, self.collection_path)
+    }
+}
+
+/// Why a pull failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FederationError {
+    /// The remote URL is not usable.
+    #[error("remote URL: {0}")]
+    Url(String),
+    /// The remote server kept failing.
+    #[error("remote {url}: {detail}")]
+    Remote {
+        /// What was requested.
+        url: String,
+        /// The last failure.
+        detail: String,
+    },
+    /// The local hub failed.
+    #[error("local hub: {0}")]
+    Local(String),
+}
+
+/// What a pull did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullReport {
+    /// Pages fetched.
+    pub pages: usize,
+    /// Objects received.
+    pub received: usize,
+    /// Objects stored or already present.
+    pub stored: usize,
+    /// Objects rejected by validation.
+    pub rejected: usize,
+    /// The new checkpoint (`added_after` of the next pull).
+    pub checkpoint: Option<String>,
+}
+
+const ATTEMPTS: u32 = 4;
+
+async fn get_with_retries(remote: &Remote, path: String) -> Result<HttpResponse, FederationError> {
+    let mut delay = Duration::from_millis(250);
+    let mut last = String::new();
+    for attempt in 1..=ATTEMPTS {
+        let r = remote.clone();
+        let p = path.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut headers = vec![("Accept", "application/taxii+json;version=2.1")];
+            if let Some(a) = &r.authorization {
+                headers.push(("Authorization", a.as_str()));
+            }
+            request(&r.addr, "GET", &p, &headers, None)
+        })
+        .await
+        .map_err(|e| FederationError::Local(e.to_string()))?;
+        match result {
+            Ok(resp) if resp.status == 200 => return Ok(resp),
+            // Client errors will not get better by retrying.
+            Ok(resp) if (400..500).contains(&resp.status) && resp.status != 429 => {
+                return Err(FederationError::Remote {
+                    url: format!("http://{}{path}", remote.addr),
+                    detail: format!(
+                        "HTTP {}: {}",
+                        resp.status,
+                        resp.text().chars().take(300).collect::<String>()
+                    ),
+                })
+            }
+            Ok(resp) => last = format!("HTTP {}", resp.status),
+            Err(e) => last = e.to_string(),
+        }
+        if attempt < ATTEMPTS {
+            tracing::warn!(attempt, error = %last, "remote request failed; retrying");
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        }
+    }
+    Err(FederationError::Remote {
+        url: format!("http://{}{path}", remote.addr),
+        detail: last,
+    })
+}
+
+/// Pulls everything added to `remote` since the last checkpoint into the
+/// local collection `local` (id or alias).
+pub async fn pull(
+    state: &AppState,
+    remote: &Remote,
+    local: &str,
+    page_size: usize,
+) -> Result<PullReport, FederationError> {
+    let hub = &state.hub;
+    let local_err = |e: &dyn std::fmt::Display| FederationError::Local(e.to_string());
+    let collection = hub
+        .store
+        .collection(local)
+        .await
+        .map_err(|e| local_err(&e))?
+        .ok_or_else(|| FederationError::Local(format!("no local collection {local:?}")))?;
+    let key = remote.key();
+    let previous: Option<Value> = hub
+        .store
+        .setting(&key)
+        .await
+        .map_err(|e| local_err(&e))?
+        .and_then(|s| serde_json::from_str(&s).ok());
+    let mut checkpoint = previous
+        .as_ref()
+        .and_then(|p| p["checkpoint"].as_str())
+        .map(String::from);
+    let mut report = PullReport::default();
+    let mut next: Option<String> = None;
+    loop {
+        let mut q = vec![format!("limit={page_size}")];
+        if let Some(c) = &checkpoint {
+            q.push(format!("added_after={c}"));
+        }
+        if let Some(n) = &next {
+            q.push(format!(
+                "next={}",
+                form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
+            ));
+        }
+        let path = format!("{}objects/?{}", remote.collection_path, q.join("&"));
+        let resp = get_with_retries(remote, path).await?;
+        report.pages += 1;
+        let env: Value =
+            serde_json::from_slice(&resp.body).map_err(|e| FederationError::Remote {
+                url: remote.collection_path.clone(),
+                detail: format!("response is not JSON: {e}"),
+            })?;
+        let objects = env["objects"].as_array().cloned().unwrap_or_default();
+        report.received += objects.len();
+        let mut st = StatusBuilder::default();
+        let prepared = crate::taxii::prepare_as_hub(hub, &objects, &mut st);
+        report.rejected += st.failures.len();
+        crate::taxii::store_objects(hub, &collection.id, prepared, &mut st)
+            .await
+            .map_err(|e| local_err(&e))?;
+        report.stored += st.successes.len();
+        let more = env["more"] == true;
+        next = env["next"].as_str().map(String::from);
+        if !more || next.is_none() {
+            // Only a complete run moves the checkpoint.
+            if let Some(last) = resp.header("x-taxii-date-added-last") {
+                if !objects.is_empty() {
+                    checkpoint = Some(last.to_string());
+                }
+            }
+            break;
+        }
+        if report.pages > 1_000_000 {
+            break;
+        }
+    }
+    report.checkpoint = checkpoint.clone();
+    let provenance = json!({
+        "checkpoint": checkpoint,
+        "remote": format!("http://{}{}", remote.addr, remote.collection_path),
+        "local_collection": collection.id,
+        "last_run": timestamp::format(timestamp::now()),
+        "received": report.received,
+        "stored": report.stored,
+        "rejected": report.rejected,
+    });
+    hub.store
+        .put_setting(&key, &provenance.to_string())
+        .await
+        .map_err(|e| local_err(&e))?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_remote_urls() {
+        let r = Remote::parse("http://hub.example:8080/api/collections/abc", None).unwrap();
+        assert_eq!(r.addr, "hub.example:8080");
+        assert_eq!(r.collection_path, "/api/collections/abc/");
+        assert_eq!(Remote::parse("http://h/x/", None).unwrap().addr, "h:80");
+        assert!(Remote::parse("https://h/x/", None).is_err());
+        assert!(Remote::parse("http:///x", None).is_err());
+    }
+}

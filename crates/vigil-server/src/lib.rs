@@ -1,0 +1,298 @@
+//! The Vigil hub: a TAXII 2.1 server for the commercial spyware registry.
+//!
+//! [`router`] builds the whole HTTP API over any [`vigil_store::Store`]:
+//! TAXII 2.1 under [`taxii::DISCOVERY`] and [`taxii::API_ROOT`], the admin
+//! and REST extras under `/admin/v1/` and `/rest/v1/`, `/healthz`,
+//! `/metrics` (Prometheus text) and `/openapi.json`. [`serve`] runs it on a
+//! TCP listener, with TLS (rustls) when given a certificate.
+//!
+//! Every read path applies the TLP rules of [`auth::access`] inside the
+//! store query, so filters, pagination tokens, manifests, versions and
+//! counts all see the same, already-filtered set of objects.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod auth;
+pub mod bootstrap;
+pub mod client;
+pub mod cursor;
+pub mod error;
+pub mod federation;
+pub mod media;
+pub mod metrics;
+pub mod taxii;
+pub mod timestamp;
+pub mod tlp;
+pub mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use vigil_store::{Store, Tlp};
+
+use crate::error::ApiError;
+
+/// Settings of a hub.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// Title in discovery and the API root.
+    pub title: String,
+    /// TLP level of objects posted without a TLP marking.
+    pub default_tlp: Tlp,
+    /// Page size when a request gives no `limit`.
+    pub page_size: usize,
+    /// Largest page served, whatever `limit` asks.
+    pub max_page_size: usize,
+    /// Largest request body accepted, in bytes (TAXII `max_content_length`).
+    pub max_content_length: usize,
+    /// POSTs with more objects than this are stored in the background and
+    /// answered with a `pending` status.
+    pub pending_threshold: usize,
+    /// Requests per minute allowed per token (`None`: unlimited).
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            title: "Vigil hub".into(),
+            default_tlp: Tlp::Amber,
+            page_size: 1000,
+            max_page_size: 10_000,
+            max_content_length: 100 * 1024 * 1024,
+            pending_threshold: 5000,
+            rate_limit_per_minute: None,
+        }
+    }
+}
+
+/// The running hub: store, settings, the pagination secret and counters.
+pub struct Hub {
+    /// Where everything is kept.
+    pub store: Arc<dyn Store>,
+    /// Settings.
+    pub config: HubConfig,
+    /// Key of the `next` token MACs, shared by replicas through the store.
+    pub(crate) secret: Vec<u8>,
+    /// Prometheus counters.
+    pub metrics: metrics::Metrics,
+    /// Per-token rate limiter.
+    pub(crate) limiter: metrics::RateLimiter,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shared state of the router.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The hub.
+    pub hub: Arc<Hub>,
+}
+
+/// Name of the setting holding the pagination secret.
+const SECRET_SETTING: &str = "cursor_secret";
+
+impl AppState {
+    /// Prepares a hub over a migrated store (creating its secret on first use).
+    pub async fn new(
+        store: Arc<dyn Store>,
+        config: HubConfig,
+    ) -> Result<AppState, vigil_store::StoreError> {
+        let fresh = auth::generate_token();
+        let secret = store
+            .init_setting(SECRET_SETTING, &fresh.token)
+            .await?
+            .into_bytes();
+        let limiter = metrics::RateLimiter::new(config.rate_limit_per_minute);
+        Ok(AppState {
+            hub: Arc::new(Hub {
+                store,
+                config,
+                secret,
+                metrics: metrics::Metrics::default(),
+                limiter,
+            }),
+        })
+    }
+}
+
+/// Turns every error response without a JSON body (unknown route, wrong
+/// method, extractor rejections) into a TAXII error message, and counts
+/// responses for `/metrics`.
+async fn taxii_errors(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    s.hub.metrics.response(status);
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if status.as_u16() >= 400 && !is_json {
+        let msg = match status {
+            StatusCode::NOT_FOUND => "no such resource",
+            StatusCode::METHOD_NOT_ALLOWED => "this method is not allowed on this resource",
+            StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large",
+            _ => "the request could not be processed",
+        };
+        return error::taxii_error(status, msg);
+    }
+    resp
+}
+
+async fn healthz(State(s): State<AppState>) -> Response {
+    match s.hub.store.setting(SECRET_SETTING).await {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such resource".into())
+}
+
+/// Builds the hub's HTTP API.
+pub fn router(state: AppState) -> Router {
+    use axum::routing::{delete as del, post};
+    let c = "/api/collections/{cid}";
+    Router::new()
+        .route(taxii::DISCOVERY, get(taxii::discovery))
+        .route(taxii::API_ROOT, get(taxii::api_root))
+        .route("/api/status/{id}/", get(taxii::status))
+        .route("/api/collections/", get(taxii::collections))
+        .route(&format!("{c}/"), get(taxii::collection))
+        .route(&format!("{c}/manifest/"), get(taxii::manifest))
+        .route(
+            &format!("{c}/objects/"),
+            get(taxii::get_objects).post(taxii::post_objects),
+        )
+        .route(
+            &format!("{c}/objects/{{oid}}/"),
+            get(taxii::get_object).delete(taxii::delete_object),
+        )
+        .route(
+            &format!("{c}/objects/{{oid}}/versions/"),
+            get(taxii::versions),
+        )
+        .route(
+            "/admin/v1/orgs",
+            get(admin::list_orgs).post(admin::create_org),
+        )
+        .route(
+            "/admin/v1/users",
+            get(admin::list_users).post(admin::create_user),
+        )
+        .route(
+            "/admin/v1/users/{id}/tokens",
+            get(admin::list_tokens).post(admin::create_token),
+        )
+        .route("/admin/v1/tokens/{id}", del(admin::revoke_token))
+        .route("/admin/v1/collections", post(admin::create_collection))
+        .route(
+            "/admin/v1/collections/{cid}/grants",
+            get(admin::list_grants).put(admin::set_grant),
+        )
+        .route("/rest/v1/whoami", get(admin::whoami))
+        .route("/rest/v1/stats", get(admin::stats))
+        .route("/openapi.json", get(admin::openapi))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), taxii_errors))
+        // Bodies are read with an explicit limit by the handlers, which
+        // answer 413 as a TAXII error.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// TLS material for [`serve`].
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+/// Errors of [`serve`].
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listener could not be bound or failed.
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The certificate or key could not be loaded.
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// Serves the router on `listener` until `shutdown` completes.
+pub async fn serve(
+    state: AppState,
+    listener: std::net::TcpListener,
+    tls: Option<TlsFiles>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        source,
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| ServeError::Listen { addr, source })?;
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let h2 = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        h2.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    let result = match tls {
+        None => {
+            axum_server::from_tcp(listener)
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+        Some(files) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+                    .await
+                    .map_err(|e| {
+                        ServeError::Tls(format!(
+                            "{} / {}: {e}",
+                            files.cert.display(),
+                            files.key.display()
+                        ))
+                    })?;
+            axum_server::from_tcp_rustls(listener, config)
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+    };
+    result.map_err(|source| ServeError::Listen { addr, source })
+}

@@ -1,0 +1,857 @@
+//! The TAXII 2.1 endpoints: discovery, API root, collections, objects,
+//! object by id, versions, manifest and status.
+
+use std::fmt::Write as _;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use vigil_store::{
+    Added, Collection, Cursor, NewObject, ObjectQuery, Page, StatusRecord, VersionMatch,
+};
+
+use crate::auth::{access, Access, Caller};
+use crate::error::{ApiError, ApiResult};
+use crate::media::{check_accept, check_content_type, TAXII_21};
+use crate::tlp::Markings;
+use crate::{cursor, timestamp, validate, AppState, Hub};
+
+/// Path of the discovery resource.
+pub const DISCOVERY: &str = "/taxii2/";
+/// Path of the (only) API root.
+pub const API_ROOT: &str = "/api/";
+
+/// A JSON response with the TAXII media type.
+pub(crate) fn taxii_json(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(TAXII_21));
+    r
+}
+
+/// GET /taxii2/
+pub async fn discovery(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    check_accept(&headers)?;
+    let body = json!({
+        "title": s.hub.config.title,
+        "description": "Vigil hub: the commercial spyware registry over TAXII 2.1",
+        "default": API_ROOT,
+        "api_roots": [API_ROOT],
+    });
+    Ok(taxii_json(StatusCode::OK, body.to_string()))
+}
+
+/// GET /api/
+pub async fn api_root(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    check_accept(&headers)?;
+    let body = json!({
+        "title": s.hub.config.title,
+        "versions": [TAXII_21],
+        "max_content_length": s.hub.config.max_content_length,
+    });
+    Ok(taxii_json(StatusCode::OK, body.to_string()))
+}
+
+fn collection_json(c: &Collection, a: &Access) -> Value {
+    let mut v = json!({
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "can_read": a.read,
+        "can_write": a.write,
+        "media_types": [crate::media::STIX_21],
+    });
+    if let Some(alias) = &c.alias {
+        v["alias"] = json!(alias);
+    }
+    v
+}
+
+/// GET /api/collections/
+pub async fn collections(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    check_accept(&headers)?;
+    let mut out = Vec::new();
+    for c in s.hub.store.collections().await? {
+        let grants = s.hub.store.grants(&c.id).await?;
+        let a = access(&caller, &c, &grants);
+        if a.read || a.write {
+            out.push(collection_json(&c, &a));
+        }
+    }
+    let body = if out.is_empty() {
+        json!({})
+    } else {
+        json!({ "collections": out })
+    };
+    Ok(taxii_json(StatusCode::OK, body.to_string()))
+}
+
+impl Hub {
+    /// Finds a collection the caller may use. Unknown and invisible
+    /// collections give the same answer: 401 to anonymous callers, 404 to
+    /// others, with the same message.
+    pub(crate) async fn collection_for(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> ApiResult<(Collection, Access)> {
+        let hidden = || match caller {
+            Caller::Anonymous => ApiError::Unauthorized("authentication required".into()),
+            Caller::User { .. } => {
+                ApiError::NotFound(format!("no collection {id:?} is available to you"))
+            }
+        };
+        let Some(c) = self.store.collection(id).await? else {
+            return Err(hidden());
+        };
+        let grants = self.store.grants(&c.id).await?;
+        let a = access(caller, &c, &grants);
+        if !a.read && !a.write {
+            return Err(hidden());
+        }
+        Ok((c, a))
+    }
+}
+
+/// GET /api/collections/{id}/
+pub async fn collection(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    check_accept(&headers)?;
+    let (c, a) = s.hub.collection_for(&caller, &id).await?;
+    Ok(taxii_json(
+        StatusCode::OK,
+        collection_json(&c, &a).to_string(),
+    ))
+}
+
+/// Which endpoint a query serves (part of the `next` binding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Objects,
+    Manifest,
+    Object,
+    Versions,
+    Delete,
+}
+
+/// The filters of a TAXII request, parsed and checked.
+#[derive(Debug)]
+struct Filters {
+    added_after: Option<i64>,
+    limit: Option<usize>,
+    next: Option<String>,
+    ids: Vec<String>,
+    types: Vec<String>,
+    versions: Option<VersionMatch>,
+    spec_versions: Vec<String>,
+    /// The filter parameters in canonical order, for the `next` binding.
+    canonical: String,
+}
+
+/// Upper bound on the number of values in one `match[...]` list.
+const MAX_MATCH_VALUES: usize = 500;
+
+fn parse_filters(raw: Option<&str>, endpoint: Endpoint) -> ApiResult<Filters> {
+    let mut f = Filters {
+        added_after: None,
+        limit: None,
+        next: None,
+        ids: Vec::new(),
+        types: Vec::new(),
+        versions: None,
+        spec_versions: Vec::new(),
+        canonical: String::new(),
+    };
+    let mut canonical: Vec<(String, String)> = Vec::new();
+    let allowed: &[&str] = match endpoint {
+        Endpoint::Objects | Endpoint::Manifest => &[
+            "added_after",
+            "limit",
+            "next",
+            "match[id]",
+            "match[type]",
+            "match[version]",
+            "match[spec_version]",
+        ],
+        Endpoint::Object => &[
+            "added_after",
+            "limit",
+            "next",
+            "match[version]",
+            "match[spec_version]",
+        ],
+        Endpoint::Versions => &["added_after", "limit", "next", "match[spec_version]"],
+        Endpoint::Delete => &["match[version]", "match[spec_version]"],
+    };
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let (k, v) = (k.into_owned(), v.into_owned());
+        if !allowed.contains(&k.as_str()) {
+            if k.starts_with("match[") {
+                return Err(ApiError::BadRequest(format!(
+                    "filter {k} is not supported on this endpoint"
+                )));
+            }
+            continue; // Unknown parameters are ignored, as TAXII allows.
+        }
+        let list = |v: &str| -> ApiResult<Vec<String>> {
+            let items: Vec<String> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            if items.len() > MAX_MATCH_VALUES {
+                return Err(ApiError::BadRequest(format!(
+                    "{k} lists more than {MAX_MATCH_VALUES} values"
+                )));
+            }
+            Ok(items)
+        };
+        match k.as_str() {
+            "added_after" => {
+                f.added_after = Some(timestamp::parse(&v).ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "added_after {v:?} is not a timestamp like 2024-01-31T12:00:00.000Z"
+                    ))
+                })?);
+            }
+            "limit" => {
+                let n: usize = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ApiError::BadRequest(format!("limit {v:?} is not a positive integer"))
+                })?;
+                f.limit = Some(n);
+            }
+            "next" => f.next = Some(v.clone()),
+            "match[id]" => f.ids.extend(list(&v)?),
+            "match[type]" => f.types.extend(list(&v)?),
+            "match[spec_version]" => f.spec_versions.extend(list(&v)?),
+            "match[version]" => {
+                let vm = f.versions.get_or_insert_with(VersionMatch::default);
+                for item in list(&v)? {
+                    match item.as_str() {
+                        "all" => vm.all = true,
+                        "first" => vm.first = true,
+                        "last" => vm.last = true,
+                        ts => vm.exact.push(timestamp::parse(ts).ok_or_else(|| {
+                            ApiError::BadRequest(format!(
+                                "match[version] value {ts:?} is not first, last, all or a timestamp"
+                            ))
+                        })?),
+                    }
+                }
+            }
+            _ => {}
+        }
+        if k != "next" && k != "limit" {
+            canonical.push((k, v));
+        }
+    }
+    canonical.sort();
+    f.canonical = canonical
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    Ok(f)
+}
+
+/// Builds the store query for a request and decodes its `next` token.
+fn build_query(
+    hub: &Hub,
+    caller: &Caller,
+    c: &Collection,
+    a: &Access,
+    f: &Filters,
+    endpoint: Endpoint,
+    object_id: Option<&str>,
+) -> ApiResult<(ObjectQuery, String)> {
+    let binding = format!(
+        "{}|{:?}|{}|{}|{}",
+        c.id,
+        endpoint,
+        object_id.unwrap_or(""),
+        caller.key(),
+        f.canonical
+    );
+    let mut q = ObjectQuery::new(&c.id, a.visibility);
+    q.added_after = f.added_after;
+    q.ids = match object_id {
+        Some(id) => vec![id.to_string()],
+        None => f.ids.clone(),
+    };
+    q.types = f.types.clone();
+    q.spec_versions = f.spec_versions.clone();
+    q.versions = match (endpoint, &f.versions) {
+        (Endpoint::Versions, _) => VersionMatch::all(),
+        (Endpoint::Delete, None) => VersionMatch::all(),
+        (_, Some(v)) => v.clone(),
+        (_, None) => VersionMatch::last(),
+    };
+    q.limit = f
+        .limit
+        .unwrap_or(hub.config.page_size)
+        .min(hub.config.max_page_size);
+    q.after = match &f.next {
+        Some(t) => Some(cursor::decode(&hub.secret, &binding, t)?),
+        None => None,
+    };
+    Ok((q, binding))
+}
+
+/// Adds `more`, `next` and the date-added headers of a page.
+fn page_envelope(
+    hub: &Hub,
+    binding: &str,
+    page: &Page,
+    added_after: Option<i64>,
+    out: &mut String,
+) -> HeaderMap {
+    let _ = write!(out, "\"more\":{}", page.more);
+    if page.more {
+        if let Some(last) = page.objects.last() {
+            let token = cursor::encode(
+                &hub.secret,
+                binding,
+                Cursor {
+                    date_added: last.date_added,
+                    pk: last.pk,
+                },
+            );
+            let _ = write!(out, ",\"next\":\"{token}\"");
+        }
+    }
+    let mut h = HeaderMap::new();
+    // With no object, both headers repeat the lower bound of the query, so a
+    // client can always use X-TAXII-Date-Added-Last as its next added_after.
+    let floor = added_after.unwrap_or(0);
+    let first = page.objects.first().map_or(floor, |o| o.date_added);
+    let last = page.objects.last().map_or(floor, |o| o.date_added);
+    for (name, v) in [
+        ("x-taxii-date-added-first", first),
+        ("x-taxii-date-added-last", last),
+    ] {
+        if let Ok(hv) = HeaderValue::from_str(&timestamp::format(v)) {
+            h.insert(name, hv);
+        }
+    }
+    h
+}
+
+fn with_headers(mut r: Response, h: HeaderMap) -> Response {
+    r.headers_mut().extend(h);
+    r
+}
+
+fn require_read(a: &Access) -> ApiResult<()> {
+    if a.read {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "you may not read this collection".into(),
+        ))
+    }
+}
+
+fn version_string(o: &vigil_store::StoredObject) -> String {
+    if o.version.is_empty() {
+        timestamp::format(o.date_added)
+    } else {
+        o.version.clone()
+    }
+}
+
+/// One page of a read endpoint, with what its envelope needs.
+struct PageRead {
+    page: Page,
+    /// Envelope start (`{"more":…,"next":…`) and the date-added headers.
+    out: String,
+    headers: HeaderMap,
+}
+
+/// The common part of every paginated read: negotiation, access, filters,
+/// the store query, and 404 for an object that is missing or invisible.
+#[allow(clippy::too_many_arguments)]
+async fn read_page(
+    s: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    cid: &str,
+    raw: Option<&str>,
+    endpoint: Endpoint,
+    object_id: Option<&str>,
+    bodies: bool,
+) -> ApiResult<PageRead> {
+    check_accept(headers)?;
+    let hub = &s.hub;
+    let (c, a) = hub.collection_for(caller, cid).await?;
+    require_read(&a)?;
+    let f = parse_filters(raw, endpoint)?;
+    let (mut q, binding) = build_query(hub, caller, &c, &a, &f, endpoint, object_id)?;
+    q.bodies = bodies;
+    let page = hub.store.query_objects(&q).await?;
+    if let Some(id) = object_id {
+        if page.objects.is_empty()
+            && q.after.is_none()
+            && !hub.object_visible(&c.id, id, &a).await?
+        {
+            return Err(ApiError::NotFound(
+                "no such object in this collection is available to you".into(),
+            ));
+        }
+    }
+    let mut out = String::with_capacity(
+        64 + page
+            .objects
+            .iter()
+            .map(|o| o.body.as_ref().map_or(0, String::len) + 1)
+            .sum::<usize>(),
+    );
+    out.push('{');
+    let headers = page_envelope(hub, &binding, &page, f.added_after, &mut out);
+    Ok(PageRead { page, out, headers })
+}
+
+/// Serves an objects envelope (`/objects/` and `/objects/{id}/`).
+async fn objects_page(
+    s: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    cid: &str,
+    raw: Option<&str>,
+    object_id: Option<&str>,
+) -> ApiResult<Response> {
+    let endpoint = if object_id.is_some() {
+        Endpoint::Object
+    } else {
+        Endpoint::Objects
+    };
+    let PageRead {
+        page,
+        mut out,
+        headers: h,
+    } = read_page(s, caller, headers, cid, raw, endpoint, object_id, true).await?;
+    if !page.objects.is_empty() {
+        out.push_str(",\"objects\":[");
+        for (i, o) in page.objects.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(o.body.as_deref().unwrap_or("null"));
+        }
+        out.push(']');
+    }
+    out.push('}');
+    s.hub.metrics.objects_served(page.objects.len());
+    Ok(with_headers(taxii_json(StatusCode::OK, out), h))
+}
+
+impl Hub {
+    /// Whether any version of `id` is visible to the caller.
+    async fn object_visible(&self, cid: &str, id: &str, a: &Access) -> ApiResult<bool> {
+        let mut q = ObjectQuery::new(cid, a.visibility);
+        q.ids = vec![id.to_string()];
+        q.versions = VersionMatch::all();
+        Ok(self.store.count_objects(&q).await? > 0)
+    }
+}
+
+/// GET /api/collections/{id}/objects/
+pub async fn get_objects(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    objects_page(&s, &caller, &headers, &cid, raw.as_deref(), None).await
+}
+
+/// GET /api/collections/{id}/objects/{object_id}/
+pub async fn get_object(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    objects_page(&s, &caller, &headers, &cid, raw.as_deref(), Some(&oid)).await
+}
+
+/// GET /api/collections/{id}/manifest/
+pub async fn manifest(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let PageRead {
+        page,
+        mut out,
+        headers: h,
+    } = read_page(
+        &s,
+        &caller,
+        &headers,
+        &cid,
+        raw.as_deref(),
+        Endpoint::Manifest,
+        None,
+        false,
+    )
+    .await?;
+    if !page.objects.is_empty() {
+        let records: Vec<Value> = page
+            .objects
+            .iter()
+            .map(|o| {
+                json!({
+                    "id": o.id,
+                    "date_added": timestamp::format(o.date_added),
+                    "version": version_string(o),
+                    "media_type": crate::media::STIX_21,
+                })
+            })
+            .collect();
+        let _ = write!(out, ",\"objects\":{}", Value::Array(records));
+    }
+    out.push('}');
+    Ok(with_headers(taxii_json(StatusCode::OK, out), h))
+}
+
+/// GET /api/collections/{id}/objects/{object_id}/versions/
+pub async fn versions(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let PageRead {
+        page,
+        mut out,
+        headers: h,
+    } = read_page(
+        &s,
+        &caller,
+        &headers,
+        &cid,
+        raw.as_deref(),
+        Endpoint::Versions,
+        Some(&oid),
+        false,
+    )
+    .await?;
+    if !page.objects.is_empty() {
+        let v: Vec<String> = page.objects.iter().map(version_string).collect();
+        let _ = write!(out, ",\"versions\":{}", json!(v));
+    }
+    out.push('}');
+    Ok(with_headers(taxii_json(StatusCode::OK, out), h))
+}
+
+/// DELETE /api/collections/{id}/objects/{object_id}/
+///
+/// Deleting needs both read and write permission: write only or read only
+/// is 403, neither is 404 (as for an unknown collection).
+pub async fn delete_object(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    check_accept(&headers)?;
+    let hub = &s.hub;
+    let (c, a) = hub.collection_for(&caller, &cid).await?;
+    if !(a.read && a.write) {
+        return Err(ApiError::Forbidden(
+            "deleting needs read and write permission on this collection".into(),
+        ));
+    }
+    let f = parse_filters(raw.as_deref(), Endpoint::Delete)?;
+    let (q, _) = build_query(hub, &caller, &c, &a, &f, Endpoint::Delete, Some(&oid))?;
+    let n = hub.store.delete_objects(&q).await?;
+    if n == 0 {
+        return Err(ApiError::NotFound(
+            "no such object in this collection is available to you".into(),
+        ));
+    }
+    tracing::info!(collection = %c.id, object = %oid, versions = n, user = %caller.key(), "deleted");
+    Ok(taxii_json(StatusCode::OK, String::new()))
+}
+
+/// One entry of a status resource's successes, failures or pendings.
+fn status_entry(id: &str, version: Option<&str>, message: Option<&str>) -> Value {
+    let mut v = json!({ "id": id });
+    if let Some(ver) = version {
+        v["version"] = json!(ver);
+    }
+    if let Some(m) = message {
+        v["message"] = json!(m);
+    }
+    v
+}
+
+/// The TAXII status resource of a POST, built as objects are processed.
+#[derive(Debug, Default)]
+pub(crate) struct StatusBuilder {
+    pub successes: Vec<Value>,
+    pub failures: Vec<Value>,
+    pub pendings: Vec<Value>,
+}
+
+impl StatusBuilder {
+    pub(crate) fn json(&self, id: &str, request_timestamp: i64) -> (String, String) {
+        let status = if self.pendings.is_empty() {
+            "complete"
+        } else {
+            "pending"
+        };
+        let total = self.successes.len() + self.failures.len() + self.pendings.len();
+        let body = json!({
+            "id": id,
+            "status": status,
+            "request_timestamp": timestamp::format(request_timestamp),
+            "total_count": total,
+            "success_count": self.successes.len(),
+            "successes": self.successes,
+            "failure_count": self.failures.len(),
+            "failures": self.failures,
+            "pending_count": self.pendings.len(),
+            "pendings": self.pendings,
+        });
+        (status.to_string(), body.to_string())
+    }
+}
+
+/// Parses and checks the posted objects; returns the storable ones and
+/// records failures.
+fn prepare(
+    hub: &Hub,
+    caller: &Caller,
+    objects: &[Value],
+    st: &mut StatusBuilder,
+) -> Vec<NewObject> {
+    let mut markings = Markings::default();
+    markings.learn(objects);
+    let user = caller.user();
+    let mut out = Vec::with_capacity(objects.len());
+    for (i, o) in objects.iter().enumerate() {
+        match validate::check(o) {
+            Ok(c) => {
+                let (version, version_us) = c.version.clone().unwrap_or_default();
+                out.push(NewObject {
+                    id: c.id,
+                    stix_type: c.stix_type,
+                    spec_version: c.spec_version,
+                    version,
+                    version_us,
+                    tlp: markings.classify(o, hub.config.default_tlp),
+                    org_id: user.and_then(|u| u.org_id),
+                    user_id: user.map(|u| u.id),
+                    body: o.to_string(),
+                });
+            }
+            Err(msg) => {
+                let id = o
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("objects[{i}]"));
+                let version = o
+                    .get("modified")
+                    .or_else(|| o.get("created"))
+                    .and_then(Value::as_str);
+                st.failures.push(status_entry(
+                    &id,
+                    version,
+                    Some(&format!("objects[{i}]: {msg}")),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Prepares objects that the hub itself ingests (bootstrap, federation):
+/// no submitting organisation or user.
+pub(crate) fn prepare_as_hub(
+    hub: &Hub,
+    objects: &[Value],
+    st: &mut StatusBuilder,
+) -> Vec<NewObject> {
+    prepare(hub, &Caller::Anonymous, objects, st)
+}
+
+/// Stores prepared objects and records each outcome.
+pub(crate) async fn store_objects(
+    hub: &Hub,
+    cid: &str,
+    objects: Vec<NewObject>,
+    st: &mut StatusBuilder,
+) -> ApiResult<()> {
+    let keys: Vec<(String, String)> = objects
+        .iter()
+        .map(|o| (o.id.clone(), o.version.clone()))
+        .collect();
+    let outcomes = hub.store.add_objects(cid, objects).await?;
+    let mut inserted = 0;
+    for ((id, version), outcome) in keys.iter().zip(outcomes) {
+        let v = (!version.is_empty()).then_some(version.as_str());
+        match outcome {
+            Added::Inserted(_) => {
+                inserted += 1;
+                st.successes.push(status_entry(id, v, None));
+            }
+            Added::Duplicate => {
+                st.successes
+                    .push(status_entry(id, v, Some("already in the collection")))
+            }
+        }
+    }
+    hub.metrics.objects_added(inserted);
+    Ok(())
+}
+
+/// POST /api/collections/{id}/objects/
+pub async fn post_objects(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    body: Body,
+) -> ApiResult<Response> {
+    check_accept(&headers)?;
+    let hub = s.hub.clone();
+    let (c, a) = hub.collection_for(&caller, &cid).await?;
+    if !a.write {
+        return Err(ApiError::Forbidden(
+            "you may not write to this collection".into(),
+        ));
+    }
+    check_content_type(&headers)?;
+    let limit = hub.config.max_content_length;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::TooLarge(format!(
+            "the request body exceeds max_content_length ({limit} bytes)"
+        ))
+    })?;
+    let envelope: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the request body is not JSON: {e}")))?;
+    let objects = match envelope.get("objects") {
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(ApiError::BadRequest("\"objects\" is not an array".into())),
+        None => {
+            return Err(ApiError::BadRequest(
+                "the envelope has no \"objects\" array".into(),
+            ))
+        }
+    };
+    let request_timestamp = timestamp::now();
+    let status_id = uuid::Uuid::new_v4().to_string();
+    let mut st = StatusBuilder::default();
+    let prepared = prepare(&hub, &caller, objects, &mut st);
+    let user_id = caller.user().map(|u| u.id);
+    if prepared.len() > hub.config.pending_threshold {
+        // Large requests are acknowledged at once and stored in the
+        // background; the status resource reports progress.
+        st.pendings = prepared
+            .iter()
+            .map(|o| {
+                status_entry(
+                    &o.id,
+                    (!o.version.is_empty()).then_some(o.version.as_str()),
+                    None,
+                )
+            })
+            .collect();
+        let (status, body) = st.json(&status_id, request_timestamp);
+        let record = StatusRecord {
+            id: status_id.clone(),
+            collection_id: c.id.clone(),
+            user_id,
+            request_timestamp,
+            status,
+            body: body.clone(),
+        };
+        hub.store.put_status(&record).await?;
+        let bg = hub.clone();
+        tokio::spawn(async move {
+            let mut prepared = prepared;
+            let chunk = bg.config.pending_threshold.max(1);
+            while !prepared.is_empty() {
+                let rest = prepared.split_off(prepared.len().min(chunk));
+                let batch = std::mem::replace(&mut prepared, rest);
+                let n = batch.len();
+                let ids: Vec<(String, String)> = batch
+                    .iter()
+                    .map(|o| (o.id.clone(), o.version.clone()))
+                    .collect();
+                if let Err(e) = store_objects(&bg, &record.collection_id, batch, &mut st).await {
+                    tracing::error!(status = %record.id, error = %e, "background insert failed");
+                    for (id, v) in ids {
+                        st.failures.push(status_entry(
+                            &id,
+                            (!v.is_empty()).then_some(v.as_str()),
+                            Some("storage failed"),
+                        ));
+                    }
+                }
+                st.pendings.drain(..n.min(st.pendings.len()));
+                let (status, body) = st.json(&record.id, record.request_timestamp);
+                let update = StatusRecord {
+                    status,
+                    body,
+                    ..record.clone()
+                };
+                if let Err(e) = bg.store.put_status(&update).await {
+                    tracing::error!(status = %record.id, error = %e, "status update failed");
+                }
+            }
+        });
+        return Ok(taxii_json(StatusCode::ACCEPTED, body));
+    }
+    store_objects(&hub, &c.id, prepared, &mut st).await?;
+    let (status, body) = st.json(&status_id, request_timestamp);
+    hub.store
+        .put_status(&StatusRecord {
+            id: status_id,
+            collection_id: c.id.clone(),
+            user_id,
+            request_timestamp,
+            status,
+            body: body.clone(),
+        })
+        .await?;
+    Ok(taxii_json(StatusCode::ACCEPTED, body))
+}
+
+/// GET /api/status/{id}/ — only the requester and administrators see a status.
+pub async fn status(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    check_accept(&headers)?;
+    let user = caller.require_user()?;
+    let not_found = || ApiError::NotFound(format!("no status {id:?} is available to you"));
+    let Some(rec) = s.hub.store.status(&id).await? else {
+        return Err(not_found());
+    };
+    if rec.user_id != Some(user.id) && !caller.is_admin() {
+        return Err(not_found());
+    }
+    Ok(taxii_json(StatusCode::OK, rec.body))
+}

@@ -1,0 +1,6 @@
+//! In-process tests of the hub's HTTP API (router + SQLite store), including
+//! the authorisation matrix.
+
+mod authz;
+mod support;
+mod taxii;

@@ -1,0 +1,186 @@
+//! SQL shared by both backends: the object-query builder.
+//!
+//! Queries are written once with numbered `?N` placeholders; the PostgreSQL
+//! backend rewrites them to `$N`. Every value a caller supplies is a bound
+//! parameter: nothing from a request is ever spliced into SQL text.
+
+use crate::types::{ObjectQuery, Tlp};
+
+/// A bound parameter.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// SQL text plus its parameters, built together so the numbering agrees.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    pub params: Vec<Param>,
+}
+
+impl Sql {
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+    fn bind(&mut self, p: Param) {
+        self.params.push(p);
+        self.text.push('?');
+        self.text.push_str(&self.params.len().to_string());
+    }
+    fn bind_list(&mut self, items: impl IntoIterator<Item = Param>) {
+        self.push("(");
+        for (i, p) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(p);
+        }
+        self.push(")");
+    }
+
+    /// The visibility predicate for rows of alias `a`.
+    fn visibility(&mut self, a: &str, q: &ObjectQuery) {
+        let v = &q.visibility;
+        self.push(&format!("({a}.tlp <= "));
+        self.bind(Param::Int(v.level.as_i64()));
+        if let Some(org) = v.org_id {
+            self.push(&format!(
+                " OR ({a}.tlp IN ({}, {}) AND {a}.org_id = ",
+                Tlp::Amber.as_i64(),
+                Tlp::AmberStrict.as_i64()
+            ));
+            self.bind(Param::Int(org));
+            self.push(")");
+        }
+        if v.strict {
+            self.push(&format!(" OR {a}.tlp = {}", Tlp::AmberStrict.as_i64()));
+        }
+        if v.red {
+            self.push(&format!(" OR {a}.tlp = {}", Tlp::Red.as_i64()));
+        }
+        if let Some(user) = v.user_id {
+            self.push(&format!(
+                " OR ({a}.tlp = {} AND {a}.user_id = ",
+                Tlp::Red.as_i64()
+            ));
+            self.bind(Param::Int(user));
+            self.push(")");
+        }
+        self.push(")");
+    }
+
+    fn spec_versions(&mut self, a: &str, q: &ObjectQuery) {
+        if !q.spec_versions.is_empty() {
+            self.push(&format!(" AND {a}.spec_version IN "));
+            self.bind_list(q.spec_versions.iter().cloned().map(Param::Text));
+        }
+    }
+
+    /// The `WHERE` clause of an object query over alias `o` (without cursor or limit).
+    pub fn where_clause(&mut self, q: &ObjectQuery) {
+        self.push(" WHERE o.collection_id = ");
+        self.bind(Param::Text(q.collection_id.clone()));
+        self.push(" AND ");
+        self.visibility("o", q);
+        if let Some(after) = q.added_after {
+            self.push(" AND o.date_added > ");
+            self.bind(Param::Int(after));
+        }
+        if !q.ids.is_empty() {
+            self.push(" AND o.id IN ");
+            self.bind_list(q.ids.iter().cloned().map(Param::Text));
+        }
+        if !q.types.is_empty() {
+            self.push(" AND o.type IN ");
+            self.bind_list(q.types.iter().cloned().map(Param::Text));
+        }
+        self.spec_versions("o", q);
+        let vm = &q.versions;
+        if !vm.all {
+            let mut alternatives = Vec::new();
+            if vm.last {
+                alternatives.push("MAX");
+            }
+            if vm.first {
+                alternatives.push("MIN");
+            }
+            self.push(" AND (");
+            let mut first = true;
+            for agg in alternatives {
+                if !first {
+                    self.push(" OR ");
+                }
+                first = false;
+                self.push(&format!(
+                    "o.version_us = (SELECT {agg}(o2.version_us) FROM objects o2 \
+                     WHERE o2.collection_id = o.collection_id AND o2.id = o.id AND "
+                ));
+                self.visibility("o2", q);
+                self.spec_versions("o2", q);
+                self.push(")");
+            }
+            if !vm.exact.is_empty() {
+                if !first {
+                    self.push(" OR ");
+                }
+                first = false;
+                self.push("o.version_us IN ");
+                self.bind_list(vm.exact.iter().copied().map(Param::Int));
+            }
+            if first {
+                // No alternative at all selects nothing.
+                self.push("1 = 0");
+            }
+            self.push(")");
+        }
+    }
+
+    /// A page query: `SELECT … WHERE … ORDER BY date_added, pk LIMIT limit+1`.
+    pub fn select_page(q: &ObjectQuery) -> Sql {
+        let mut s = Sql::default();
+        let body = if q.bodies { "o.body" } else { "NULL" };
+        s.push(&format!(
+            "SELECT o.pk, o.id, o.type, o.spec_version, o.version, o.date_added, o.tlp, {body} \
+             FROM objects o"
+        ));
+        s.where_clause(q);
+        if let Some(c) = q.after {
+            s.push(" AND (o.date_added > ");
+            s.bind(Param::Int(c.date_added));
+            s.push(" OR (o.date_added = ");
+            s.bind(Param::Int(c.date_added));
+            s.push(" AND o.pk > ");
+            s.bind(Param::Int(c.pk));
+            s.push("))");
+        }
+        s.push(" ORDER BY o.date_added, o.pk LIMIT ");
+        s.bind(Param::Int(
+            q.limit.saturating_add(1).min(i64::MAX as usize) as i64
+        ));
+        s
+    }
+
+    /// `SELECT COUNT(*)` of the rows a query matches.
+    pub fn count(q: &ObjectQuery) -> Sql {
+        let mut s = Sql::default();
+        s.push("SELECT COUNT(*) FROM objects o");
+        s.where_clause(q);
+        s
+    }
+
+    /// `DELETE` of the rows a query matches.
+    pub fn delete(q: &ObjectQuery) -> Sql {
+        let mut s = Sql::default();
+        s.push("DELETE FROM objects WHERE pk IN (SELECT o.pk FROM objects o");
+        s.where_clause(q);
+        s.push(")");
+        s
+    }
+}
+
+/// Rewrites `?N` placeholders to PostgreSQL's `$N`.
+pub(crate) fn to_pg(sql: &str) -> String {
+    sql.replace('?', "$")
+}

@@ -1,0 +1,450 @@
+//! The records the store keeps and the queries it answers.
+
+use serde::{Deserialize, Serialize};
+
+/// A TLP 2.0 level, ordered from least to most restricted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Tlp {
+    /// TLP:CLEAR (TLP 1.0 WHITE): anyone, including anonymous readers of public collections.
+    Clear = 0,
+    /// TLP:GREEN: the community of the hub (any authenticated user).
+    Green = 1,
+    /// TLP:AMBER: the recipient organisations of the collection.
+    Amber = 2,
+    /// TLP:AMBER+STRICT: the recipient organisation only.
+    AmberStrict = 3,
+    /// TLP:RED: named users only.
+    Red = 4,
+}
+
+impl Tlp {
+    /// The level as stored in the database.
+    pub fn as_i64(self) -> i64 {
+        self as i64
+    }
+    /// The level from its stored number.
+    pub fn from_i64(n: i64) -> Option<Tlp> {
+        Some(match n {
+            0 => Tlp::Clear,
+            1 => Tlp::Green,
+            2 => Tlp::Amber,
+            3 => Tlp::AmberStrict,
+            4 => Tlp::Red,
+            _ => return None,
+        })
+    }
+    /// The level's name as TLP 2.0 writes it (`TLP:AMBER+STRICT`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Tlp::Clear => "TLP:CLEAR",
+            Tlp::Green => "TLP:GREEN",
+            Tlp::Amber => "TLP:AMBER",
+            Tlp::AmberStrict => "TLP:AMBER+STRICT",
+            Tlp::Red => "TLP:RED",
+        }
+    }
+    /// Parses a level name, with or without the `TLP:` prefix, TLP 1.0 WHITE included.
+    pub fn parse(s: &str) -> Option<Tlp> {
+        let s = s.trim();
+        let s = s
+            .strip_prefix("TLP:")
+            .or_else(|| s.strip_prefix("tlp:"))
+            .unwrap_or(s);
+        Some(match s.to_ascii_uppercase().as_str() {
+            "CLEAR" | "WHITE" => Tlp::Clear,
+            "GREEN" => Tlp::Green,
+            "AMBER" => Tlp::Amber,
+            "AMBER+STRICT" | "AMBER_STRICT" | "AMBER-STRICT" => Tlp::AmberStrict,
+            "RED" => Tlp::Red,
+            _ => return None,
+        })
+    }
+}
+
+/// What a user may do on the hub as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads the collections granted to the user or the user's organisation.
+    Reader,
+    /// Also writes to the collections granted for writing.
+    Contributor,
+    /// Manages organisations, users, tokens, collections and grants; reads and
+    /// writes every collection (TLP still applies to what it can see).
+    Admin,
+}
+
+impl Role {
+    /// The role's stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Contributor => "contributor",
+            Role::Admin => "admin",
+        }
+    }
+    /// Parses a stored role name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "reader" => Role::Reader,
+            "contributor" => Role::Contributor,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+}
+
+/// The kind of an organisation taking part in the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrgKind {
+    /// A government body.
+    Government,
+    /// A company.
+    Industry,
+    /// A civil-society organisation (NGO, research lab, newsroom).
+    CivilSociety,
+    /// The public.
+    Public,
+}
+
+impl OrgKind {
+    /// The kind's stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::Government => "government",
+            OrgKind::Industry => "industry",
+            OrgKind::CivilSociety => "civil-society",
+            OrgKind::Public => "public",
+        }
+    }
+    /// Parses a stored kind name.
+    pub fn parse(s: &str) -> Option<OrgKind> {
+        Some(match s {
+            "government" => OrgKind::Government,
+            "industry" => OrgKind::Industry,
+            "civil-society" => OrgKind::CivilSociety,
+            "public" => OrgKind::Public,
+            _ => return None,
+        })
+    }
+}
+
+/// An organisation taking part in the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// Database id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// Government, industry, civil society or public.
+    pub kind: OrgKind,
+}
+
+/// A person or system that holds API tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Database id.
+    pub id: i64,
+    /// Unique login name (used with HTTP Basic).
+    pub name: String,
+    /// The organisation the user belongs to, if any.
+    pub org_id: Option<i64>,
+    /// What the user may do.
+    pub role: Role,
+}
+
+/// A token to record: its hash, never the secret.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// Owner.
+    pub user_id: i64,
+    /// SHA-256 of the secret.
+    pub hash: [u8; 32],
+    /// A label to recognise it by.
+    pub label: String,
+    /// Creation time, microseconds since the epoch.
+    pub created: i64,
+    /// Expiry time, microseconds since the epoch, if any.
+    pub expires: Option<i64>,
+}
+
+/// What is known about a token, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// Database id (used to revoke it).
+    pub id: i64,
+    /// Owner.
+    pub user_id: i64,
+    /// Label.
+    pub label: String,
+    /// Creation time, microseconds since the epoch.
+    pub created: i64,
+    /// Expiry time, microseconds since the epoch.
+    pub expires: Option<i64>,
+    /// Revocation time, if revoked.
+    pub revoked: Option<i64>,
+}
+
+/// A collection to create.
+#[derive(Debug, Clone)]
+pub struct NewCollection {
+    /// TAXII collection id (a UUID).
+    pub id: String,
+    /// Short unique alias, if any.
+    pub alias: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Readable anonymously (TLP:CLEAR objects only).
+    pub public: bool,
+    /// The organisation owning the collection: the recipient of TLP:AMBER+STRICT.
+    pub owner_org: Option<i64>,
+}
+
+/// A TAXII collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collection {
+    /// TAXII collection id.
+    pub id: String,
+    /// Alias.
+    pub alias: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Readable anonymously.
+    pub public: bool,
+    /// Owning organisation.
+    pub owner_org: Option<i64>,
+}
+
+/// Who a grant is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+pub enum Subject {
+    /// Every member of an organisation (a TLP:AMBER recipient).
+    Org(i64),
+    /// One named user (a TLP:RED recipient).
+    User(i64),
+}
+
+/// Read and write permission of one subject on one collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// The collection.
+    pub collection_id: String,
+    /// The organisation or user.
+    pub subject: Subject,
+    /// May read.
+    pub can_read: bool,
+    /// May write.
+    pub can_write: bool,
+}
+
+/// An object to store, already validated and classified by the caller.
+#[derive(Debug, Clone)]
+pub struct NewObject {
+    /// STIX id.
+    pub id: String,
+    /// STIX type.
+    pub stix_type: String,
+    /// STIX spec_version.
+    pub spec_version: String,
+    /// The version timestamp as written (`modified`, else `created`).
+    pub version: String,
+    /// The version as microseconds since the epoch, for ordering.
+    pub version_us: i64,
+    /// Effective TLP level (object and granular markings combined).
+    pub tlp: Tlp,
+    /// Organisation that submitted it.
+    pub org_id: Option<i64>,
+    /// User who submitted it.
+    pub user_id: Option<i64>,
+    /// The object's JSON text.
+    pub body: String,
+}
+
+/// The outcome of adding one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// Stored now, with this `date_added` (microseconds).
+    Inserted(i64),
+    /// This version was already in the collection; nothing changed.
+    Duplicate,
+}
+
+/// An object as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Row id: breaks ties between equal `date_added` values.
+    pub pk: i64,
+    /// STIX id.
+    pub id: String,
+    /// STIX type.
+    pub stix_type: String,
+    /// STIX spec_version.
+    pub spec_version: String,
+    /// Version timestamp as written.
+    pub version: String,
+    /// When the hub stored it, microseconds since the epoch.
+    pub date_added: i64,
+    /// Effective TLP level.
+    pub tlp: Tlp,
+    /// JSON text, when the query asked for bodies.
+    pub body: Option<String>,
+}
+
+/// Who is asking, reduced to what the visibility rules need.
+///
+/// An object is visible when its level is at most `level`, or it is
+/// TLP:AMBER or AMBER+STRICT and was submitted by `org_id`, or it is
+/// AMBER+STRICT and `strict` (the caller's organisation owns the collection),
+/// or it is TLP:RED and either `red` (the caller is a named user of the
+/// collection) or the caller submitted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visibility {
+    /// Highest level visible regardless of who submitted the object.
+    pub level: Tlp,
+    /// The caller's organisation.
+    pub org_id: Option<i64>,
+    /// The caller.
+    pub user_id: Option<i64>,
+    /// The caller's organisation owns the collection (AMBER+STRICT recipient).
+    pub strict: bool,
+    /// The caller is a named user of the collection (RED recipient).
+    pub red: bool,
+}
+
+impl Visibility {
+    /// What an anonymous caller sees: TLP:CLEAR only.
+    pub fn anonymous() -> Visibility {
+        Visibility {
+            level: Tlp::Clear,
+            org_id: None,
+            user_id: None,
+            strict: false,
+            red: false,
+        }
+    }
+    /// Sees everything (used by the hub itself, e.g. for counts in tests).
+    pub fn everything() -> Visibility {
+        Visibility {
+            level: Tlp::Red,
+            org_id: None,
+            user_id: None,
+            strict: true,
+            red: true,
+        }
+    }
+}
+
+/// Which versions of each object a query returns (`match[version]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionMatch {
+    /// `all`: every version.
+    pub all: bool,
+    /// `first`: the oldest visible version.
+    pub first: bool,
+    /// `last`: the newest visible version.
+    pub last: bool,
+    /// Exact versions, microseconds since the epoch.
+    pub exact: Vec<i64>,
+}
+
+impl VersionMatch {
+    /// The TAXII default: the newest version only.
+    pub fn last() -> VersionMatch {
+        VersionMatch {
+            last: true,
+            ..VersionMatch::default()
+        }
+    }
+    /// Every version.
+    pub fn all() -> VersionMatch {
+        VersionMatch {
+            all: true,
+            ..VersionMatch::default()
+        }
+    }
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// `date_added` of the last object returned.
+    pub date_added: i64,
+    /// Row id of the last object returned.
+    pub pk: i64,
+}
+
+/// A filtered, paginated object query.
+#[derive(Debug, Clone)]
+pub struct ObjectQuery {
+    /// The collection.
+    pub collection_id: String,
+    /// Who is asking.
+    pub visibility: Visibility,
+    /// Only objects added strictly after this time (microseconds).
+    pub added_after: Option<i64>,
+    /// `match[id]` (empty: any).
+    pub ids: Vec<String>,
+    /// `match[type]` (empty: any).
+    pub types: Vec<String>,
+    /// `match[spec_version]` (empty: any).
+    pub spec_versions: Vec<String>,
+    /// `match[version]`.
+    pub versions: VersionMatch,
+    /// Continue after this position.
+    pub after: Option<Cursor>,
+    /// At most this many objects.
+    pub limit: usize,
+    /// Load the JSON text of each object.
+    pub bodies: bool,
+}
+
+impl ObjectQuery {
+    /// A query for the newest version of every visible object of a collection.
+    pub fn new(collection_id: &str, visibility: Visibility) -> ObjectQuery {
+        ObjectQuery {
+            collection_id: collection_id.to_string(),
+            visibility,
+            added_after: None,
+            ids: Vec::new(),
+            types: Vec::new(),
+            spec_versions: Vec::new(),
+            versions: VersionMatch::last(),
+            after: None,
+            limit: 1000,
+            bodies: true,
+        }
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The objects, ordered by (`date_added`, `pk`).
+    pub objects: Vec<StoredObject>,
+    /// More objects match after this page.
+    pub more: bool,
+}
+
+/// A TAXII status resource as kept by the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRecord {
+    /// Status id (a UUID).
+    pub id: String,
+    /// The collection written to.
+    pub collection_id: String,
+    /// The user who made the request (only they and admins may read it).
+    pub user_id: Option<i64>,
+    /// Request time, microseconds since the epoch.
+    pub request_timestamp: i64,
+    /// `pending` or `complete`.
+    pub status: String,
+    /// The TAXII status resource's JSON text.
+    pub body: String,
+}
