@@ -112,7 +112,11 @@ pub struct BundleReader<R> {
     state: State,
     next_index: usize,
     scratch: Vec<u8>,
+    header_bytes: usize,
 }
+
+/// Most bytes of bundle-level properties other than `objects` kept in [`BundleHeader`].
+const MAX_HEADER_BYTES: usize = 1 << 20;
 
 impl<R: Read> BundleReader<R> {
     /// A reader with the default [`Limits`]. The input need not be buffered.
@@ -129,6 +133,7 @@ impl<R: Read> BundleReader<R> {
             state: State::Start,
             next_index: 0,
             scratch: Vec::new(),
+            header_bytes: 0,
         }
     }
 
@@ -242,7 +247,18 @@ impl<R: Read> BundleReader<R> {
                     return Ok(None);
                 }
                 let value_offset = self.input.offset();
-                let value = match self.scan_into_scratch(None)? {
+                let scanned = self.scan_into_scratch(None)?;
+                self.header_bytes += self.scratch.len() + key.len();
+                if self.header_bytes > MAX_HEADER_BYTES {
+                    return Ok(Some(Err(Error::Property {
+                        index: None,
+                        pointer: format!("/{}", key.replace('~', "~0").replace('/', "~1")),
+                        message: format!(
+                            "bundle-level properties exceed {MAX_HEADER_BYTES} bytes; this one is not kept"
+                        ),
+                    })));
+                }
+                let value = match scanned {
                     Scanned::Complete => {
                         parse_strict(&self.scratch).map_err(|e| e.at(value_offset, None))?
                     }

@@ -277,3 +277,24 @@ fn empty_and_objectless_bundles() {
     assert!(!reader.header().has_objects);
     assert!(matches!(read_all(b"")[0], Err(Error::NotABundle { .. })));
 }
+
+#[test]
+fn bundle_level_properties_are_bounded() {
+    let mut text = String::from(r#"{"type":"bundle","objects":[{"type":"x-a"}]"#);
+    for i in 0..3000 {
+        text.push_str(&format!(r#","x_{i}":"{}""#, "v".repeat(500)));
+    }
+    text.push('}');
+    let mut reader = BundleReader::new(text.as_bytes());
+    let items: Vec<_> = reader.by_ref().collect();
+    assert!(items[0].is_ok());
+    let refused = items.iter().filter(|r| r.is_err()).count();
+    assert!(refused > 0, "some properties are refused");
+    assert!(items
+        .iter()
+        .skip(1)
+        .all(|r| r.as_ref().is_err_and(|e| !e.is_fatal())));
+    let kept = reader.header().other.len();
+    assert_eq!(kept + refused, 3000);
+    assert!(kept < 3000);
+}

@@ -167,6 +167,12 @@ struct Stats {
 
 const MAX_LISTED_PROBLEMS: usize = 50;
 
+/// Distinct type names counted one by one; beyond this, hostile input could grow memory.
+const MAX_DISTINCT_TYPES: usize = 10_000;
+
+/// The row that counts the objects of types beyond [`MAX_DISTINCT_TYPES`].
+const OTHER_TYPES: &str = "(other types)";
+
 fn category_name(c: Category) -> &'static str {
     match c {
         Category::Sdo => "sdo",
@@ -204,15 +210,25 @@ fn stats(file: &Path, as_json: bool) -> anyhow::Result<Outcome> {
         };
         s.objects += 1;
         s.bytes += raw.len as u64;
-        let object_type = raw.object_type().unwrap_or("").to_owned();
-        *s.types.entry(object_type.clone()).or_default() += 1;
+        let mut object_type = raw.object_type().unwrap_or("").to_owned();
+        if s.types.len() >= MAX_DISTINCT_TYPES && !s.types.contains_key(&object_type) {
+            object_type = OTHER_TYPES.to_owned();
+        }
+        *s.types.entry(object_type).or_default() += 1;
         match StixObject::from_value(raw.value) {
             Ok(object) => {
                 *s.categories
                     .entry(category_name(object.category()))
                     .or_default() += 1;
                 if let Some(w) = object.warning() {
-                    s.warnings.entry(w.object_type).or_insert((w.message, 0)).1 += 1;
+                    let key = if s.warnings.len() >= MAX_DISTINCT_TYPES
+                        && !s.warnings.contains_key(&w.object_type)
+                    {
+                        OTHER_TYPES.to_owned()
+                    } else {
+                        w.object_type
+                    };
+                    s.warnings.entry(key).or_insert((w.message, 0)).1 += 1;
                 }
             }
             Err(e) => s.problem(e.with_index(raw.index).to_string()),
