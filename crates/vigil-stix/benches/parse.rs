@@ -29,8 +29,19 @@ fn main() {
         child(Path::new(&path));
         return;
     }
-    // `cargo bench` passes `--bench`; ignore arguments.
     let root = vigil_testkit::workspace_root();
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this
+    // binary without it, and then a quick smoke run is enough.
+    if !std::env::args().any(|a| a == "--bench") {
+        let files = corpus_files(&root.join("data/indicators"));
+        let small =
+            std::env::temp_dir().join(format!("vigil-stix-smoke-{}.json", std::process::id()));
+        generate(&small, 200_000);
+        let objects = pass(&files, true) + pass(std::slice::from_ref(&small), true);
+        std::fs::remove_file(&small).ok();
+        println!("parse bench smoke run: {objects} objects typed (run `cargo bench` for figures)");
+        return;
+    }
     let out_dir = root.join("target/vigil-stix-bench");
     std::fs::create_dir_all(&out_dir).expect("create target/vigil-stix-bench");
     let python = python_available();
