@@ -172,6 +172,15 @@ fn validity_agrees_with_stix2_patterns() {
     for _ in 0..700 {
         cases.push(gen::mutated_pattern(&mut rng));
     }
+    // Real indicator patterns: every distinct shape that is not a plain domain, and some domains.
+    let mut real = crate::indicators::real_patterns();
+    real.sort();
+    real.dedup();
+    let (domains, others): (Vec<String>, Vec<String>) = real
+        .into_iter()
+        .partition(|p| p.starts_with("[domain-name:value"));
+    cases.extend(others);
+    cases.extend(domains.into_iter().step_by(50));
     // Fixed cases for each known reference defect.
     cases.extend(
         [

@@ -4,6 +4,7 @@ mod compile;
 mod differential;
 mod eval;
 mod gen;
+mod indicators;
 mod parse;
 
 /// Reads a file of `test_data/`.
