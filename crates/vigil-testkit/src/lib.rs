@@ -66,5 +66,7 @@ pub fn shared_data() -> Option<PathBuf> {
 }
 
 fn required(var: &str) -> bool {
-    std::env::var(var).map(|v| !v.is_empty() && v != "0").unwrap_or(false)
+    std::env::var(var)
+        .map(|v| !v.is_empty() && v != "0")
+        .unwrap_or(false)
 }
