@@ -281,3 +281,42 @@ fn backup_inside_a_parent_folder_is_found() {
     assert!(vigil_ios::looks_like_backup(parent.path()));
     assert!(backup_modules(parent.path(), None).is_ok());
 }
+
+/// The saved key is MVT's: `mvt-ios extract-key` writes the same 32 bytes, and its key file unlocks the backup.
+#[test]
+fn derived_key_matches_mvt_extract_key() {
+    let Some(python) = vigil_testkit::python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("b");
+    generate(&backup, Some("Journalist#2024"));
+    let key_file = dir.path().join("key.txt");
+    let out = std::process::Command::new(python.with_file_name("mvt-ios"))
+        .args(["extract-key", "-p", "Journalist#2024", "-k"])
+        .arg(&key_file)
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mvt_hex = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let ours: String = vigil_ios::derive_key("Journalist#2024", &backup)
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(ours, mvt_hex);
+    let key: Vec<u8> = (0..mvt_hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&mvt_hex[i..i + 2], 16).unwrap())
+        .collect();
+    let (records, _) = run_all(&backup_modules(&backup, Some(Unlock::Key(key))).unwrap());
+    assert_eq!(records.iter().filter(|r| r.module == "sms").count(), 300);
+}

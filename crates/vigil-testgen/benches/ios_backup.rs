@@ -1,0 +1,193 @@
+//! iOS backup benchmark: `vigil scan` against `mvt-ios check-backup`, side by side.
+//!
+//! ```text
+//! cargo build --release -p vigil
+//! cargo bench -p vigil-testgen --bench ios_backup
+//! ```
+//!
+//! Generates (once, under `target/bench-data/`) a backup with 1,000,000 SMS and
+//! 1,000,000 Safari visits with planted Pegasus domains, and STIX files of 100
+//! and 100,000 domain indicators; runs both tools on each and prints wall time,
+//! peak memory (from `/usr/bin/time -v`) and the ratios. Environment:
+//! `VIGIL_BENCH_SMS`, `VIGIL_BENCH_VISITS` (sizes), `VIGIL_BENCH_IOCS` (comma-separated
+//! indicator counts), `VIGIL_BIN` (the vigil binary; default `target/release/vigil`),
+//! `VIGIL_BENCH_SKIP_MVT=1`. Under `cargo test` it does nothing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vigil_testgen::{write_ios_backup, IosBackupSpec, Plants};
+
+const PLANTED: &[&str] = &[
+    "weather4free.com",
+    "bestfriendneedshelp.com",
+    "storelive.co",
+    "urlpush.net",
+    "free247downloads.com",
+];
+
+fn env_usize(k: &str, d: usize) -> usize {
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
+}
+
+/// A STIX 2.1 bundle shaped like Amnesty's: one malware, `n` domain indicators, `indicates` relationships.
+fn write_stix(path: &Path, n: usize) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let malware = "malware--8f2e6b1c-3d4a-4b5c-9e7f-0a1b2c3d4e5f";
+    write!(f, "{{\"type\":\"bundle\",\"id\":\"bundle--0a0b0c0d-0e0f-4a1b-8c2d-3e4f5a6b7c8d\",\"objects\":[").unwrap();
+    write!(f, "{{\"type\":\"malware\",\"spec_version\":\"2.1\",\"id\":\"{malware}\",\"created\":\"2021-07-18T00:00:00.000Z\",\"modified\":\"2021-07-18T00:00:00.000Z\",\"name\":\"Pegasus\",\"is_family\":false}}").unwrap();
+    for i in 0..n {
+        let domain = PLANTED.get(i).map_or_else(
+            || format!("bench{i}.ioc-{}.example.com", i % 997),
+            |d| d.to_string(),
+        );
+        let ind = format!("indicator--{:08x}-0000-4000-8000-{:012x}", i, i);
+        write!(f, ",{{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"{ind}\",\"created\":\"2021-07-18T00:00:00.000Z\",\"modified\":\"2021-07-18T00:00:00.000Z\",\"pattern\":\"[domain-name:value='{domain}']\",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\",\"valid_from\":\"2021-07-18T00:00:00Z\",\"indicator_types\":[\"malicious-activity\"]}}").unwrap();
+        write!(f, ",{{\"type\":\"relationship\",\"spec_version\":\"2.1\",\"id\":\"relationship--{:08x}-0000-4000-8000-{:012x}\",\"created\":\"2021-07-18T00:00:00.000Z\",\"modified\":\"2021-07-18T00:00:00.000Z\",\"relationship_type\":\"indicates\",\"source_ref\":\"{ind}\",\"target_ref\":\"{malware}\"}}", i, i).unwrap();
+    }
+    write!(f, "]}}").unwrap();
+}
+
+struct Measure {
+    secs: f64,
+    max_rss_kb: u64,
+    ok: bool,
+}
+
+/// Runs a command under `/usr/bin/time -v` and reads its wall time and peak memory.
+fn measure(mut cmd: Vec<String>) -> Measure {
+    let mut full = vec!["-v".to_string()];
+    full.append(&mut cmd);
+    let out = Command::new("/usr/bin/time")
+        .args(&full)
+        .output()
+        .expect("/usr/bin/time");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let field = |name: &str| {
+        err.lines()
+            .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_string()))
+    };
+    let secs = field("Elapsed (wall clock) time (h:mm:ss or m:ss):")
+        .map(|t| {
+            t.split(':')
+                .fold(0.0, |acc, p| acc * 60.0 + p.parse::<f64>().unwrap_or(0.0))
+        })
+        .unwrap_or(f64::NAN);
+    let max_rss_kb = field("Maximum resident set size (kbytes):")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    // vigil scan exits 1 when it finds something; MVT exits 0.
+    let ok = matches!(out.status.code(), Some(0) | Some(1));
+    if !ok {
+        eprintln!(
+            "command failed: {full:?}\n{}",
+            err.lines().rev().take(15).collect::<Vec<_>>().join("\n")
+        );
+    }
+    Measure {
+        secs,
+        max_rss_kb,
+        ok,
+    }
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("ios_backup bench: skipped (run with cargo bench)");
+        return;
+    }
+    let root = vigil_testkit::workspace_root();
+    let sms = env_usize("VIGIL_BENCH_SMS", 1_000_000);
+    let visits = env_usize("VIGIL_BENCH_VISITS", 1_000_000);
+    let counts: Vec<usize> = std::env::var("VIGIL_BENCH_IOCS")
+        .unwrap_or_else(|_| "100,100000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let dir = root.join("target/bench-data/ios-backup");
+    let backup = dir.join(format!("backup-{sms}-{visits}"));
+    if !backup.join("Status.plist").exists() {
+        let t = std::time::Instant::now();
+        let spec = IosBackupSpec {
+            seed: 42,
+            sms,
+            safari_visits: visits,
+            plants: Plants {
+                domains: PLANTED.iter().map(|d| d.to_string()).collect(),
+                ..Plants::default()
+            },
+            ..IosBackupSpec::default()
+        };
+        write_ios_backup(&backup, &spec).expect("generate backup");
+        println!(
+            "generated {} ({sms} SMS, {visits} visits) in {:.1} s",
+            backup.display(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let vigil = std::env::var_os("VIGIL_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/release/vigil"));
+    let mvt = root.join("target/interop-venv/bin/mvt-ios");
+    let run_mvt = mvt.exists() && std::env::var("VIGIL_BENCH_SKIP_MVT").map_or(true, |v| v != "1");
+    if !vigil.exists() {
+        println!(
+            "no vigil binary at {} (cargo build --release -p vigil, or set VIGIL_BIN)",
+            vigil.display()
+        );
+    }
+    println!(
+        "{:>10}  {:>12} {:>10}  {:>12} {:>10}  {:>8} {:>8}",
+        "indicators", "vigil s", "vigil MB", "mvt s", "mvt MB", "speed", "memory"
+    );
+    for n in counts {
+        let iocs = dir.join(format!("domains-{n}.stix2"));
+        if !iocs.exists() {
+            write_stix(&iocs, n);
+        }
+        let v = vigil.exists().then(|| {
+            measure(vec![
+                vigil.display().to_string(),
+                "scan".into(),
+                "--iocs".into(),
+                iocs.display().to_string(),
+                "--quiet".into(),
+                backup.display().to_string(),
+            ])
+        });
+        let m = run_mvt.then(|| {
+            let out = dir.join(format!("mvt-out-{n}"));
+            let _ = std::fs::remove_dir_all(&out);
+            measure(vec![
+                mvt.display().to_string(),
+                "check-backup".into(),
+                "--iocs".into(),
+                iocs.display().to_string(),
+                "--output".into(),
+                out.display().to_string(),
+                backup.display().to_string(),
+            ])
+        });
+        let fmt = |x: &Option<Measure>| match x {
+            Some(m) if m.ok => (
+                format!("{:.2}", m.secs),
+                format!("{:.0}", m.max_rss_kb as f64 / 1024.0),
+            ),
+            Some(_) => ("failed".into(), "-".into()),
+            None => ("-".into(), "-".into()),
+        };
+        let ((vs, vm), (ms, mm)) = (fmt(&v), fmt(&m));
+        let (speed, mem) = match (&v, &m) {
+            (Some(v), Some(m)) if v.ok && m.ok => (
+                format!("{:.0}x", m.secs / v.secs),
+                format!("{:.1}x", m.max_rss_kb as f64 / v.max_rss_kb.max(1) as f64),
+            ),
+            _ => ("-".into(), "-".into()),
+        };
+        println!("{n:>10}  {vs:>12} {vm:>10}  {ms:>12} {mm:>10}  {speed:>8} {mem:>8}");
+    }
+}
