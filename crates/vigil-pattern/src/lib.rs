@@ -33,7 +33,7 @@ pub use ast::{
 };
 pub use compile::{compile, Compiled, Fact, FactOp};
 pub use error::{EvalError, ParseError};
-pub use eval::{matches, matches_stix, ObservedData};
+pub use eval::{matches, matches_stix, Evaluator, ObservedData};
 
 pub use literal::{parse_timestamp_micros, Timestamp};
 pub use parser::{parse, MAX_DEPTH};

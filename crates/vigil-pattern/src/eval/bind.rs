@@ -22,7 +22,7 @@ const MAX_STEPS: u64 = 20_000_000;
 
 type Binding = Vec<u32>;
 
-enum PObs {
+pub(super) enum PObs {
     Leaf(PCmp),
     And(Vec<PObs>),
     Or(Vec<PObs>),
@@ -30,13 +30,13 @@ enum PObs {
     Qualified(Box<PObs>, Vec<PQual>),
 }
 
-enum PQual {
+pub(super) enum PQual {
     Within(i64),
     Repeats(usize),
     StartStop(i64, i64),
 }
 
-fn prepare(e: &ObservationExpr) -> Result<PObs, EvalError> {
+pub(super) fn prepare(e: &ObservationExpr) -> Result<PObs, EvalError> {
     let all = |v: &[ObservationExpr]| v.iter().map(prepare).collect::<Result<Vec<_>, _>>();
     Ok(match e {
         ObservationExpr::Observation(c) => PObs::Leaf(PCmp::new(c)?),
@@ -277,11 +277,10 @@ impl Search<'_> {
     }
 }
 
-pub(super) fn any_binding(pattern: &Pattern, observed: &[ObservedData]) -> Result<bool, EvalError> {
-    let tree = prepare(&pattern.root)?;
+pub(super) fn any_binding(tree: &PObs, observed: &[ObservedData]) -> Result<bool, EvalError> {
     let mut search = Search {
         obs: observed,
         steps: 0,
     };
-    Ok(!search.eval(&tree)?.is_empty())
+    Ok(!search.eval(tree)?.is_empty())
 }

@@ -219,13 +219,37 @@ impl ObservedData {
     }
 }
 
+/// A pattern made ready for evaluation: literals converted, regular
+/// expressions compiled, qualifiers checked. Build it once and evaluate it
+/// against many sets of observations.
+pub struct Evaluator {
+    tree: bind::PObs,
+}
+
+impl Evaluator {
+    /// Prepares `pattern`; fails on what fails regardless of the data (an
+    /// impossible timestamp literal, a bad regular expression, a set of mixed
+    /// literal types, `REPEATS 0`, `WITHIN 0`).
+    pub fn new(pattern: &Pattern) -> Result<Evaluator, EvalError> {
+        Ok(Evaluator {
+            tree: bind::prepare(&pattern.root)?,
+        })
+    }
+
+    /// True if the pattern matches the observations (see [`matches`]).
+    pub fn matches(&self, observed: &[ObservedData]) -> Result<bool, EvalError> {
+        bind::any_binding(&self.tree, observed)
+    }
+}
+
 /// True if `pattern` matches the observations (see the module documentation
 /// for the semantics). Errors are those the reference matcher raises too:
 /// an impossible literal (a timestamp on February 30th, a bad regular
 /// expression, a `REPEATS 0`), a value that cannot be compared as asked (a
 /// malformed timestamp or address), or a search that exceeds its budget.
+/// To evaluate one pattern many times, build an [`Evaluator`] once.
 pub fn matches(pattern: &Pattern, observed: &[ObservedData]) -> Result<bool, EvalError> {
-    bind::any_binding(pattern, observed)
+    Evaluator::new(pattern)?.matches(observed)
 }
 
 /// [`matches`] over STIX JSON read with [`ObservedData::from_stix`].

@@ -70,8 +70,8 @@ const KNOWN_HASH_INDEX: Known = Known {
 };
 const KNOWN_HASH_SET: Known = Known {
     name: "IN set on a hash path",
-    decided_by: "STIX 2.1 section 9.5 (Comparison Operators): IN is true if the value is in the set; \
-                 stix2-patterns checks the whole set text \"('...','...')\" against the hash format and \
+    decided_by: "STIX 2.1, STIX Patterning, Comparison Operators: IN holds when the value is one of \
+                 the set's members (paraphrased); stix2-patterns checks the whole set text \"('...','...')\" against the hash format and \
                  so rejects every IN on a hash, however valid its members. We check each member.",
 };
 const KNOWN_LEADING_COMMENT: Known = Known {
@@ -82,15 +82,18 @@ const KNOWN_LEADING_COMMENT: Known = Known {
 };
 const KNOWN_EXISTS: Known = Known {
     name: "EXISTS",
-    decided_by: "STIX 2.1 section 9.5 (Comparison Operators): EXISTS is true if the object path \
-                 selects a property, NOT EXISTS if it does not. stix2-matcher has no EXISTS rule: it \
+    decided_by:
+        "STIX 2.1, STIX Patterning, Comparison Operators: EXISTS holds when the object path \
+                 names a property present on the object (paraphrased), and NOT negates any \
+                 comparison. stix2-matcher has no EXISTS rule: it \
                  ignores NOT and fails (TypeError) when EXISTS is combined with other comparisons.",
 };
 const KNOWN_SUBNET: Known = Known {
     name: "subnet operand the reference cannot read",
-    decided_by: "STIX 2.1 section 9.5: ISSUBSET/ISSUPERSET compare IPv4 or IPv6 addresses and CIDR \
-                 subnets; an ipv4-addr value is an address or a CIDR block (section 6.4). stix2-matcher \
-                 raises 'Invalid CIDR subnet' for a plain address where a subnet is expected (we read \
+    decided_by: "STIX 2.1, IPv4/IPv6 Address Objects, value: 'Specifies the values of one or more \
+                 IPv4 addresses expressed using CIDR notation. If a given IPv4 Address object represents \
+                 a single IPv4 address, the CIDR /32 suffix MAY be omitted' (likewise /128 for IPv6), \
+                 and ISSUBSET/ISSUPERSET are defined on these values. stix2-matcher raises 'Invalid CIDR subnet' for a plain address where a subnet is expected (we read \
                  it as a one-address subnet), does not know IPv6, and rejects /0.",
 };
 
@@ -143,7 +146,7 @@ fn our_verdict(src: &str) -> bool {
 #[derive(Default)]
 struct Tally {
     agree: usize,
-    explained: std::collections::BTreeMap<&'static str, usize>,
+    explained: std::collections::BTreeMap<&'static str, (usize, &'static str)>,
     unexplained: Vec<String>,
 }
 
@@ -152,10 +155,16 @@ impl Tally {
         eprintln!(
             "{what}: {} agreements, {} explained disagreements {:?}, {} unexplained",
             self.agree,
-            self.explained.values().sum::<usize>(),
-            self.explained,
+            self.explained.values().map(|(n, _)| n).sum::<usize>(),
+            self.explained
+                .iter()
+                .map(|(k, (n, _))| (*k, *n))
+                .collect::<Vec<_>>(),
             self.unexplained.len()
         );
+        for (name, (n, why)) in &self.explained {
+            eprintln!("  {n} x {name}: {why}");
+        }
         for u in self.unexplained.iter().take(30) {
             eprintln!("  UNEXPLAINED {u}");
         }
@@ -208,8 +217,7 @@ fn validity_agrees_with_stix2_patterns() {
         if ours == theirs_valid {
             tally.agree += 1;
         } else if let Some(k) = explain_validation(src, ours, theirs) {
-            *tally.explained.entry(k.name).or_default() += 1;
-            let _ = k.decided_by;
+            tally.explained.entry(k.name).or_insert((0, k.decided_by)).0 += 1;
         } else {
             let why = parse(src).err().map(|e| e.to_string()).unwrap_or_default();
             tally
@@ -295,7 +303,7 @@ fn match_verdicts_agree_with_stix2_matcher() {
         if ours_s == theirs_s {
             tally.agree += 1;
         } else if let Some(k) = explain_match(&pattern, theirs) {
-            *tally.explained.entry(k.name).or_default() += 1;
+            tally.explained.entry(k.name).or_insert((0, k.decided_by)).0 += 1;
         } else {
             tally.unexplained.push(format!(
                 "{src}\n    ours {ours:?}, reference {theirs}\n    data {data}"

@@ -259,3 +259,13 @@ fn large_counts_do_not_blow_up() {
     .unwrap();
     assert_eq!(matches_stix(&p, &d), Ok(true));
 }
+
+#[test]
+fn an_evaluator_is_built_once_and_reused() {
+    use vigil_pattern::{Evaluator, ObservedData};
+    let ev = Evaluator::new(&parse("[file:name MATCHES '^Rep']").unwrap()).unwrap();
+    let obs = ObservedData::from_stix(&data()).unwrap();
+    assert_eq!(ev.matches(&obs), Ok(true));
+    assert_eq!(ev.matches(&obs[1..]), Ok(false)); // the file is in the first observation only
+    assert!(Evaluator::new(&parse("[a:b MATCHES '(']").unwrap()).is_err());
+}
