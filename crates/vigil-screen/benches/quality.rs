@@ -112,6 +112,17 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
         ),
     );
     row(
+        "false positives with identical name",
+        format!("{}", at.fp_same_name),
+        pv(&[peer_at[0], peer_at[1], peer_at[2], "fp_same_name"]),
+    );
+    let distinct = at.tp as f64 / (at.tp + at.fp - at.fp_same_name).max(1) as f64;
+    row(
+        "precision without those",
+        format!("{distinct:.3}"),
+        "-".into(),
+    );
+    row(
         "best F1 (at threshold)",
         format!("{:.3} ({:.2})", best.f1, best.threshold),
         peer_best
@@ -342,33 +353,30 @@ fn million() {
 /// Calibration of the scorer's global weights on the shipped list (run
 /// with `VIGIL_BENCH_TUNE=1`): prints the best F1 per setting.
 fn tune(shipped: &Path) {
-    let entities = read_list(&shipped.join("list_N10000.ftm.jsonl"));
+    let list = std::env::var_os("VIGIL_BENCH_TUNE_LIST")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| shipped.join("list_N10000.ftm.jsonl"));
+    let entities = read_list(&list);
     let queries = read_list(&shipped.join("queries.ftm.jsonl"));
     let labels = std::fs::read_to_string(shipped.join("labels.jsonl")).expect("labels");
     let set = eval::load(&queries, &labels);
-    for edit_cost in [1.5f32, 2.0] {
-        for conflict in [0.9f32, 1.3] {
-            for country in [0.93f32, 0.85] {
-                for missing in [0.3f32, 0.5] {
-                    for extra in [0.45f32, 0.7] {
-                        let cfg = Config {
-                            edit_cost,
-                            conflict_part: conflict,
-                            country_mismatch: country,
-                            missing_candidate_part: missing,
-                            extra_query_part: extra,
-                            ..Config::default()
-                        };
-                        let s = Screener::with_config(entities.clone(), Vec::new(), cfg);
-                        let scored = eval::score_all(&s, &set);
-                        let b = eval::best_f1(&scored);
-                        let at = eval::metrics(&scored, DEFAULT_THRESHOLD);
-                        println!(
-                            "edit {edit_cost} conflict {conflict} country {country} missing {missing} extra {extra}: best F1 {:.3} at {:.2} (P {:.3} R {:.3}); at default {:.3}",
-                            b.f1, b.threshold, b.precision, b.recall, at.f1
-                        );
-                    }
-                }
+    for country in [0.85f32, 0.75] {
+        for margin in [0.05f32, 0.1, 0.2, 1.0] {
+            for conflict in [0.9f32, 1.3] {
+                let cfg = Config {
+                    country_mismatch: country,
+                    margin,
+                    conflict_part: conflict,
+                    ..Config::default()
+                };
+                let s = Screener::with_config(entities.clone(), Vec::new(), cfg);
+                let scored = eval::score_all(&s, &set);
+                let b = eval::best_f1(&scored);
+                let at = eval::metrics(&scored, DEFAULT_THRESHOLD);
+                println!(
+                    "country {country} margin {margin} conflict {conflict}: best F1 {:.3} at {:.2} (P {:.3} R {:.3}); at default {:.3}",
+                    b.f1, b.threshold, b.precision, b.recall, at.f1
+                );
             }
         }
     }

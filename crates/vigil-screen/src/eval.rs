@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 
 use crate::entity::Entity;
-use crate::screener::{Query, Screener, CANDIDATES};
+use crate::screener::{is_alert, Query, Screener, CANDIDATES};
 
 /// One labelled query.
 #[derive(Debug, Clone)]
@@ -64,18 +64,32 @@ pub struct Scored {
     pub labelled: Labelled,
     /// (entity id, score) of the retrieved candidates, best first.
     pub candidates: Vec<(String, f32)>,
+    /// Ids of candidates whose names are identical to the query's after
+    /// normalisation (list homonyms no scorer can tell apart by name).
+    pub same_name: Vec<String>,
+    /// The margin below the best candidate beyond which nothing alerts.
+    pub margin: f32,
 }
 
 /// Scores every labelled query once.
 pub fn score_all(screener: &Screener, set: &[Labelled]) -> Vec<Scored> {
     set.iter()
-        .map(|l| Scored {
-            labelled: l.clone(),
-            candidates: screener
-                .score_query(&l.query, CANDIDATES)
-                .into_iter()
-                .map(|m| (m.entity_id, m.score))
-                .collect(),
+        .map(|l| {
+            let ms = screener.score_query(&l.query, CANDIDATES);
+            Scored {
+                labelled: l.clone(),
+                same_name: ms
+                    .iter()
+                    .filter(|m| {
+                        m.explanation.name_score >= 0.999
+                            && m.explanation.unmatched_candidate.is_empty()
+                            && m.explanation.unmatched_query.is_empty()
+                    })
+                    .map(|m| m.entity_id.clone())
+                    .collect(),
+                candidates: ms.into_iter().map(|m| (m.entity_id, m.score)).collect(),
+                margin: screener.config().margin,
+            }
         })
         .collect()
 }
@@ -87,8 +101,10 @@ pub struct Metrics {
     pub threshold: f32,
     /// True positives: positive queries whose listed party scored ≥ threshold.
     pub tp: usize,
-    /// False positives: other candidates scoring ≥ threshold.
+    /// False positives: other candidates alerting.
     pub fp: usize,
+    /// False positives whose name is identical to the query's.
+    pub fp_same_name: usize,
     /// False negatives: positive queries whose listed party scored below.
     pub fn_: usize,
     /// tp / (tp + fp).
@@ -99,19 +115,27 @@ pub struct Metrics {
     pub f1: f64,
 }
 
+/// Ids of the candidates of one query that alert at `threshold`.
+pub fn alerts(s: &Scored, threshold: f32) -> impl Iterator<Item = &str> {
+    let best = s.candidates.first().map(|c| c.1).unwrap_or(0.0);
+    s.candidates
+        .iter()
+        .filter(move |(_, sc)| is_alert(*sc, best, threshold, s.margin))
+        .map(|(id, _)| id.as_str())
+}
+
 /// Computes metrics at `threshold` over scored queries.
 pub fn metrics(scored: &[Scored], threshold: f32) -> Metrics {
-    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    let (mut tp, mut fp, mut fn_, mut fp_same_name) = (0, 0, 0, 0);
     for s in scored {
         let truth = s.labelled.truth.as_deref();
         let mut found = false;
-        for (id, score) in &s.candidates {
-            if *score >= threshold {
-                if Some(id.as_str()) == truth {
-                    found = true;
-                } else {
-                    fp += 1;
-                }
+        for id in alerts(s, threshold) {
+            if Some(id) == truth {
+                found = true;
+            } else {
+                fp += 1;
+                fp_same_name += usize::from(s.same_name.iter().any(|x| x == id));
             }
         }
         if truth.is_some() {
@@ -141,6 +165,7 @@ pub fn metrics(scored: &[Scored], threshold: f32) -> Metrics {
         threshold,
         tp,
         fp,
+        fp_same_name,
         fn_,
         precision,
         recall,
@@ -187,15 +212,10 @@ pub fn per_category(scored: &[Scored], threshold: f32) -> BTreeMap<String, (usiz
         // the peer's published table.
         let base = s.labelled.category.split('+').next().unwrap_or_default();
         let key = format!("{prefix}:{base}");
-        let alerts: Vec<&str> = s
-            .candidates
-            .iter()
-            .filter(|(_, sc)| *sc >= threshold)
-            .map(|(id, _)| id.as_str())
-            .collect();
+        let alerted: Vec<&str> = alerts(s, threshold).collect();
         let ok = match s.labelled.truth.as_deref() {
-            Some(t) => alerts.contains(&t),
-            None => alerts.is_empty(),
+            Some(t) => alerted.contains(&t),
+            None => alerted.is_empty(),
         };
         let e = out.entry(key).or_default();
         e.0 += usize::from(ok);

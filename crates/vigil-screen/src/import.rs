@@ -76,6 +76,9 @@ pub enum Format {
     CslJson,
     /// A simple CSV with a `name` column and optional others.
     SimpleCsv,
+    /// A STIX 2.1 bundle of the hub's spyware registry: `identity` objects
+    /// of vendors and listed persons.
+    StixRegistry,
 }
 
 impl Format {
@@ -90,6 +93,11 @@ impl Format {
             } else {
                 Format::SimpleCsv
             }
+        } else if head.trim_start().starts_with('{')
+            && head.contains("\"bundle\"")
+            && head.contains("\"objects\"")
+        {
+            Format::StixRegistry
         } else if head.trim_start().starts_with('[')
             || (head.trim_start().starts_with('{') && head.contains("\"results\""))
         {
@@ -107,6 +115,7 @@ pub fn read(format: Format, reader: impl BufRead, source: &str) -> Import {
         Format::CslCsv => read_csl_csv(reader, source),
         Format::CslJson => read_csl_json(reader, source),
         Format::SimpleCsv => read_simple_csv(reader, source),
+        Format::StixRegistry => read_stix_registry(reader, source),
     }
 }
 
@@ -790,6 +799,27 @@ pub fn read_csl_csv(reader: impl BufRead, source: &str) -> Import {
     }
 }
 
+/// Reads one JSON document (at most 2 GiB); a failure is reported in `ctx`.
+fn read_json_document(reader: &mut impl BufRead, ctx: &mut Ctx<'_>) -> Option<Value> {
+    let mut text = String::new();
+    let mut limited = LimitedReader {
+        inner: reader,
+        left: 1 << 31,
+    };
+    if let Err(e) = std::io::Read::read_to_string(&mut limited, &mut text) {
+        ctx.skip(format!("unreadable: {e}"));
+        return None;
+    }
+    match serde_json::from_str(&text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            ctx.line = e.line();
+            ctx.skip(format!("malformed JSON: {e}"));
+            None
+        }
+    }
+}
+
 /// Reads the US Consolidated Screening List JSON download.
 pub fn read_csl_json(mut reader: impl BufRead, source: &str) -> Import {
     let mut ctx = Ctx {
@@ -798,28 +828,11 @@ pub fn read_csl_json(mut reader: impl BufRead, source: &str) -> Import {
         record: String::new(),
         diagnostics: Vec::new(),
     };
-    let mut text = String::new();
-    let mut limited = LimitedReader {
-        inner: &mut reader,
-        left: 1 << 31,
-    };
-    if let Err(e) = std::io::Read::read_to_string(&mut limited, &mut text) {
-        ctx.skip(format!("unreadable: {e}"));
+    let Some(value) = read_json_document(&mut reader, &mut ctx) else {
         return Import {
             diagnostics: ctx.diagnostics,
             ..Import::default()
         };
-    }
-    let value: Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            ctx.line = e.line();
-            ctx.skip(format!("malformed JSON: {e}"));
-            return Import {
-                diagnostics: ctx.diagnostics,
-                ..Import::default()
-            };
-        }
     };
     let results = match &value {
         Value::Array(a) => a.as_slice(),
@@ -1007,5 +1020,118 @@ pub fn read_simple_csv(reader: impl BufRead, source: &str) -> Import {
         entities,
         relations: Vec::new(),
         diagnostics,
+    }
+}
+
+/// Reads the hub's spyware registry (a STIX 2.1 bundle): every `identity`
+/// with a registry role (`spyware-vendor`, `listed-person`) becomes an
+/// entity; its aliases and country come from the registry's property
+/// extension, its listings from external references to the Federal
+/// Register or the US Treasury.
+pub fn read_stix_registry(mut reader: impl BufRead, source: &str) -> Import {
+    let mut ctx = Ctx {
+        source,
+        line: 0,
+        record: String::new(),
+        diagnostics: Vec::new(),
+    };
+    let Some(value) = read_json_document(&mut reader, &mut ctx) else {
+        return Import {
+            diagnostics: ctx.diagnostics,
+            ..Import::default()
+        };
+    };
+    let objects = value
+        .get("objects")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let mut entities = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        ctx.line = i + 1;
+        ctx.record = o
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
+        if o.get("type").and_then(Value::as_str) != Some("identity") {
+            continue;
+        }
+        let ext = o
+            .get("extensions")
+            .and_then(Value::as_object)
+            .and_then(|m| m.values().find(|e| e.get("role").is_some()));
+        let Some(ext) = ext else {
+            continue;
+        };
+        let Some(name) = o
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(|n| ctx.name("name", n))
+        else {
+            ctx.skip("identity without a name".into());
+            continue;
+        };
+        let person = o.get("identity_class").and_then(Value::as_str) == Some("individual")
+            || ext.get("role").and_then(Value::as_str) == Some("listed-person");
+        let mut e = Entity {
+            id: ctx.record.clone(),
+            schema: if person { "Person" } else { "Company" }.into(),
+            names: vec![name],
+            target: true,
+            datasets: vec![source.to_string()],
+            ..Entity::default()
+        };
+        for a in ext
+            .get("aliases")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .take(MAX_VALUES)
+            .filter_map(Value::as_str)
+        {
+            if let Some(a) = ctx.name("aliases", a) {
+                e.aliases.push(a);
+            }
+        }
+        if let Some(c) = ext.get("country").and_then(Value::as_str) {
+            if let Some(c) = ctx.country("country", c) {
+                e.countries.push(c);
+            }
+        }
+        if let Some(d) = o.get("description").and_then(Value::as_str) {
+            e.notes.push(d.to_string());
+        }
+        for r in o
+            .get("external_references")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .take(MAX_VALUES)
+        {
+            let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let src = field("source_name");
+            let official = ["Federal Register", "Treasury", "OFAC", "Official Journal"]
+                .iter()
+                .any(|k| src.contains(k));
+            if official {
+                e.listings.push(Listing {
+                    list: src,
+                    reference: field("description"),
+                    source_url: field("url"),
+                    ..Listing::default()
+                });
+            }
+        }
+        entities.push(e);
+    }
+    Import {
+        entities,
+        relations: Vec::new(),
+        diagnostics: ctx.diagnostics,
     }
 }

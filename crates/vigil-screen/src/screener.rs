@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -88,7 +88,8 @@ pub struct PartMatch {
     pub query: String,
     /// The listed name's part.
     pub candidate: String,
-    /// How they were compared: `exact`, `edit`, `skeleton`.
+    /// How they were compared: `exact`, `variant` (equal once spelling
+    /// variants are folded), `edit`, `skeleton`.
     pub method: String,
     /// Edit operations between the folded spellings.
     pub edits: usize,
@@ -140,6 +141,11 @@ impl std::fmt::Display for Explanation {
         for p in &self.parts {
             match p.method.as_str() {
                 "exact" => write!(f, "; '{}' = '{}'", p.query, p.candidate)?,
+                "variant" => write!(
+                    f,
+                    "; '{}' ≈ '{}' spelling variant, edit {} of {}",
+                    p.query, p.candidate, p.edits, p.length
+                )?,
                 "skeleton" => write!(f, "; '{}' ≈ '{}' same consonants", p.query, p.candidate)?,
                 _ => write!(
                     f,
@@ -197,6 +203,8 @@ pub struct Config {
     pub conflict_part: f32,
     /// Credit lost per edit, relative to the part's length.
     pub edit_cost: f32,
+    /// Candidates more than this below the best candidate do not alert.
+    pub margin: f32,
 }
 
 impl Default for Config {
@@ -208,6 +216,7 @@ impl Default for Config {
             country_mismatch: 0.85,
             conflict_part: 0.9,
             edit_cost: 1.5,
+            margin: 0.05,
         }
     }
 }
@@ -250,11 +259,29 @@ pub struct Screener {
     by_id: HashMap<String, u32>,
     vocab: Vec<VocabToken>,
     vocab_ids: HashMap<(String, bool), u32>,
-    keys: HashMap<u64, Vec<u32>>,
+    keys: HashMap<u64, Vec<u32>, BuildHasherDefault<KeyHasher>>,
     postings: Vec<Vec<u32>>,
     graph: OwnershipGraph,
     config: Config,
     alive: usize,
+}
+
+/// The index keys are already hashes: use them as they are.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 fn key_hash(kind: u8, s: &str) -> u64 {
@@ -326,7 +353,7 @@ impl Screener {
             by_id: HashMap::with_capacity(entities.len()),
             vocab: Vec::new(),
             vocab_ids: HashMap::new(),
-            keys: HashMap::new(),
+            keys: HashMap::default(),
             postings: Vec::new(),
             graph: OwnershipGraph::default(),
             config,
@@ -589,13 +616,23 @@ impl Screener {
 
     /// Screens one query: retrieves candidates, scores and explains them,
     /// and returns those scoring at least `threshold`, best first.
+    ///
+    /// A candidate scoring clearly below the best one (by more than
+    /// `Config::margin`) is not reported: when the query has an exact
+    /// match, weaker look-alikes are noise.
     pub fn match_query(&self, query: &Query, threshold: f32) -> Vec<Match> {
         let mut all = self.score_query(query, CANDIDATES);
-        all.retain(|m| m.score >= threshold);
+        let best = all.first().map(|m| m.score).unwrap_or(0.0);
+        all.retain(|m| is_alert(m.score, best, threshold, self.config.margin));
         for m in &mut all {
             m.matched = true;
         }
         all
+    }
+
+    /// The scorer's weights.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// Scores the top `k` retrieved candidates of a query, best first,
@@ -659,8 +696,17 @@ impl Screener {
         qids: &[String],
         qcountries: &[String],
     ) -> Match {
-        let mut best: Option<(f32, Explanation, &[LegalForm], &[LegalForm])> = None;
+        type Best<'a> = (
+            f32,
+            Explanation,
+            &'a [LegalForm],
+            &'a [LegalForm],
+            Vec<(usize, usize)>,
+            NameKind,
+        );
+        let mut best: Option<Best<'_>> = None;
         let all_names: Vec<&String> = entry.entity.all_names().collect();
+        let kind = name_kind(&entry.entity.schema);
         for (qt, qf, qraw) in qnames {
             for name in &entry.names {
                 let ct: Vec<(&Token, f32)> = name
@@ -671,18 +717,30 @@ impl Screener {
                         (&vt.token, self.weight(vt.df))
                     })
                     .collect();
-                let (score, mut expl) = self.align(qt, &ct);
+                let (score, mut expl, spans) = self.align(qt, &ct);
                 if best.as_ref().is_none_or(|b| score > b.0) {
                     expl.query_name = qraw.to_string();
                     expl.candidate_name = all_names
                         .get(name.source as usize)
                         .map(|s| s.to_string())
                         .unwrap_or_default();
-                    best = Some((score, expl, qf.as_slice(), name.forms.as_slice()));
+                    best = Some((
+                        score,
+                        expl,
+                        qf.as_slice(),
+                        name.forms.as_slice(),
+                        spans,
+                        kind,
+                    ));
                 }
             }
         }
-        let (name_score, mut expl, qf, cf) = best.unwrap_or_default();
+        if let Some((_, expl, _, _, spans, kind)) = best.as_mut() {
+            show_candidate_spelling(expl, spans, *kind);
+        }
+        let (name_score, mut expl, qf, cf) = best
+            .map(|(s, e, q, c, _, _)| (s, e, q, c))
+            .unwrap_or_default();
         expl.name_score = name_score;
         let mut score = name_score;
         let mut feature = |name: &str, factor: f32, detail: String, score: &mut f32| {
@@ -795,7 +853,7 @@ impl Screener {
     /// Aligns query parts with listed parts (one-to-one, allowing two or
     /// three adjacent parts on one side to meet one part on the other) and
     /// returns the weighted share of matched distinctiveness.
-    fn align(&self, q: &QName, c: &[(&Token, f32)]) -> (f32, Explanation) {
+    fn align(&self, q: &QName, c: &[(&Token, f32)]) -> (f32, Explanation, Vec<(usize, usize)>) {
         struct Item {
             qa: usize,
             qb: usize,
@@ -808,9 +866,22 @@ impl Screener {
         let cfg = &self.config;
         let mut items: Vec<Item> = Vec::new();
         let mut cspans: Vec<(usize, usize, std::borrow::Cow<'_, Token>)> = Vec::new();
+        // Joined listed parts can only meet a single query part of about
+        // the same length; build them only then.
+        let qlens: Vec<usize> = q
+            .spans
+            .iter()
+            .filter(|(a, b, _)| b - a == 1)
+            .map(|(_, _, t)| t.text.len())
+            .collect();
         for ca in 0..c.len() {
             cspans.push((ca, ca + 1, std::borrow::Cow::Borrowed(c[ca].0)));
+            let mut len = c[ca].0.text.len();
             for cb in ca + 2..=(ca + MAX_SPAN).min(c.len()) {
+                len += c[cb - 1].0.text.len();
+                if !qlens.iter().any(|&l| l.abs_diff(len) <= 2) {
+                    continue;
+                }
                 let refs: Vec<Token> = c[ca..cb].iter().map(|(t, _)| (*t).clone()).collect();
                 cspans.push((ca, cb, std::borrow::Cow::Owned(join(&refs))));
             }
@@ -842,6 +913,7 @@ impl Screener {
         let mut qused = vec![false; q.tokens.len()];
         let mut cused = vec![false; c.len()];
         let mut expl = Explanation::default();
+        let mut spans = Vec::new();
         let (mut num, mut den) = (0f32, 0f32);
         for it in &items {
             if qused[it.qa..it.qb].iter().any(|&u| u) || cused[it.ca..it.cb].iter().any(|&u| u) {
@@ -855,11 +927,15 @@ impl Screener {
             // distinctiveness is known, the query's may be a typo.
             num += it.sim * cw;
             den += cw;
-            let qtext = join(&q.tokens[it.qa..it.qb]).text;
+            let qtext: String = q.tokens[it.qa..it.qb]
+                .iter()
+                .map(|t| t.shown.as_str())
+                .collect();
             let ctext: String = c[it.ca..it.cb]
                 .iter()
-                .map(|(t, _)| t.text.as_str())
+                .map(|(t, _)| t.shown.as_str())
                 .collect();
+            spans.push((it.ca, it.cb));
             expl.parts.push(PartMatch {
                 length: qtext.len().max(ctext.len()),
                 query: qtext,
@@ -871,7 +947,7 @@ impl Screener {
             });
         }
         if num == 0.0 {
-            return (0.0, expl);
+            return (0.0, expl, spans);
         }
         let q_left = qused.iter().any(|u| !u);
         let c_left = cused.iter().any(|u| !u);
@@ -886,16 +962,16 @@ impl Screener {
         for (i, t) in q.tokens.iter().enumerate() {
             if !qused[i] {
                 den += extra * q.weights[i];
-                expl.unmatched_query.push(t.text.clone());
+                expl.unmatched_query.push(t.shown.clone());
             }
         }
         for (i, (t, w)) in c.iter().enumerate() {
             if !cused[i] {
                 den += missing * w;
-                expl.unmatched_candidate.push(t.text.clone());
+                expl.unmatched_candidate.push(t.shown.clone());
             }
         }
-        (num / den, expl)
+        (num / den, expl, spans)
     }
 
     /// The ownership graph of the loaded relations.
@@ -905,6 +981,29 @@ impl Screener {
 }
 
 const MAX_SPAN: usize = 3;
+
+/// Whether a candidate with `score` alerts, given the best score of the
+/// same query: at or above the threshold and within `margin` of the best.
+pub fn is_alert(score: f32, best: f32, threshold: f32, margin: f32) -> bool {
+    score >= threshold && score >= best - margin
+}
+
+/// Replaces the listed parts in an explanation by their spelling in the
+/// listed name itself (the index keeps only one spelling per folded part),
+/// and counts the edits between the spellings a user sees.
+fn show_candidate_spelling(expl: &mut Explanation, spans: &[(usize, usize)], kind: NameKind) {
+    let tokens = normalise(&expl.candidate_name, kind).tokens;
+    for (part, &(a, b)) in expl.parts.iter_mut().zip(spans) {
+        if let Some(ts) = tokens.get(a..b) {
+            part.candidate = ts.iter().map(|t| t.shown.as_str()).collect();
+        }
+        if part.query != part.candidate && part.method == "exact" {
+            part.method = "variant".into();
+            part.edits = osa_distance(&part.query, &part.candidate, 9);
+        }
+        part.length = part.query.len().max(part.candidate.len());
+    }
+}
 
 /// A query name prepared once for scoring against many candidates.
 struct QName {
@@ -954,7 +1053,9 @@ fn token_sim(a: &Token, b: &Token, edit_cost: f32) -> (f32, usize, &'static str)
     if digits(a) || digits(b) {
         return (0.0, 0, "exact");
     }
-    let d = osa_distance(&a.text, &b.text, cap);
+    // Folding collapses doubled letters; where that hides a plain typo
+    // ("iis" / "inis"), the unfolded spellings are closer.
+    let d = osa_distance(&a.text, &b.text, cap).min(osa_distance(&a.shown, &b.shown, cap));
     let mut sim = 0.0;
     if d <= cap && l >= 3 {
         sim = (1.0 - edit_cost * d as f32 / l as f32).max(0.0);

@@ -21,16 +21,25 @@ pub struct Token {
     /// True when the token came from a script that omits short vowels
     /// (Arabic), so only its skeleton is meaningful.
     pub abjad: bool,
+    /// The Latin spelling before folding ("intellexa", "malyschew"), shown
+    /// in explanations.
+    pub shown: String,
 }
 
 impl Token {
     /// Builds a token from an already folded Latin spelling.
     pub fn new(text: String, abjad: bool) -> Token {
+        Token::with_shown(text.clone(), text, abjad)
+    }
+
+    /// Builds a token from its folded spelling and the spelling shown to users.
+    pub fn with_shown(text: String, shown: String, abjad: bool) -> Token {
         let skeleton = skeleton(&text);
         Token {
             text,
             skeleton,
             abjad,
+            shown,
         }
     }
 }
@@ -70,9 +79,7 @@ pub enum NameKind {
 
 /// Normalises a name for matching.
 pub fn normalise(name: &str, kind: NameKind) -> NormName {
-    let latin = to_latin(name);
-    let raw: Vec<(String, bool)> = latin;
-    let mut tokens: Vec<Token> = raw.into_iter().map(|(t, a)| Token::new(t, a)).collect();
+    let mut tokens = to_latin(name);
     let mut legal_forms = Vec::new();
     if kind != NameKind::Person {
         join_initials(&mut tokens);
@@ -99,34 +106,37 @@ fn join_initials(tokens: &mut Vec<Token>) {
     }
     let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
     let mut run = String::new();
+    let mut shown = String::new();
     for t in tokens.drain(..) {
         if single(&t) {
             run.push_str(&t.text);
+            shown.push_str(&t.shown);
             continue;
         }
         if !run.is_empty() {
-            out.push(Token::new(std::mem::take(&mut run), false));
+            out.push(Token::with_shown(
+                std::mem::take(&mut run),
+                std::mem::take(&mut shown),
+                false,
+            ));
         }
         out.push(t);
     }
     if !run.is_empty() {
-        out.push(Token::new(run, false));
+        out.push(Token::with_shown(run, shown, false));
     }
     *tokens = out;
 }
 
 /// Transliterates and folds a name to Latin tokens; each token carries
 /// whether it came from an abjad script.
-pub fn to_latin(name: &str) -> Vec<(String, bool)> {
-    let mut out: Vec<(String, bool)> = Vec::new();
+pub fn to_latin(name: &str) -> Vec<Token> {
+    let mut out: Vec<Token> = Vec::new();
     let mut cur = String::new();
     let mut cur_abjad = false;
-    let flush = |cur: &mut String, abjad: bool, out: &mut Vec<(String, bool)>| {
+    let flush = |cur: &mut String, abjad: bool, out: &mut Vec<Token>| {
         if !cur.is_empty() {
-            let folded = fold_latin(cur);
-            if !folded.is_empty() {
-                split_arabic_article(folded, abjad, out);
-            }
+            split_arabic_article(cur, abjad, out);
             cur.clear();
         }
     };
@@ -159,7 +169,11 @@ pub fn to_latin(name: &str) -> Vec<(String, bool)> {
         if let Some(py) = c.to_pinyin() {
             // Each Han character is one syllable: a token of its own.
             flush(&mut cur, cur_abjad, &mut out);
-            out.push((fold_latin(py.plain()), false));
+            out.push(Token::with_shown(
+                fold_latin(py.plain()),
+                py.plain().to_string(),
+                false,
+            ));
             i += 1;
             continue;
         }
@@ -215,12 +229,18 @@ pub fn to_latin(name: &str) -> Vec<(String, bool)> {
     out
 }
 
-fn split_arabic_article(folded: String, abjad: bool, out: &mut Vec<(String, bool)>) {
-    if abjad && folded.len() > 4 && folded.starts_with("al") {
-        out.push(("al".to_string(), false));
-        out.push((folded[2..].to_string(), true));
+fn split_arabic_article(raw: &str, abjad: bool, out: &mut Vec<Token>) {
+    let mut push = |raw: &str, abjad: bool| {
+        let folded = fold_latin(raw);
+        if !folded.is_empty() {
+            out.push(Token::with_shown(folded, raw.to_string(), abjad));
+        }
+    };
+    if abjad && raw.len() > 4 && raw.starts_with("al") {
+        push("al", false);
+        push(&raw[2..], true);
     } else {
-        out.push((folded, abjad));
+        push(raw, abjad);
     }
 }
 
@@ -691,10 +711,7 @@ fn extract_legal_forms(tokens: &mut Vec<Token>) -> Vec<LegalForm> {
 }
 
 fn form_tokens(spelling: &str) -> Vec<String> {
-    let mut toks: Vec<Token> = to_latin(spelling)
-        .into_iter()
-        .map(|(t, a)| Token::new(t, a))
-        .collect();
+    let mut toks: Vec<Token> = to_latin(spelling);
     join_initials(&mut toks);
     toks.into_iter().map(|t| t.text).collect()
 }

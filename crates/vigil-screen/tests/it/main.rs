@@ -438,3 +438,29 @@ fn yente_shaped_match_api_round_trips() {
     let ex: EntityExample = serde_json::from_value(r1["query"].clone()).unwrap();
     assert_eq!(ex.to_query().countries, ["hu"]);
 }
+
+#[test]
+fn the_hub_registry_bundle_is_read_as_vendors_and_listed_persons() {
+    let path = data("data/registry/spyware-registry.json");
+    let text = std::fs::read_to_string(&path).expect("registry bundle");
+    assert_eq!(
+        import::Format::detect("spyware-registry.json", text.as_bytes()),
+        import::Format::StixRegistry
+    );
+    let imp = import::read(import::Format::StixRegistry, text.as_bytes(), "registry");
+    assert!(imp.diagnostics.is_empty(), "{:?}", imp.diagnostics);
+    assert!(imp.entities.len() >= 20);
+    assert!(imp.entities.iter().any(|e| e.is_person()));
+    let s = Screener::build(imp.entities, imp.relations);
+    let m = top(
+        &s,
+        &query("Company", "Q Cyber Technologies Ltd", Some("il")),
+    )
+    .expect("alias hit");
+    assert_eq!(m.caption, "NSO Group Technologies");
+    let e = s.entity(&m.entity_id).unwrap();
+    assert!(e
+        .listings
+        .iter()
+        .any(|l| l.source_url.contains("federalregister.gov")));
+}
