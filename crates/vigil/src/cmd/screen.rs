@@ -594,8 +594,9 @@ fn run_batch(
             };
             if let Some(e) = v.get("error") {
                 errors += 1;
+                let msg = e.as_str().unwrap_or_default();
                 bar.suspend(|| {
-                    eprintln!("vigil: {}:{}: skipped: {}", path.display(), v["line"], e)
+                    eprintln!("vigil: {}:{}: skipped: {msg}", path.display(), v["line"])
                 });
             } else {
                 screened += 1;
