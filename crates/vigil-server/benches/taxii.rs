@@ -191,41 +191,25 @@ impl Drop for Medallion {
     }
 }
 
-fn medallion(dir: &std::path::Path) -> Option<(Medallion, Target)> {
+fn medallion() -> Option<(Medallion, Target)> {
     let python = vigil_testkit::python()?;
-    let exe = python.parent()?.join("medallion");
+    let script = vigil_testkit::workspace_root().join("interop/taxii/medallion_server.py");
     let port = TcpListener::bind("127.0.0.1:0")
         .ok()?
         .local_addr()
         .ok()?
         .port();
-    let cid = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
-    let data = json!({
-        "/discovery": {"title": "bench", "default": format!("http://127.0.0.1:{port}/api1/"), "api_roots": [format!("http://127.0.0.1:{port}/api1/")]},
-        "api1": {"information": {"title": "bench", "versions": [TAXII], "max_content_length": 104857600},
-                 "status": [],
-                 "collections": [{"id": cid, "title": "bench", "can_read": true, "can_write": true,
-                                  "media_types": ["application/stix+json;version=2.1"], "objects": [], "manifest": []}]}
-    });
-    let data_path = dir.join("medallion-data.json");
-    std::fs::write(&data_path, data.to_string()).ok()?;
-    let config = json!({
-        "backend": {"module_class": "MemoryBackend", "filename": data_path, "session_timeout": 600},
-        "users": {"bench": "bench"},
-        "taxii": {"max_page_size": PAGE}
-    });
-    let config_path = dir.join("medallion.json");
-    std::fs::write(&config_path, config.to_string()).ok()?;
-    let child = Command::new(exe)
-        .args(["--port", &port.to_string(), "--log-level", "ERROR"])
-        .arg(&config_path)
+    let child = Command::new(python)
+        .arg(script)
+        .arg(port.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
     let m = Medallion(child);
     let addr = format!("127.0.0.1:{port}");
-    for _ in 0..200 {
+    let cid = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
+    for _ in 0..300 {
         if std::net::TcpStream::connect(&addr).is_ok() {
             let auth = format!(
                 "Basic {}",
@@ -282,7 +266,7 @@ fn main() {
         rows.push(("vigil/postgres".into(), ing, get, lat));
     }
     let mut med: Option<(f64, Option<f64>)> = None;
-    if let Some((_guard, m)) = medallion(&dir) {
+    if let Some((_guard, m)) = medallion() {
         let ing = ingest(&m, &objs[..nm.min(n)]);
         let get = get_all(&m, nm.min(n), Duration::from_secs(120));
         let lat = latency(&m, 200, 2);

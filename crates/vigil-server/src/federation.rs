@@ -229,6 +229,123 @@ pub async fn pull(
     Ok(report)
 }
 
+/// What a push did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushReport {
+    /// Objects sent.
+    pub sent: usize,
+    /// Objects the remote reported as stored.
+    pub accepted: usize,
+    /// Objects the remote refused.
+    pub refused: usize,
+}
+
+/// Pushes the objects of local collection `local` added since the last push
+/// to `remote`, in batches. Only objects at or below `max_tlp` are sent (a
+/// push never shares more widely than the marking allows; TLP:GREEN is the
+/// widest level that may leave the hub's community).
+pub async fn push(
+    state: &AppState,
+    remote: &Remote,
+    local: &str,
+    max_tlp: vigil_store::Tlp,
+    batch: usize,
+) -> Result<PushReport, FederationError> {
+    let hub = &state.hub;
+    let local_err = |e: &dyn std::fmt::Display| FederationError::Local(e.to_string());
+    let collection = hub
+        .store
+        .collection(local)
+        .await
+        .map_err(|e| local_err(&e))?
+        .ok_or_else(|| FederationError::Local(format!("no local collection {local:?}")))?;
+    let key = format!("push:http://{}{}", remote.addr, remote.collection_path);
+    let since: Option<i64> = hub
+        .store
+        .setting(&key)
+        .await
+        .map_err(|e| local_err(&e))?
+        .and_then(|s| s.parse().ok());
+    let visibility = vigil_store::Visibility {
+        level: max_tlp,
+        org_id: None,
+        user_id: None,
+        strict: false,
+        red: false,
+    };
+    let mut q = vigil_store::ObjectQuery::new(&collection.id, visibility);
+    q.versions = vigil_store::VersionMatch::all();
+    q.added_after = since;
+    q.limit = batch.max(1);
+    let mut report = PushReport::default();
+    loop {
+        let page = hub
+            .store
+            .query_objects(&q)
+            .await
+            .map_err(|e| local_err(&e))?;
+        let Some(last) = page.objects.last() else {
+            break;
+        };
+        let cursor = vigil_store::Cursor {
+            date_added: last.date_added,
+            pk: last.pk,
+        };
+        let bodies: Vec<&str> = page
+            .objects
+            .iter()
+            .filter_map(|o| o.body.as_deref())
+            .collect();
+        let body = format!("{{\"objects\":[{}]}}", bodies.join(","));
+        report.sent += bodies.len();
+        let r = remote.clone();
+        let resp = tokio::task::spawn_blocking(move || {
+            let mut headers = vec![
+                ("Accept", "application/taxii+json;version=2.1"),
+                ("Content-Type", "application/taxii+json;version=2.1"),
+            ];
+            if let Some(a) = &r.authorization {
+                headers.push(("Authorization", a.as_str()));
+            }
+            request(
+                &r.addr,
+                "POST",
+                &format!("{}objects/", r.collection_path),
+                &headers,
+                Some(body.as_bytes()),
+            )
+        })
+        .await
+        .map_err(|e| local_err(&e))?
+        .map_err(|e| FederationError::Remote {
+            url: remote.collection_path.clone(),
+            detail: e.to_string(),
+        })?;
+        if resp.status != 202 && resp.status != 200 {
+            return Err(FederationError::Remote {
+                url: format!("http://{}{}objects/", remote.addr, remote.collection_path),
+                detail: format!(
+                    "HTTP {}: {}",
+                    resp.status,
+                    resp.text().chars().take(300).collect::<String>()
+                ),
+            });
+        }
+        let status: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+        report.accepted += status["success_count"].as_u64().unwrap_or(0) as usize;
+        report.refused += status["failure_count"].as_u64().unwrap_or(0) as usize;
+        hub.store
+            .put_setting(&key, &cursor.date_added.to_string())
+            .await
+            .map_err(|e| local_err(&e))?;
+        if !page.more {
+            break;
+        }
+        q.after = Some(cursor);
+    }
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
