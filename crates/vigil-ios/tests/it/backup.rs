@@ -320,3 +320,69 @@ fn derived_key_matches_mvt_extract_key() {
     let (records, _) = run_all(&backup_modules(&backup, Some(Unlock::Key(key))).unwrap());
     assert_eq!(records.iter().filter(|r| r.module == "sms").count(), 300);
 }
+
+fn tree(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let modified = std::fs::metadata(&p).unwrap().modified().unwrap();
+                out.push((p.clone(), std::fs::read(&p).unwrap(), modified));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn scanning_never_modifies_the_input() {
+    for password in [None, Some("pw")] {
+        let dir = tempfile::tempdir().unwrap();
+        generate(dir.path(), password);
+        let before = tree(dir.path());
+        let unlock = password.map(|p| Unlock::Password(p.into()));
+        let (records, _) = run_all(&backup_modules(dir.path(), unlock).unwrap());
+        assert!(records.len() > 600);
+        assert_eq!(
+            before,
+            tree(dir.path()),
+            "input changed (password: {password:?})"
+        );
+    }
+}
+
+/// Rows still in a write-ahead log are read, from a copy: the dump's files stay as they were.
+#[test]
+fn database_with_write_ahead_log_is_read_from_a_copy() {
+    let fs = tempfile::tempdir().unwrap();
+    let db = fs.path().join("private/var/mobile/Library/SMS/sms.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE handle (ROWID INTEGER PRIMARY KEY, id TEXT);
+         CREATE TABLE message (ROWID INTEGER PRIMARY KEY, guid TEXT, text TEXT, handle_id INTEGER, service TEXT, date INTEGER, is_from_me INTEGER);
+         INSERT INTO handle VALUES (1, '+15550001');
+         INSERT INTO message VALUES (1, 'g1', 'see https://weather4free.com/x', 1, 'SMS', 700000000000000000, 0);",
+    )
+    .unwrap();
+    // The connection stays open, so the rows are only in sms.db-wal.
+    let wal = fs.path().join("private/var/mobile/Library/SMS/sms.db-wal");
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    let before = tree(fs.path());
+    let (records, _) = run_all(&vigil_ios::filesystem_modules(fs.path()).unwrap());
+    let sms: Vec<_> = records.iter().filter(|r| r.module == "sms").collect();
+    assert_eq!(sms.len(), 1);
+    assert!(sms[0]
+        .observables
+        .iter()
+        .any(|o| o.kind == K::Url && o.value == "https://weather4free.com/x"));
+    assert_eq!(before, tree(fs.path()), "the dump changed");
+    drop(conn);
+}
