@@ -87,3 +87,27 @@ impl TlogError {
         }
     }
 }
+
+/// Serves `app` on `listen` (e.g. `127.0.0.1:8080`) until the process is
+/// interrupted, on a runtime of its own; for command-line tools that do not
+/// otherwise use async code.
+pub fn run_server(listen: &str, app: axum::Router) -> Result<(), TlogError> {
+    let io = |e: std::io::Error| TlogError::Io {
+        path: listen.to_string(),
+        source: e,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(io)?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(io)?;
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(io)
+    })
+}
