@@ -1,0 +1,258 @@
+//! `vigil log` end to end: keys, appends, checkpoints, proofs, witness
+//! cosigning and verification, with the exit codes auditors script against.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn vigil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .output()
+        .expect("run vigil")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = vigil(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn code(args: &[&str]) -> i32 {
+    vigil(args).status.code().unwrap()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn audit_round_trip_with_a_witness() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (log_dir, wstate) = (d.join("log"), d.join("witness-state"));
+    let (log_key_file, wkey_file) = (d.join("log.key"), d.join("witness.key"));
+    let log_vkey = ok(&[
+        "log",
+        "keygen",
+        "--name",
+        "oversight.example/log",
+        "--out",
+        p(&log_key_file),
+    ])
+    .trim()
+    .to_string();
+    let w_vkey = ok(&[
+        "log",
+        "keygen",
+        "--name",
+        "ombudsman.example/witness",
+        "--witness",
+        "--out",
+        p(&wkey_file),
+    ])
+    .trim()
+    .to_string();
+    assert!(log_vkey.starts_with("oversight.example/log+"));
+
+    let entries: Vec<_> = (0..5)
+        .map(|i| {
+            let f = d.join(format!("e{i}.json"));
+            std::fs::write(&f, format!("{{\"entry\":{i}}}")).unwrap();
+            f
+        })
+        .collect();
+    let out = ok(&[
+        "log",
+        "append",
+        "--dir",
+        p(&log_dir),
+        p(&entries[0]),
+        p(&entries[1]),
+        p(&entries[2]),
+    ]);
+    assert!(out.contains("appended entries 0..3"), "{out}");
+    let cp1 = ok(&[
+        "log",
+        "checkpoint",
+        "--dir",
+        p(&log_dir),
+        "--key",
+        p(&log_key_file),
+    ]);
+    assert!(cp1.starts_with("oversight.example/log\n3\n"), "{cp1}");
+    let cp1_file = d.join("cp1");
+    std::fs::write(&cp1_file, &cp1).unwrap();
+
+    // Verify the checkpoint; a tampered one fails with exit 1.
+    let out = ok(&["log", "verify", p(&cp1_file), "--log-key", &log_vkey]);
+    assert!(
+        out.contains("OK checkpoint oversight.example/log size 3"),
+        "{out}"
+    );
+    let bad = d.join("bad");
+    std::fs::write(&bad, cp1.replacen("\n3\n", "\n4\n", 1)).unwrap();
+    assert_eq!(code(&["log", "verify", p(&bad), "--log-key", &log_vkey]), 1);
+
+    // Inclusion of entry 1; the wrong entry fails.
+    let proof = ok(&["log", "prove", "--dir", p(&log_dir), "--index", "1"]);
+    let proof_file = d.join("inc.proof");
+    std::fs::write(&proof_file, proof).unwrap();
+    let out = ok(&[
+        "log",
+        "verify",
+        p(&cp1_file),
+        "--log-key",
+        &log_vkey,
+        "--entry",
+        p(&entries[1]),
+        "--proof",
+        p(&proof_file),
+    ]);
+    assert!(out.contains("included at index 1"), "{out}");
+    assert_eq!(
+        code(&[
+            "log",
+            "verify",
+            p(&cp1_file),
+            "--log-key",
+            &log_vkey,
+            "--entry",
+            p(&entries[2]),
+            "--proof",
+            p(&proof_file)
+        ]),
+        1
+    );
+
+    // The witness cosigns the first checkpoint.
+    let w = [
+        "--key",
+        p(&wkey_file),
+        "--state",
+        p(&wstate),
+        "--log-key",
+        log_vkey.as_str(),
+    ];
+    let mut args = vec!["log", "witness", "cosign"];
+    args.extend(w);
+    args.push(p(&cp1_file));
+    let cosigned1 = ok(&args);
+    assert!(
+        cosigned1.contains("\u{2014} ombudsman.example/witness "),
+        "{cosigned1}"
+    );
+    let cosigned1_file = d.join("cp1.cosigned");
+    std::fs::write(&cosigned1_file, &cosigned1).unwrap();
+
+    // The log grows; the witness cosigns the next checkpoint given a
+    // consistency proof, and refuses it without one (it is at size 3).
+    ok(&[
+        "log",
+        "append",
+        "--dir",
+        p(&log_dir),
+        p(&entries[3]),
+        p(&entries[4]),
+    ]);
+    let cp2 = ok(&[
+        "log",
+        "checkpoint",
+        "--dir",
+        p(&log_dir),
+        "--key",
+        p(&log_key_file),
+    ]);
+    let cp2_file = d.join("cp2");
+    std::fs::write(&cp2_file, &cp2).unwrap();
+    let cons = ok(&["log", "prove", "--dir", p(&log_dir), "--consistency", "3"]);
+    let cons_file = d.join("cons.proof");
+    std::fs::write(&cons_file, cons).unwrap();
+    let mut args = vec!["log", "witness", "cosign"];
+    args.extend(w);
+    args.push(p(&cp2_file));
+    assert_eq!(code(&args), 1, "cosigned without a consistency proof");
+    args.extend(["--proof", p(&cons_file)]);
+    let cosigned2 = ok(&args);
+    let cosigned2_file = d.join("cp2.cosigned");
+    std::fs::write(&cosigned2_file, &cosigned2).unwrap();
+
+    // Auditor: checkpoint with a quorum of one witness, and consistency
+    // with the first checkpoint.
+    let out = ok(&[
+        "log",
+        "verify",
+        p(&cosigned2_file),
+        "--log-key",
+        &log_vkey,
+        "--witness-key",
+        &w_vkey,
+        "--quorum",
+        "1",
+        "--old",
+        p(&cosigned1_file),
+        "--proof",
+        p(&cons_file),
+    ]);
+    assert!(
+        out.contains("OK cosigned by ombudsman.example/witness"),
+        "{out}"
+    );
+    assert!(out.contains("size 5 is consistent with size 3"), "{out}");
+    assert_eq!(
+        code(&[
+            "log",
+            "verify",
+            p(&cp2_file),
+            "--log-key",
+            &log_vkey,
+            "--witness-key",
+            &w_vkey,
+            "--quorum",
+            "1"
+        ]),
+        1
+    );
+    // A consistency proof for other sizes is rejected.
+    assert_eq!(
+        code(&[
+            "log",
+            "verify",
+            p(&cosigned2_file),
+            "--log-key",
+            &log_vkey,
+            "--old",
+            p(&cp2_file),
+            "--proof",
+            p(&cons_file)
+        ]),
+        1
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn readable_key_files_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("k");
+    ok(&["log", "keygen", "--name", "x.example/log", "--out", p(&key)]);
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = vigil(&[
+        "log",
+        "checkpoint",
+        "--dir",
+        p(&tmp.path().join("log")),
+        "--key",
+        p(&key),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("too open"), "{err}");
+    assert!(!err.contains("PRIVATE+KEY"), "{err}");
+}
