@@ -13,26 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use vigil_iocs::{load_file, Matcher, ObservableKind};
-
-/// A small deterministic generator (xorshift), so runs are comparable.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn word(&mut self, len: usize) -> String {
-        (0..len)
-            .map(|_| (b'a' + (self.next() % 26) as u8) as char)
-            .collect()
-    }
-}
+use vigil_netlog::synth::Rng;
 
 fn domain(rng: &mut Rng, i: usize) -> String {
     let tld = ["com", "net", "org", "info", "xyz"][i % 5];

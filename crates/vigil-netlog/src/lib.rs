@@ -166,22 +166,31 @@ fn files_of(path: &Path, limit: usize) -> Result<Vec<PathBuf>, Error> {
 /// Most files one folder may contribute (a guard against scanning a whole disk by mistake).
 pub const MAX_FILES: usize = 10_000;
 
+/// Boxes one module per file, or says that nothing of the kind is at `path`.
+fn one_per_file(
+    path: &Path,
+    files: Vec<PathBuf>,
+    nothing: &str,
+    make: impl Fn(PathBuf) -> Box<dyn Module>,
+) -> Result<Vec<Box<dyn Module>>, Error> {
+    if files.is_empty() {
+        return Err(Error::NotRecognised {
+            path: path.to_path_buf(),
+            message: nothing.into(),
+        });
+    }
+    Ok(files.into_iter().map(make).collect())
+}
+
 /// One module per capture file at `path` (a file, or a folder of captures).
 pub fn pcap_modules(path: &Path, options: &Options) -> Result<Vec<Box<dyn Module>>, Error> {
     let files: Vec<PathBuf> = files_of(path, MAX_FILES)?
         .into_iter()
         .filter(|p| !path.is_dir() || looks_like_pcap(p))
         .collect();
-    if files.is_empty() {
-        return Err(Error::NotRecognised {
-            path: path.to_path_buf(),
-            message: "no pcap or pcapng capture here".into(),
-        });
-    }
-    Ok(files
-        .into_iter()
-        .map(|f| Box::new(PcapModule::new(f, options.clone())) as Box<dyn Module>)
-        .collect())
+    one_per_file(path, files, "no pcap or pcapng capture here", |f| {
+        Box::new(PcapModule::new(f, options.clone()))
+    })
 }
 
 /// One module per Zeek log at `path` (a log file, or a folder of them).
@@ -191,56 +200,34 @@ pub fn zeek_modules(path: &Path, options: &Options) -> Result<Vec<Box<dyn Module
     } else {
         files_of(path, 1)?
     };
-    if files.is_empty() {
-        return Err(Error::NotRecognised {
-            path: path.to_path_buf(),
-            message: "no Zeek log here (dns.log, conn.log, ssl.log, http.log, files.log)".into(),
-        });
-    }
-    Ok(files
-        .into_iter()
-        .map(|f| Box::new(ZeekModule::new(f, options.clone())) as Box<dyn Module>)
-        .collect())
+    one_per_file(
+        path,
+        files,
+        "no Zeek log here (dns.log, conn.log, ssl.log, http.log, files.log)",
+        |f| Box::new(ZeekModule::new(f, options.clone())),
+    )
 }
 
 /// One module per text log at `path` (a file, `.gz` included, or every file in a folder).
 pub fn log_modules(path: &Path, options: &Options) -> Result<Vec<Box<dyn Module>>, Error> {
-    let files = files_of(path, MAX_FILES)?;
-    if files.is_empty() {
-        return Err(Error::NotRecognised {
-            path: path.to_path_buf(),
-            message: "no files here".into(),
-        });
-    }
-    Ok(files
-        .into_iter()
-        .map(|f| Box::new(TextLogModule::new(f, options.clone())) as Box<dyn Module>)
-        .collect())
+    one_per_file(path, files_of(path, MAX_FILES)?, "no files here", |f| {
+        Box::new(TextLogModule::new(f, options.clone()))
+    })
 }
 
 /// Modules for a file or folder of mixed captures, Zeek logs and text logs,
 /// each file read by the reader its content calls for.
 pub fn auto_modules(path: &Path, options: &Options) -> Result<Vec<Box<dyn Module>>, Error> {
-    let files = files_of(path, MAX_FILES)?;
-    if files.is_empty() {
-        return Err(Error::NotRecognised {
-            path: path.to_path_buf(),
-            message: "no files here".into(),
-        });
-    }
-    Ok(files
-        .into_iter()
-        .map(|f| {
-            let head = first_bytes(&f, 512);
-            if pcap::is_capture_magic(&head) {
-                Box::new(PcapModule::new(f, options.clone())) as Box<dyn Module>
-            } else if zeek::is_zeek_file(&f, &head) {
-                Box::new(ZeekModule::new(f, options.clone())) as Box<dyn Module>
-            } else {
-                Box::new(TextLogModule::new(f, options.clone()))
-            }
-        })
-        .collect())
+    one_per_file(path, files_of(path, MAX_FILES)?, "no files here", |f| {
+        let head = first_bytes(&f, 512);
+        if pcap::is_capture_magic(&head) {
+            Box::new(PcapModule::new(f, options.clone()))
+        } else if zeek::is_zeek_file(&f, &head) {
+            Box::new(ZeekModule::new(f, options.clone()))
+        } else {
+            Box::new(TextLogModule::new(f, options.clone()))
+        }
+    })
 }
 
 /// The display form of a path inside an acquisition: the path as given.

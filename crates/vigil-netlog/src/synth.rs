@@ -256,3 +256,26 @@ pub fn http_get(host: &str, path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n")
         .into_bytes()
 }
+
+/// A small seeded generator (xorshift64) so generated inputs are the same on every run.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// `len` random lower-case letters.
+    pub fn word(&mut self, len: usize) -> String {
+        (0..len)
+            .map(|_| (b'a' + (self.next_u64() % 26) as u8) as char)
+            .collect()
+    }
+}
