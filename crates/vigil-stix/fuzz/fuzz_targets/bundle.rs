@@ -7,7 +7,10 @@ use vigil_stix::bundle::{BundleReader, Limits};
 use vigil_stix::StixObject;
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits { max_object_bytes: 4096, max_depth: 16 };
+    let limits = Limits {
+        max_object_bytes: 4096,
+        max_depth: 16,
+    };
     for raw in BundleReader::with_limits(data, limits).flatten() {
         let value = raw.value.clone();
         if let Ok(object) = StixObject::from_value(raw.value) {
