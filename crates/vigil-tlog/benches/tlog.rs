@@ -123,6 +123,23 @@ fn main() {
         );
     }
 
+    let dir = bench_dir("batch");
+    let log = Log::open(&dir, Options::default()).expect("open");
+    let t = Instant::now();
+    let mut n = 0u64;
+    while t.elapsed().as_secs_f64() < secs {
+        log.append_batch((0..1024).map(|k| entry(0, n + k)).collect())
+            .expect("append");
+        n += 1024;
+    }
+    let rate = n as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "1 writer, append_batch of 1024:  {rate:>10.0} appends/s, {:.2}x Tessera POSIX published 10,000/s",
+        rate / TESSERA_POSIX_PUBLISHED
+    );
+    drop(log);
+    let _ = std::fs::remove_dir_all(&dir);
+
     println!("== proofs from tiles on disk, {big} real entries");
     let dir = bench_dir("proofs");
     let log = Log::open(&dir, Options::default()).expect("open");
