@@ -186,6 +186,10 @@ pub struct Match {
     /// by a listed one: the chains of ownership leading to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ownership: Vec<OwnershipPath>,
+    /// Listed-name part ranges of the explanation's parts, to show their
+    /// spelling once the match is reported.
+    #[serde(skip)]
+    spans: Vec<(usize, usize)>,
 }
 
 /// Tunable weights of the scorer.
@@ -258,7 +262,8 @@ pub struct Screener {
     entries: Vec<Indexed>,
     by_id: HashMap<String, u32>,
     vocab: Vec<VocabToken>,
-    vocab_ids: HashMap<(String, bool), u32>,
+    /// Vocabulary ids by `vocab_key`.
+    vocab_ids: HashMap<String, u32>,
     keys: HashMap<u64, Vec<u32>, BuildHasherDefault<KeyHasher>>,
     postings: Vec<Vec<u32>>,
     graph: OwnershipGraph,
@@ -281,6 +286,16 @@ impl Hasher for KeyHasher {
     }
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
+    }
+}
+
+/// The vocabulary key of a part: its folded spelling, marked when it came
+/// from an abjad (the same letters mean less there).
+fn vocab_key(t: &Token) -> std::borrow::Cow<'_, str> {
+    if t.abjad {
+        std::borrow::Cow::Owned(format!("\u{1}{}", t.text))
+    } else {
+        std::borrow::Cow::Borrowed(&t.text)
     }
 }
 
@@ -438,7 +453,7 @@ impl Screener {
     }
 
     fn vocab_id(&mut self, t: &Token) -> u32 {
-        if let Some(&id) = self.vocab_ids.get(&(t.text.clone(), t.abjad)) {
+        if let Some(&id) = self.vocab_ids.get(vocab_key(t).as_ref()) {
             return id;
         }
         let id = self.vocab.len() as u32;
@@ -454,7 +469,7 @@ impl Screener {
             df: 0,
         });
         self.postings.push(Vec::new());
-        self.vocab_ids.insert((t.text.clone(), t.abjad), id);
+        self.vocab_ids.insert(vocab_key(t).into_owned(), id);
         id
     }
 
@@ -523,7 +538,7 @@ impl Screener {
     }
 
     fn query_weight(&self, t: &Token) -> f32 {
-        match self.vocab_ids.get(&(t.text.clone(), t.abjad)) {
+        match self.vocab_ids.get(vocab_key(t).as_ref()) {
             Some(&id) => self.weight(self.vocab[id as usize].df),
             None => 1.0,
         }
@@ -539,35 +554,30 @@ impl Screener {
                 sc.stamp.resize(n, 0);
             }
             sc.touched.clear();
-            let common = (n / 20).max(1000) as u32;
+            // Parts on more than 0.5% of entries (given names, "al",
+            // "technologies") add little: when the query has a rarer part,
+            // their long posting lists are not walked.
+            let common = (n / 200).max(500) as u32;
             let mut keys = Vec::new();
-            let mut matched: Vec<(u32, f32)> = Vec::new();
+            let mut probe_matches: Vec<Vec<(u32, f32)>> = Vec::new();
             for tokens in names {
                 let tokens: &[Token] = tokens;
                 let mut probes: Vec<Token> =
                     tokens.iter().take(MAX_QUERY_TOKENS).cloned().collect();
-                for w in tokens.windows(2) {
+                for w in tokens.windows(2).take(MAX_QUERY_TOKENS) {
                     probes.push(Token::new(
                         format!("{}{}", w[0].text, w[1].text),
                         w[0].abjad,
                     ));
                 }
-                let rare_exists = probes.iter().any(|t| {
-                    self.vocab_ids
-                        .get(&(t.text.clone(), t.abjad))
-                        .is_none_or(|&v| self.vocab[v as usize].df <= common)
-                });
                 for t in &probes {
                     keys.clear();
                     token_keys(t, &mut keys);
-                    matched.clear();
+                    let mut matched: Vec<(u32, f32)> = Vec::new();
                     for key in &keys {
                         if let Some(vs) = self.keys.get(key) {
                             for &v in vs {
                                 let vt = &self.vocab[v as usize];
-                                if rare_exists && vt.df > common {
-                                    continue;
-                                }
                                 let (sim, _, _) = token_sim(t, &vt.token, self.config.edit_cost);
                                 if sim >= 0.5 {
                                     matched.push((v, sim * self.weight(vt.df)));
@@ -577,20 +587,31 @@ impl Screener {
                     }
                     matched.sort_by(|a, b| b.1.total_cmp(&a.1));
                     matched.dedup_by_key(|m| m.0);
-                    sc.generation = sc.generation.wrapping_add(1);
-                    let gen = sc.generation;
-                    for &(v, credit) in &matched {
-                        for &e in &self.postings[v as usize] {
-                            let e = e as usize;
-                            if sc.stamp[e] == gen {
-                                continue;
-                            }
-                            if sc.score[e] == 0.0 {
-                                sc.touched.push(e as u32);
-                            }
-                            sc.stamp[e] = gen;
-                            sc.score[e] += credit;
+                    probe_matches.push(matched);
+                }
+            }
+            let rare_exists = probe_matches
+                .iter()
+                .flatten()
+                .any(|&(v, _)| self.vocab[v as usize].df <= common);
+            for matched in &probe_matches {
+                sc.generation = sc.generation.wrapping_add(1);
+                let gen = sc.generation;
+                for &(v, credit) in matched {
+                    let postings = &self.postings[v as usize];
+                    if rare_exists && postings.len() > common as usize {
+                        continue;
+                    }
+                    for &e in postings {
+                        let e = e as usize;
+                        if sc.stamp[e] == gen {
+                            continue;
                         }
+                        if sc.score[e] == 0.0 {
+                            sc.touched.push(e as u32);
+                        }
+                        sc.stamp[e] = gen;
+                        sc.score[e] += credit;
                     }
                 }
             }
@@ -621,11 +642,12 @@ impl Screener {
     /// `Config::margin`) is not reported: when the query has an exact
     /// match, weaker look-alikes are noise.
     pub fn match_query(&self, query: &Query, threshold: f32) -> Vec<Match> {
-        let mut all = self.score_query(query, CANDIDATES);
+        let mut all = self.score_raw(query, CANDIDATES);
         let best = all.first().map(|m| m.score).unwrap_or(0.0);
         all.retain(|m| is_alert(m.score, best, threshold, self.config.margin));
         for m in &mut all {
             m.matched = true;
+            finish(m);
         }
         all
     }
@@ -638,6 +660,12 @@ impl Screener {
     /// Scores the top `k` retrieved candidates of a query, best first,
     /// without applying a threshold (`matched` is set against the default).
     pub fn score_query(&self, query: &Query, k: usize) -> Vec<Match> {
+        let mut all = self.score_raw(query, k);
+        all.iter_mut().for_each(finish);
+        all
+    }
+
+    fn score_raw(&self, query: &Query, k: usize) -> Vec<Match> {
         let kind = name_kind(&query.schema);
         let normed: Vec<(Vec<Token>, Vec<LegalForm>, &str)> = query
             .names
@@ -696,51 +724,42 @@ impl Screener {
         qids: &[String],
         qcountries: &[String],
     ) -> Match {
-        type Best<'a> = (
-            f32,
-            Explanation,
-            &'a [LegalForm],
-            &'a [LegalForm],
-            Vec<(usize, usize)>,
-            NameKind,
-        );
-        let mut best: Option<Best<'_>> = None;
-        let all_names: Vec<&String> = entry.entity.all_names().collect();
-        let kind = name_kind(&entry.entity.schema);
-        for (qt, qf, qraw) in qnames {
-            for name in &entry.names {
-                let ct: Vec<(&Token, f32)> = name
-                    .tokens
-                    .iter()
-                    .map(|&v| {
-                        let vt = &self.vocab[v as usize];
-                        (&vt.token, self.weight(vt.df))
-                    })
-                    .collect();
-                let (score, mut expl, spans) = self.align(qt, &ct);
-                if best.as_ref().is_none_or(|b| score > b.0) {
-                    expl.query_name = qraw.to_string();
-                    expl.candidate_name = all_names
-                        .get(name.source as usize)
-                        .map(|s| s.to_string())
-                        .unwrap_or_default();
-                    best = Some((
-                        score,
-                        expl,
-                        qf.as_slice(),
-                        name.forms.as_slice(),
-                        spans,
-                        kind,
-                    ));
+        let parts = |name: &IndexedName| -> Vec<(&Token, f32)> {
+            name.tokens
+                .iter()
+                .map(|&v| {
+                    let vt = &self.vocab[v as usize];
+                    (&vt.token, self.weight(vt.df))
+                })
+                .collect()
+        };
+        // First find the best pair of names cheaply, then explain only it.
+        let mut best: Option<(f32, usize, usize)> = None;
+        for (qi, (qt, _, _)) in qnames.iter().enumerate() {
+            for (ni, name) in entry.names.iter().enumerate() {
+                let (score, _, _) = self.align(qt, &parts(name), false);
+                if best.is_none_or(|b| score > b.0) {
+                    best = Some((score, qi, ni));
                 }
             }
         }
-        if let Some((_, expl, _, _, spans, kind)) = best.as_mut() {
-            show_candidate_spelling(expl, spans, *kind);
-        }
-        let (name_score, mut expl, qf, cf) = best
-            .map(|(s, e, q, c, _, _)| (s, e, q, c))
-            .unwrap_or_default();
+        let no_forms: &[LegalForm] = &[];
+        let (name_score, mut expl, qf, cf, spans) = match best {
+            Some((_, qi, ni)) => {
+                let (qt, qf, qraw) = &qnames[qi];
+                let name = &entry.names[ni];
+                let (score, mut expl, spans) = self.align(qt, &parts(name), true);
+                expl.query_name = qraw.to_string();
+                expl.candidate_name = entry
+                    .entity
+                    .all_names()
+                    .nth(name.source as usize)
+                    .cloned()
+                    .unwrap_or_default();
+                (score, expl, qf.as_slice(), name.forms.as_slice(), spans)
+            }
+            None => (0.0, Explanation::default(), no_forms, no_forms, Vec::new()),
+        };
         expl.name_score = name_score;
         let mut score = name_score;
         let mut feature = |name: &str, factor: f32, detail: String, score: &mut f32| {
@@ -831,6 +850,7 @@ impl Screener {
             matched: score >= DEFAULT_THRESHOLD,
             explanation: expl,
             ownership,
+            spans,
         }
     }
 
@@ -853,7 +873,12 @@ impl Screener {
     /// Aligns query parts with listed parts (one-to-one, allowing two or
     /// three adjacent parts on one side to meet one part on the other) and
     /// returns the weighted share of matched distinctiveness.
-    fn align(&self, q: &QName, c: &[(&Token, f32)]) -> (f32, Explanation, Vec<(usize, usize)>) {
+    fn align(
+        &self,
+        q: &QName,
+        c: &[(&Token, f32)],
+        explain: bool,
+    ) -> (f32, Explanation, Vec<(usize, usize)>) {
         struct Item {
             qa: usize,
             qb: usize,
@@ -927,6 +952,9 @@ impl Screener {
             // distinctiveness is known, the query's may be a typo.
             num += it.sim * cw;
             den += cw;
+            if !explain {
+                continue;
+            }
             let qtext: String = q.tokens[it.qa..it.qb]
                 .iter()
                 .map(|t| t.shown.as_str())
@@ -962,13 +990,17 @@ impl Screener {
         for (i, t) in q.tokens.iter().enumerate() {
             if !qused[i] {
                 den += extra * q.weights[i];
-                expl.unmatched_query.push(t.shown.clone());
+                if explain {
+                    expl.unmatched_query.push(t.shown.clone());
+                }
             }
         }
         for (i, (t, w)) in c.iter().enumerate() {
             if !cused[i] {
                 den += missing * w;
-                expl.unmatched_candidate.push(t.shown.clone());
+                if explain {
+                    expl.unmatched_candidate.push(t.shown.clone());
+                }
             }
         }
         (num / den, expl, spans)
@@ -991,6 +1023,11 @@ pub fn is_alert(score: f32, best: f32, threshold: f32, margin: f32) -> bool {
 /// Replaces the listed parts in an explanation by their spelling in the
 /// listed name itself (the index keeps only one spelling per folded part),
 /// and counts the edits between the spellings a user sees.
+fn finish(m: &mut Match) {
+    let spans = std::mem::take(&mut m.spans);
+    show_candidate_spelling(&mut m.explanation, &spans, name_kind(&m.schema));
+}
+
 fn show_candidate_spelling(expl: &mut Explanation, spans: &[(usize, usize)], kind: NameKind) {
     let tokens = normalise(&expl.candidate_name, kind).tokens;
     for (part, &(a, b)) in expl.parts.iter_mut().zip(spans) {
