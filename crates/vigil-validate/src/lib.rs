@@ -10,8 +10,9 @@
 //! Bundles are read object by object, so memory stays bounded by the largest
 //! single object, and a bad object is reported while the rest are still
 //! checked. The syntax of `indicator.pattern` is checked by a pluggable
-//! [`PatternCheck`], which the caller supplies (the binary wires in the
-//! pattern crate); without one, only the names a pattern uses are checked.
+//! [`PatternCheck`]: [`StixPatterns`] (the pattern crate's grammar) via
+//! [`Options::with_stix_patterns`], or any other; without one, only the names
+//! a pattern uses are checked.
 
 #![forbid(unsafe_code)]
 
@@ -44,6 +45,23 @@ pub trait PatternCheck: Send + Sync {
     fn check(&self, pattern: &str) -> Result<(), Vec<String>>;
 }
 
+/// The STIX patterning grammar of `vigil-pattern`: parse, then the checks
+/// beyond the grammar (hash lengths, one qualifier of each kind).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StixPatterns;
+
+impl PatternCheck for StixPatterns {
+    fn check(&self, pattern: &str) -> Result<(), Vec<String>> {
+        let parsed = vigil_pattern::parse(pattern).map_err(|e| vec![e.to_string()])?;
+        let issues = vigil_pattern::validate(&parsed);
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(issues.into_iter().map(|i| i.to_string()).collect())
+        }
+    }
+}
+
 /// How to validate.
 #[derive(Clone, Default)]
 pub struct Options {
@@ -52,6 +70,16 @@ pub struct Options {
     pub strict: bool,
     /// The pattern syntax checker, if any.
     pub patterns: Option<Arc<dyn PatternCheck>>,
+}
+
+impl Options {
+    /// Options with the STIX pattern grammar plugged in ([`StixPatterns`]).
+    pub fn with_stix_patterns(strict: bool) -> Self {
+        Options {
+            strict,
+            patterns: Some(Arc::new(StixPatterns)),
+        }
+    }
 }
 
 impl std::fmt::Debug for Options {

@@ -467,6 +467,14 @@ mutate("indicator", "pattern-configuration-profile", put("pattern", "[configurat
 mutate("indicator", "pattern-x-type-ok", put("pattern", "[x-vigil-app:bundle_id = 'com.example.spy']"))
 mutate("indicator", "pattern-file-hash-ok", put("pattern", "[file:hashes.'SHA-256' = '" + "a" * 64 + "']"))
 mutate("indicator", "pattern-not-string", put("pattern", 5))
+mutate("indicator", "pattern-syntax-missing-bracket", put("pattern", "[domain-name:value = 'example.com'"))
+mutate("indicator", "pattern-syntax-bad-operator", put("pattern", "[domain-name:value === 'example.com']"))
+mutate("indicator", "pattern-syntax-unquoted", put("pattern", "[domain-name:value = example.com]"))
+mutate("indicator", "pattern-hash-wrong-length", put("pattern", "[file:hashes.MD5 = 'abcd']"))
+mutate("indicator", "pattern-two-within", put("pattern", "[domain-name:value = 'a.example'] WITHIN 5 SECONDS WITHIN 6 SECONDS"))
+mutate("indicator", "pattern-followedby-ok", put("pattern", "[domain-name:value = 'a.example'] FOLLOWEDBY [url:value = 'https://a.example/x'] WITHIN 60 SECONDS"))
+mutate("indicator", "pattern-empty", put("pattern", ""))
+mutate("indicator", "pattern-version-20-ok", put("pattern_version", "2.0"))
 
 # Bundles.
 case("bundle-empty-objects", bundle())

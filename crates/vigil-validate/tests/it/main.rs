@@ -42,10 +42,7 @@ pub fn indicator_files() -> Vec<PathBuf> {
     out
 }
 
-/// The validator as the CLI configures it by default.
+/// The validator as the CLI configures it: with the STIX pattern grammar.
 pub fn validator(strict: bool) -> vigil_validate::Validator {
-    vigil_validate::Validator::new(vigil_validate::Options {
-        strict,
-        patterns: None,
-    })
+    vigil_validate::Validator::new(vigil_validate::Options::with_stix_patterns(strict))
 }
