@@ -140,6 +140,20 @@ async fn get_with_retries(remote: &Remote, path: String) -> Result<HttpResponse,
     })
 }
 
+/// Finds the local end of a federation run.
+async fn local_collection(
+    state: &AppState,
+    local: &str,
+) -> Result<vigil_store::Collection, FederationError> {
+    state
+        .hub
+        .store
+        .collection(local)
+        .await
+        .map_err(|e| FederationError::Local(e.to_string()))?
+        .ok_or_else(|| FederationError::Local(format!("no local collection {local:?}")))
+}
+
 /// Pulls everything added to `remote` since the last checkpoint into the
 /// local collection `local` (id or alias).
 pub async fn pull(
@@ -150,12 +164,7 @@ pub async fn pull(
 ) -> Result<PullReport, FederationError> {
     let hub = &state.hub;
     let local_err = |e: &dyn std::fmt::Display| FederationError::Local(e.to_string());
-    let collection = hub
-        .store
-        .collection(local)
-        .await
-        .map_err(|e| local_err(&e))?
-        .ok_or_else(|| FederationError::Local(format!("no local collection {local:?}")))?;
+    let collection = local_collection(state, local).await?;
     let key = remote.key();
     let previous: Option<Value> = hub
         .store
@@ -253,12 +262,7 @@ pub async fn push(
 ) -> Result<PushReport, FederationError> {
     let hub = &state.hub;
     let local_err = |e: &dyn std::fmt::Display| FederationError::Local(e.to_string());
-    let collection = hub
-        .store
-        .collection(local)
-        .await
-        .map_err(|e| local_err(&e))?
-        .ok_or_else(|| FederationError::Local(format!("no local collection {local:?}")))?;
+    let collection = local_collection(state, local).await?;
     let key = format!("push:http://{}{}", remote.addr, remote.collection_path);
     let since: Option<i64> = hub
         .store
