@@ -170,8 +170,8 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
         format!("{per_query_ms:.3}"),
         format!(
             "{} + {}",
-            pv(&["algorithms", "logic-v2", "timing", "cpu_ms_per_query_mean"]),
-            pv(&["blocking", "cpu_ms_mean"])
+            pv(&["algorithms", "logic-v2", "timing", "ms_per_query_mean"]),
+            pv(&["blocking", "ms_mean"])
         ),
     );
     row(
