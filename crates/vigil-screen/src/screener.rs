@@ -554,10 +554,10 @@ impl Screener {
                 sc.stamp.resize(n, 0);
             }
             sc.touched.clear();
-            // Parts on more than 0.5% of entries (given names, "al",
+            // Parts on more than 2% of entries (given names, "al",
             // "technologies") add little: when the query has a rarer part,
             // their long posting lists are not walked.
-            let common = (n / 200).max(500) as u32;
+            let common = (n / 50).max(500) as u32;
             let mut keys = Vec::new();
             let mut probe_matches: Vec<Vec<(u32, f32)>> = Vec::new();
             for tokens in names {
