@@ -39,7 +39,7 @@ impl Drop for Hub {
 
 /// Starts `vigil serve` in `cwd` on a free loopback port.
 fn start(cwd: &Path, extra: &[&str]) -> Hub {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+    let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .current_dir(cwd)
@@ -48,8 +48,14 @@ fn start(cwd: &Path, extra: &[&str]) -> Hub {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut token = None;
+    // The guard owns the child from here on, so a failed start still kills
+    // and reaps it.
+    let mut hub = Hub {
+        child,
+        addr: String::new(),
+        token: None,
+    };
+    let mut lines = BufReader::new(hub.child.stdout.take().unwrap()).lines();
     loop {
         let line = lines
             .next()
@@ -60,11 +66,11 @@ fn start(cwd: &Path, extra: &[&str]) -> Hub {
             .nth(1)
             .filter(|_| line.starts_with("admin token"))
         {
-            token = Some(t.trim().to_string());
+            hub.token = Some(t.trim().to_string());
         }
         if let Some(rest) = line.strip_prefix("vigil hub listening on http://") {
-            let addr = rest.trim_end_matches("/taxii2/").to_string();
-            return Hub { child, addr, token };
+            hub.addr = rest.trim_end_matches("/taxii2/").to_string();
+            return hub;
         }
     }
 }
