@@ -152,6 +152,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Checks the database's internal consistency (used after a crash).
     async fn integrity_check(&self) -> Result<()>;
+
+    /// Appends a screening decision to the audit trail; returns its row id.
+    async fn add_decision(&self, d: &DecisionRecord) -> Result<i64>;
+    /// Screening decisions, oldest first: those on `query_key` when given,
+    /// else the latest `limit` of all.
+    async fn decisions(&self, query_key: Option<&str>, limit: usize)
+        -> Result<Vec<DecisionRecord>>;
+    /// Who submitted each stored version of object `id` in a collection, and
+    /// when (callers filter by what the reader may see, by `pk`).
+    async fn object_origins(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectOrigin>>;
 }
 
 /// Opens the backend a database URL names: `postgres://…` or

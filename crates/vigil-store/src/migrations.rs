@@ -78,8 +78,23 @@ CREATE TABLE statuses (
 );
 ";
 
+/// Migration 2: screening decisions recorded through the hub, kept as an
+/// append-only audit trail (the decision itself is JSON in `body`).
+const V2: &str = "
+CREATE TABLE screening_decisions (
+    id {PK},
+    query_key TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    user_id BIGINT,
+    org_id BIGINT,
+    recorded_at BIGINT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX screening_decisions_by_query ON screening_decisions (query_key, entity_id, id);
+";
+
 /// All migrations in order; the index plus one is the version.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The highest schema version this program knows.
 pub(crate) fn latest() -> i64 {

@@ -658,4 +658,70 @@ impl Store for PgStore {
             .map_err(err("integrity check"))?;
         Ok(())
     }
+
+    async fn add_decision(&self, d: &DecisionRecord) -> Result<i64> {
+        let c = self.client().await;
+        let row = c
+            .query_one(
+                "INSERT INTO screening_decisions (query_key, entity_id, user_id, org_id, recorded_at, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[&d.query_key, &d.entity_id, &d.user_id, &d.org_id, &d.recorded_at, &d.body],
+            )
+            .await
+            .map_err(err("write screening decision"))?;
+        Ok(row.get(0))
+    }
+
+    async fn decisions(
+        &self,
+        query_key: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DecisionRecord>> {
+        let c = self.client().await;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = c
+            .query(
+                "SELECT id, query_key, entity_id, user_id, org_id, recorded_at, body FROM screening_decisions \
+                 WHERE $1::TEXT IS NULL OR query_key = $1 ORDER BY id DESC LIMIT $2",
+                &[&query_key, &limit],
+            )
+            .await
+            .map_err(err("read decisions"))?;
+        let mut out: Vec<DecisionRecord> = rows
+            .iter()
+            .map(|r| DecisionRecord {
+                id: r.get(0),
+                query_key: r.get(1),
+                entity_id: r.get(2),
+                user_id: r.get(3),
+                org_id: r.get(4),
+                recorded_at: r.get(5),
+                body: r.get(6),
+            })
+            .collect();
+        out.reverse();
+        Ok(out)
+    }
+
+    async fn object_origins(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectOrigin>> {
+        let c = self.client().await;
+        let rows = c
+            .query(
+                "SELECT pk, version, date_added, org_id, user_id FROM objects \
+                 WHERE collection_id = $1 AND id = $2 ORDER BY version_us",
+                &[&collection_id, &id],
+            )
+            .await
+            .map_err(err("read origins"))?;
+        Ok(rows
+            .iter()
+            .map(|r| ObjectOrigin {
+                pk: r.get(0),
+                version: r.get(1),
+                date_added: r.get(2),
+                org_id: r.get(3),
+                user_id: r.get(4),
+            })
+            .collect())
+    }
 }

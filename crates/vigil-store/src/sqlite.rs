@@ -811,4 +811,81 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn add_decision(&self, d: &DecisionRecord) -> Result<i64> {
+        let d = d.clone();
+        self.write(move |w| {
+            w.conn
+                .execute(
+                    "INSERT INTO screening_decisions (query_key, entity_id, user_id, org_id, recorded_at, body) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![d.query_key, d.entity_id, d.user_id, d.org_id, d.recorded_at, d.body],
+                )
+                .map_err(err("write screening decision"))?;
+            Ok(w.conn.last_insert_rowid())
+        })
+        .await
+    }
+
+    async fn decisions(
+        &self,
+        query_key: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DecisionRecord>> {
+        let key = query_key.map(str::to_string);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT id, query_key, entity_id, user_id, org_id, recorded_at, body FROM screening_decisions \
+                     WHERE ?1 IS NULL OR query_key = ?1 ORDER BY id DESC LIMIT ?2",
+                )
+                .map_err(err("prepare decisions query"))?;
+            let rows = st
+                .query_map(params![key, limit], |r| {
+                    Ok(DecisionRecord {
+                        id: r.get(0)?,
+                        query_key: r.get(1)?,
+                        entity_id: r.get(2)?,
+                        user_id: r.get(3)?,
+                        org_id: r.get(4)?,
+                        recorded_at: r.get(5)?,
+                        body: r.get(6)?,
+                    })
+                })
+                .map_err(err("read decisions"))?;
+            let mut out = rows
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(err("read decision row"))?;
+            out.reverse();
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn object_origins(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectOrigin>> {
+        let (cid, id) = (collection_id.to_string(), id.to_string());
+        self.read(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT pk, version, date_added, org_id, user_id FROM objects \
+                     WHERE collection_id = ?1 AND id = ?2 ORDER BY version_us",
+                )
+                .map_err(err("prepare origins query"))?;
+            let rows = st
+                .query_map(params![cid, id], |r| {
+                    Ok(ObjectOrigin {
+                        pk: r.get(0)?,
+                        version: r.get(1)?,
+                        date_added: r.get(2)?,
+                        org_id: r.get(3)?,
+                        user_id: r.get(4)?,
+                    })
+                })
+                .map_err(err("read origins"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(err("read origin row"))
+        })
+        .await
+    }
 }

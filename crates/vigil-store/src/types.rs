@@ -448,3 +448,37 @@ pub struct StatusRecord {
     /// The TAXII status resource's JSON text.
     pub body: String,
 }
+
+/// A screening decision recorded through the hub (one row of the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    /// Row id, assigned by the store (0 when recording).
+    pub id: i64,
+    /// The screened party's key.
+    pub query_key: String,
+    /// The listed entity decided on.
+    pub entity_id: String,
+    /// The officer's user id.
+    pub user_id: Option<i64>,
+    /// The officer's organisation.
+    pub org_id: Option<i64>,
+    /// When the hub recorded it, microseconds since the epoch.
+    pub recorded_at: i64,
+    /// The decision as JSON.
+    pub body: String,
+}
+
+/// Where one stored version of an object came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectOrigin {
+    /// Row id of the version (as in [`StoredObject::pk`]).
+    pub pk: i64,
+    /// Version timestamp as written.
+    pub version: String,
+    /// When the hub stored it, microseconds since the epoch.
+    pub date_added: i64,
+    /// Organisation that submitted it (none for the hub's own loads and federation pulls).
+    pub org_id: Option<i64>,
+    /// User who submitted it.
+    pub user_id: Option<i64>,
+}

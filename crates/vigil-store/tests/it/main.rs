@@ -62,6 +62,7 @@ conformance!(
     visibility_rules,
     delete_only_what_is_visible,
     status_resources,
+    decisions_and_origins,
 );
 
 const C: &str = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
@@ -115,8 +116,9 @@ async fn ids(s: &dyn Store, q: &ObjectQuery) -> Vec<(String, String)> {
 }
 
 async fn migrations_are_idempotent(s: Arc<dyn Store>) {
-    assert_eq!(s.migrate().await.unwrap(), 1);
-    assert_eq!(s.migrate().await.unwrap(), 1);
+    let version = s.migrate().await.unwrap();
+    assert!(version >= 2, "schema version {version}");
+    assert_eq!(s.migrate().await.unwrap(), version);
     assert_eq!(s.init_setting("k", "first").await.unwrap(), "first");
     assert_eq!(s.init_setting("k", "second").await.unwrap(), "first");
     assert_eq!(s.setting("k").await.unwrap().as_deref(), Some("first"));
@@ -535,4 +537,62 @@ async fn status_resources(s: Arc<dyn Store>) {
     s.put_status(&st).await.unwrap();
     assert_eq!(s.status(&st.id).await.unwrap(), Some(st));
     assert_eq!(s.status("other").await.unwrap(), None);
+}
+
+async fn decisions_and_origins(s: Arc<dyn Store>) {
+    let rec = |key: &str, entity: &str, body: &str| DecisionRecord {
+        id: 0,
+        query_key: key.into(),
+        entity_id: entity.into(),
+        user_id: Some(7),
+        org_id: None,
+        recorded_at: 1_000,
+        body: body.into(),
+    };
+    let a = s.add_decision(&rec("k1", "e1", "{\"n\":1}")).await.unwrap();
+    let b = s.add_decision(&rec("k2", "e1", "{\"n\":2}")).await.unwrap();
+    let c = s.add_decision(&rec("k1", "e2", "{\"n\":3}")).await.unwrap();
+    assert!(a < b && b < c);
+    let k1: Vec<String> = s
+        .decisions(Some("k1"), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.body)
+        .collect();
+    assert_eq!(k1, ["{\"n\":1}", "{\"n\":3}"]);
+    let last_two: Vec<i64> = s
+        .decisions(None, 2)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(last_two, [b, c]);
+    assert_eq!(
+        s.decisions(Some("k1"), 100).await.unwrap()[0].user_id,
+        Some(7)
+    );
+
+    collection(s.as_ref(), C, None).await;
+    let o = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+    s.add_objects(
+        C,
+        vec![obj(o, "indicator", 2, Tlp::Green, Some(3), Some(4))],
+    )
+    .await
+    .unwrap();
+    s.add_objects(C, vec![obj(o, "indicator", 1, Tlp::Red, None, None)])
+        .await
+        .unwrap();
+    let origins = s.object_origins(C, o).await.unwrap();
+    assert_eq!(origins.len(), 2);
+    assert_eq!(origins[0].version, "v1");
+    assert_eq!((origins[0].org_id, origins[0].user_id), (None, None));
+    assert_eq!((origins[1].org_id, origins[1].user_id), (Some(3), Some(4)));
+    assert!(s
+        .object_origins(C, "indicator--missing")
+        .await
+        .unwrap()
+        .is_empty());
 }
