@@ -5,6 +5,7 @@
 //! tree (level 0 tiles hold leaf hashes). A full tile has 256 hashes; the last
 //! tile of a level may be partial and is then named `<index>.p/<width>`.
 
+use std::borrow::BorrowMut;
 use std::collections::HashMap;
 
 use crate::merkle::{node_hash, Hash, NodeSource};
@@ -228,24 +229,161 @@ pub trait TileReader {
     fn read_tile(&mut self, id: &TileId) -> Result<Vec<Hash>, LedgerError>;
 }
 
+/// The hashes of one tile and, computed on demand, the complete subtrees
+/// inside it.
+///
+/// Node `(sub, i)` is the root of hashes `i << sub .. (i + 1) << sub` of the
+/// tile; it is hashed the first time it is asked for and kept, so a proof
+/// hashes only the nodes it needs and never the same node twice.
+#[derive(Debug, Clone)]
+struct TileLevels {
+    /// `nodes[offset(sub) + i]`; level 0 holds the stored hashes.
+    nodes: Vec<Hash>,
+    known: Vec<bool>,
+    width: usize,
+}
+
+impl TileLevels {
+    fn new(base: Vec<Hash>) -> Self {
+        let width = base.len();
+        let total: usize = (0..TILE_HEIGHT).map(|s| width >> s).sum();
+        let mut nodes = base;
+        nodes.resize(total, [0; 32]);
+        let mut known = vec![false; total];
+        known[..width].fill(true);
+        Self {
+            nodes,
+            known,
+            width,
+        }
+    }
+
+    fn offset(&self, sub: u8) -> usize {
+        (0..sub).map(|s| self.width >> s).sum()
+    }
+
+    /// Node `i` of level `sub` inside the tile, if the tile holds all of it.
+    fn node(&mut self, sub: u8, i: usize) -> Option<Hash> {
+        if i >= self.width >> sub {
+            return None;
+        }
+        let at = self.offset(sub) + i;
+        if !self.known[at] {
+            // sub > 0 here: level 0 is always known.
+            let left = self.node(sub - 1, 2 * i)?;
+            let right = self.node(sub - 1, 2 * i + 1)?;
+            self.nodes[at] = node_hash(&left, &right);
+            self.known[at] = true;
+        }
+        Some(self.nodes[at])
+    }
+}
+
+/// Tiles already read, with the nodes hashed from them, shared by many
+/// proofs.
+///
+/// A tile of a given width never changes in an append-only log (a partial
+/// tile is a prefix of the later full one and has its own width), so cached
+/// tiles stay valid as the tree grows. The cache holds at most about
+/// `2 * capacity` tiles (two generations: a tile not used during a whole
+/// generation is dropped).
+#[derive(Debug, Clone)]
+pub struct TileCache {
+    hot: HashMap<(u8, u64, u16), TileLevels>,
+    cold: HashMap<(u8, u64, u16), TileLevels>,
+    capacity: usize,
+}
+
+impl Default for TileCache {
+    fn default() -> Self {
+        Self::new(128)
+    }
+}
+
+impl TileCache {
+    /// A cache of about `capacity` to `2 * capacity` tiles (at most 24 KiB
+    /// each).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            hot: HashMap::new(),
+            cold: HashMap::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Number of tiles held.
+    pub fn len(&self) -> usize {
+        self.hot.len() + self.cold.len()
+    }
+
+    /// Whether no tile is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get_or_read<R: TileReader + ?Sized>(
+        &mut self,
+        reader: &mut R,
+        id: &TileId,
+        level: u8,
+    ) -> Result<&mut TileLevels, LedgerError> {
+        let key = (level, id.index, id.width);
+        if !self.hot.contains_key(&key) {
+            let tile = match self.cold.remove(&key) {
+                Some(t) => t,
+                None => {
+                    let base = reader.read_tile(id)?;
+                    if base.len() != usize::from(id.width) {
+                        return Err(LedgerError::Tile {
+                            path: id.path(),
+                            why: "wrong number of hashes".into(),
+                        });
+                    }
+                    TileLevels::new(base)
+                }
+            };
+            if self.hot.len() >= self.capacity {
+                self.cold = std::mem::take(&mut self.hot);
+            }
+            self.hot.insert(key, tile);
+        }
+        self.hot.get_mut(&key).ok_or(LedgerError::MissingNode {
+            level: level * TILE_HEIGHT,
+            index: id.index,
+        })
+    }
+}
+
 /// A [`NodeSource`] over tiles for a fixed tree size.
 ///
-/// Interior nodes within a tile are computed from the tile's hashes; each
-/// tile read is cached for the life of this value (one proof), so a proof
-/// costs one read and at most 255 hashes per tile level.
-pub struct TileNodes<R> {
+/// Each tile is read once and kept in a [`TileCache`] (its own, or one
+/// passed to [`TileNodes::with_cache`] and shared across proofs); interior
+/// nodes within a tile are hashed only when a proof needs them, so a proof
+/// costs one read per tile level plus at most 255 hashes per tile, and
+/// nothing for tiles already cached.
+pub struct TileNodes<R, C = TileCache> {
     reader: R,
     size: u64,
-    cache: HashMap<(u8, u64), Vec<Vec<Hash>>>,
+    cache: C,
 }
 
 impl<R: TileReader> TileNodes<R> {
-    /// Answers node queries for a tree of `size` entries from `reader`.
+    /// Answers node queries for a tree of `size` entries from `reader`,
+    /// with a cache of its own.
     pub fn new(reader: R, size: u64) -> Self {
+        Self::with_cache(reader, size, TileCache::default())
+    }
+}
+
+impl<R: TileReader, C: BorrowMut<TileCache>> TileNodes<R, C> {
+    /// Answers node queries for a tree of `size` entries from `reader`,
+    /// keeping tiles in `cache` (e.g. `&mut TileCache` owned by a long-lived
+    /// reader).
+    pub fn with_cache(reader: R, size: u64, cache: C) -> Self {
         Self {
             reader,
             size,
-            cache: HashMap::new(),
+            cache,
         }
     }
 
@@ -255,48 +393,22 @@ impl<R: TileReader> TileNodes<R> {
     }
 }
 
-impl<R: TileReader> NodeSource for TileNodes<R> {
+impl<R: TileReader, C: BorrowMut<TileCache>> NodeSource for TileNodes<R, C> {
     fn node(&mut self, level: u8, index: u64) -> Result<Hash, LedgerError> {
         let missing = LedgerError::MissingNode { level, index };
         let tile_level = level / TILE_HEIGHT;
         let sub = level % TILE_HEIGHT;
         let first = index.checked_shl(u32::from(sub)).ok_or(missing.clone())?;
-        let id = tile_for(self.size, tile_level, first).ok_or(missing.clone())?;
-        let key = (tile_level, id.index);
-        if !self.cache.contains_key(&key) {
-            if self.cache.len() >= 64 {
-                self.cache.clear();
-            }
-            let base = self.reader.read_tile(&id)?;
-            if base.len() != usize::from(id.width) {
-                return Err(LedgerError::Tile {
-                    path: id.path(),
-                    why: "wrong number of hashes".into(),
-                });
-            }
-            // Levels inside the tile: levels[0] = stored hashes, levels[k] =
-            // complete parents of levels[k-1].
-            let mut levels = vec![base];
-            for _ in 0..TILE_HEIGHT - 1 {
-                let prev = levels.last().map(Vec::as_slice).unwrap_or(&[]);
-                let next: Vec<Hash> = prev
-                    .chunks_exact(2)
-                    .map(|p| node_hash(&p[0], &p[1]))
-                    .collect();
-                if next.is_empty() {
-                    break;
-                }
-                levels.push(next);
-            }
-            self.cache.insert(key, levels);
+        if first >> sub != index {
+            return Err(missing);
         }
-        let levels = self.cache.get(&key).ok_or(missing.clone())?;
-        let within = (first - id.index * TILE_WIDTH) >> sub;
-        levels
-            .get(usize::from(sub))
-            .and_then(|l| l.get(within as usize))
-            .copied()
-            .ok_or(missing)
+        let id = tile_for(self.size, tile_level, first).ok_or(missing.clone())?;
+        let tile = self
+            .cache
+            .borrow_mut()
+            .get_or_read(&mut self.reader, &id, tile_level)?;
+        let within = ((first - id.index * TILE_WIDTH) >> sub) as usize;
+        tile.node(sub, within).ok_or(missing)
     }
 }
 

@@ -14,6 +14,7 @@
 
 pub mod client;
 mod fsutil;
+mod journal;
 pub mod keys;
 pub mod monitor;
 mod serve;

@@ -1,17 +1,25 @@
 //! The log directory: durable group-committed appends and tile reads.
 //!
 //! Layout (all hashes 32 bytes, integers big-endian):
+//! - `journal`: one checksummed record per append batch (see
+//!   `journal.rs`); the commit point of an append;
 //! - `entries`: every entry as in an entry bundle (2-byte length, data);
 //! - `bundles`: the byte offset in `entries` where each bundle of 256
 //!   entries starts (8 bytes each);
 //! - `level-T`: the hashes stored by tile level `T`, i.e. tree level `8 T`,
 //!   back to back, so tile `N` of level `T` is bytes `N*8192 ..`;
-//! - `state`: committed size and `entries` length, replaced atomically;
+//! - `state`: the size and `entries` length up to which the data files are
+//!   known durable, replaced atomically;
 //! - `checkpoint`: the latest published signed checkpoint.
 //!
-//! The `state` file is the commit point: data files are fsynced first, then
-//! `state` is replaced. On open, anything past the committed lengths is a
-//! batch that was never acknowledged and is cut off.
+//! An append batch costs one fdatasync: its journal record is written and
+//! synced, then the data files are written without syncing. Every
+//! `journal_limit` bytes of journal the data files are fsynced, `state` is
+//! replaced and the journal is reused from its start. On open, the data
+//! files are cut back to `state` and the journal's valid records past it
+//! are replayed, so after a crash the log holds exactly the acknowledged
+//! batches (and possibly the last unacknowledged one, if its record reached
+//! the disk whole).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -21,8 +29,8 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use vigil_ledger::merkle::ConsistencyProof;
 use vigil_ledger::tiles::{
-    decode_hash_tile, hashes_at_tile_level, TileId, TileKind, TileNodes, TileReader, MAX_ENTRY_LEN,
-    TILE_WIDTH,
+    decode_hash_tile, hashes_at_tile_level, TileCache, TileId, TileKind, TileNodes, TileReader,
+    MAX_ENTRY_LEN, TILE_WIDTH,
 };
 use vigil_ledger::{
     leaf_hash, node_hash, prove_consistency, prove_inclusion, tree_root, Checkpoint, Hash,
@@ -30,6 +38,7 @@ use vigil_ledger::{
 };
 
 use crate::fsutil::{atomic_write, sync_dir};
+use crate::journal::{self, Journal};
 use crate::TlogError;
 
 /// Tuning of a [`Log`].
@@ -41,6 +50,9 @@ pub struct Options {
     /// batch before writing (like a database's commit delay): a little
     /// latency buys much larger batches per fsync.
     pub commit_delay: std::time::Duration,
+    /// Journal bytes after which the data files are fsynced and the journal
+    /// starts over (bounds the replay work after a crash).
+    pub journal_limit: u64,
 }
 
 impl Default for Options {
@@ -48,17 +60,21 @@ impl Default for Options {
         Self {
             max_batch: 8192,
             commit_delay: std::time::Duration::from_millis(2),
+            journal_limit: 16 << 20,
         }
     }
 }
 
 #[derive(Debug, Default)]
 struct Shared {
-    pending: Vec<Vec<u8>>,
+    /// Entries of the calls waiting for the next batch, one list per call.
+    pending: Vec<Vec<Vec<u8>>>,
     next: u64,
     durable: u64,
     durable_entries_len: u64,
     flushing: bool,
+    /// Appends in the previous batch: concurrency worth waiting for.
+    last_batch_calls: usize,
     poisoned: Option<String>,
 }
 
@@ -71,6 +87,16 @@ struct Writer {
     entries_len: u64,
     /// `tails[T]`: hashes of the partial tile at tile level `T`.
     tails: Vec<Vec<Hash>>,
+    journal: Journal,
+    /// A level file was created since the directory was last synced.
+    new_file: bool,
+}
+
+/// A batch turned into the bytes to add to each data file.
+struct Staged {
+    entries: Vec<u8>,
+    bundles: Vec<u8>,
+    levels: Vec<Vec<u8>>,
 }
 
 /// A transparency log stored in a directory.
@@ -126,27 +152,121 @@ fn tile_root(hashes: &[Hash]) -> Hash {
     level[0]
 }
 
+/// The durable `state` of a log directory: `(size, entries length)`.
+fn read_state(dir: &Path) -> Result<(u64, u64), TlogError> {
+    let path = dir.join("state");
+    match fs::read_to_string(&path) {
+        Ok(s) => {
+            let mut it = s.split_whitespace().map(str::parse::<u64>);
+            match (it.next(), it.next(), it.next()) {
+                (Some(Ok(a)), Some(Ok(b)), None) => Ok((a, b)),
+                _ => Err(TlogError::Corrupt {
+                    dir: dir.display().to_string(),
+                    why: "unreadable state file".into(),
+                }),
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((0, 0)),
+        Err(e) => Err(TlogError::io(&path, e)),
+    }
+}
+
+impl Writer {
+    /// Computes what `batch` adds to each data file and advances the
+    /// in-memory tree state (size, entries length, partial tiles).
+    fn stage<'a>(&mut self, batch: impl IntoIterator<Item = &'a [u8]>) -> Staged {
+        let mut st = Staged {
+            entries: Vec::new(),
+            bundles: Vec::new(),
+            levels: Vec::new(),
+        };
+        for e in batch {
+            if self.size % TILE_WIDTH == 0 {
+                st.bundles
+                    .extend_from_slice(&self.entries_len.to_be_bytes());
+            }
+            st.entries
+                .extend_from_slice(&(e.len() as u16).to_be_bytes());
+            st.entries.extend_from_slice(e);
+            self.entries_len += 2 + e.len() as u64;
+            let mut h = leaf_hash(e);
+            let mut t = 0;
+            loop {
+                if self.tails.len() <= t {
+                    self.tails.push(Vec::new());
+                }
+                if st.levels.len() <= t {
+                    st.levels.push(Vec::new());
+                }
+                st.levels[t].extend_from_slice(&h);
+                self.tails[t].push(h);
+                if self.tails[t].len() as u64 != TILE_WIDTH {
+                    break;
+                }
+                h = tile_root(&self.tails[t]);
+                self.tails[t].clear();
+                t += 1;
+            }
+            self.size += 1;
+        }
+        st
+    }
+
+    /// Appends staged bytes to the data files (not synced).
+    fn write(&mut self, dir: &Path, st: &Staged) -> Result<(), TlogError> {
+        let write = |f: &mut File, path: PathBuf, buf: &[u8]| -> Result<(), TlogError> {
+            f.write_all(buf).map_err(|e| TlogError::io(&path, e))
+        };
+        write(&mut self.entries, dir.join("entries"), &st.entries)?;
+        if !st.bundles.is_empty() {
+            write(&mut self.bundles, dir.join("bundles"), &st.bundles)?;
+        }
+        for (t, buf) in st.levels.iter().enumerate() {
+            if buf.is_empty() {
+                continue;
+            }
+            if self.levels.len() <= t {
+                self.levels.push(open_rw(&level_path(dir, t))?);
+                self.new_file = true;
+            }
+            write(&mut self.levels[t], level_path(dir, t), buf)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the data files durable up to the current size, records that
+    /// in `state`, and lets the journal start over.
+    fn sync_files(&mut self, dir: &Path) -> Result<(), TlogError> {
+        let sync = |f: &File, path: PathBuf| f.sync_data().map_err(|e| TlogError::io(&path, e));
+        sync(&self.entries, dir.join("entries"))?;
+        sync(&self.bundles, dir.join("bundles"))?;
+        for (t, f) in self.levels.iter().enumerate() {
+            sync(f, level_path(dir, t))?;
+        }
+        if self.new_file {
+            sync_dir(dir)?;
+            self.new_file = false;
+        }
+        atomic_write(
+            &dir.join("state"),
+            format!("{} {}\n", self.size, self.entries_len).as_bytes(),
+        )?;
+        // Only now may records still needed for replay be overwritten.
+        self.journal.restart();
+        Ok(())
+    }
+}
+
 impl Log {
-    /// Opens (creating if needed) the log in `dir`, discarding any batch
-    /// that was written but never committed.
+    /// Opens (creating if needed) the log in `dir`, replaying acknowledged
+    /// batches from the journal and discarding anything else.
     pub fn open(dir: &Path, options: Options) -> Result<Self, TlogError> {
         fs::create_dir_all(dir).map_err(|e| TlogError::io(dir, e))?;
         let corrupt = |why: String| TlogError::Corrupt {
             dir: dir.display().to_string(),
             why,
         };
-        let state_path = dir.join("state");
-        let (size, entries_len) = match fs::read_to_string(&state_path) {
-            Ok(s) => {
-                let mut it = s.split_whitespace().map(str::parse::<u64>);
-                match (it.next(), it.next(), it.next()) {
-                    (Some(Ok(a)), Some(Ok(b)), None) => (a, b),
-                    _ => return Err(corrupt("unreadable state file".into())),
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, 0),
-            Err(e) => return Err(TlogError::io(&state_path, e)),
-        };
+        let (size, entries_len) = read_state(dir)?;
         let cut = |path: &Path, len: u64| -> Result<File, TlogError> {
             let f = open_rw(path)?;
             let have = f.metadata().map_err(|e| TlogError::io(path, e))?.len();
@@ -170,7 +290,7 @@ impl Log {
             let n = hashes_at_tile_level(size, t as u8);
             let path = level_path(dir, t);
             if n == 0 && t > 0 {
-                // A level that only an uncommitted batch reached.
+                // A level only batches past the durable state reached.
                 if path.exists() {
                     cut(&path, 0)?;
                 }
@@ -181,15 +301,39 @@ impl Log {
             tails.push(read_hashes(&f, &path, first, n - first)?);
             levels.push(f);
         }
+        let journal_path = dir.join("journal");
+        let replay = journal::scan(&journal_path, size)?;
+        if let Some(r) = replay.first() {
+            if r.first > size {
+                return Err(corrupt(format!(
+                    "journal starts at entry {} but the data files end at {size}",
+                    r.first
+                )));
+            }
+        }
+        // The journal's directory entry must be durable before any record
+        // in it is acknowledged.
+        let journal = Journal::open(&journal_path)?;
         sync_dir(dir)?;
-        let writer = Writer {
+        let mut writer = Writer {
             entries,
             bundles,
             levels,
             size,
             entries_len,
             tails,
+            journal,
+            new_file: true,
         };
+        if !replay.is_empty() {
+            for rec in &replay {
+                let skip = (writer.size - rec.first) as usize;
+                let st = writer.stage((skip..rec.entries.len()).map(|i| rec.entry(i)));
+                writer.write(dir, &st)?;
+            }
+            writer.sync_files(dir)?;
+        }
+        let (size, entries_len) = (writer.size, writer.entries_len);
         Ok(Self {
             dir: dir.to_path_buf(),
             options,
@@ -233,7 +377,7 @@ impl Log {
         let first = sh.next;
         sh.next += entries.len() as u64;
         let last = sh.next;
-        sh.pending.extend(entries);
+        sh.pending.push(entries);
         loop {
             if let Some(p) = &sh.poisoned {
                 return Err(TlogError::Poisoned(p.clone()));
@@ -245,18 +389,29 @@ impl Log {
                 sh = self.cond.wait(sh).unwrap_or_else(|p| p.into_inner());
                 continue;
             }
-            // Become the flusher for everything pending, after letting
-            // concurrent appends join the batch.
+            // Become the flusher for everything pending. If the previous
+            // batch showed concurrent callers, first give them a moment to
+            // join (a database's commit delay); a lone caller never waits.
             sh.flushing = true;
-            if !self.options.commit_delay.is_zero() {
+            if sh.last_batch_calls > 1 && !self.options.commit_delay.is_zero() {
                 drop(sh);
                 std::thread::sleep(self.options.commit_delay);
                 sh = self.lock_shared();
             }
-            let take = sh.pending.len().min(self.options.max_batch.max(1));
-            let batch: Vec<Vec<u8>> = sh.pending.drain(..take).collect();
+            // Whole calls only, so that a call's entries stay together.
+            let mut take = 0;
+            let mut count = 0;
+            for calls in &sh.pending {
+                if take > 0 && count + calls.len() > self.options.max_batch.max(1) {
+                    break;
+                }
+                count += calls.len();
+                take += 1;
+            }
+            let batch: Vec<Vec<Vec<u8>>> = sh.pending.drain(..take).collect();
+            sh.last_batch_calls = take;
             drop(sh);
-            let result = self.write_batch(&batch);
+            let result = self.write_batch(batch.iter().flatten().map(Vec::as_slice));
             sh = self.lock_shared();
             sh.flushing = false;
             match result {
@@ -270,73 +425,32 @@ impl Log {
         }
     }
 
-    fn write_batch(&self, batch: &[Vec<u8>]) -> Result<(u64, u64), TlogError> {
+    /// Journals a batch (the one fsync an append waits for), then adds it
+    /// to the data files.
+    fn write_batch<'a>(
+        &self,
+        batch: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<(u64, u64), TlogError> {
         let mut w = self
             .writer
             .lock()
             .map_err(|_| TlogError::Poisoned("writer".into()))?;
-        let mut ebuf = Vec::with_capacity(batch.iter().map(|e| e.len() + 2).sum());
-        let mut ibuf = Vec::new();
-        let mut lbufs: Vec<Vec<u8>> = Vec::new();
-        let (mut size, mut entries_len) = (w.size, w.entries_len);
-        for e in batch {
-            if size % TILE_WIDTH == 0 {
-                ibuf.extend_from_slice(&entries_len.to_be_bytes());
-            }
-            ebuf.extend_from_slice(&(e.len() as u16).to_be_bytes());
-            ebuf.extend_from_slice(e);
-            entries_len += 2 + e.len() as u64;
-            let mut h = leaf_hash(e);
-            let mut t = 0;
-            loop {
-                if w.tails.len() <= t {
-                    w.tails.push(Vec::new());
-                }
-                if lbufs.len() <= t {
-                    lbufs.push(Vec::new());
-                }
-                lbufs[t].extend_from_slice(&h);
-                w.tails[t].push(h);
-                if w.tails[t].len() as u64 != TILE_WIDTH {
-                    break;
-                }
-                h = tile_root(&w.tails[t]);
-                w.tails[t].clear();
-                t += 1;
-            }
-            size += 1;
+        let first = w.size;
+        let st = w.stage(batch);
+        let count = u32::try_from(w.size - first)
+            .map_err(|_| TlogError::Poisoned("batch too large".into()))?;
+        if count == 0 {
+            return Ok((w.size, w.entries_len));
         }
-        let dir = self.dir.clone();
-        let write = |f: &mut File, path: PathBuf, buf: &[u8]| -> Result<(), TlogError> {
-            f.write_all(buf).map_err(|e| TlogError::io(&path, e))?;
-            f.sync_data().map_err(|e| TlogError::io(&path, e))
-        };
-        write(&mut w.entries, dir.join("entries"), &ebuf)?;
-        if !ibuf.is_empty() {
-            write(&mut w.bundles, dir.join("bundles"), &ibuf)?;
-        }
-        let mut new_level = false;
-        for (t, buf) in lbufs.iter().enumerate() {
-            if buf.is_empty() {
-                continue;
-            }
-            if w.levels.len() <= t {
-                w.levels.push(open_rw(&level_path(&dir, t))?);
-                new_level = true;
-            }
-            write(&mut w.levels[t], level_path(&dir, t), buf)?;
-        }
-        if new_level {
-            sync_dir(&dir)?;
-        }
+        let mut record = Vec::with_capacity(journal::HEADER_LEN + st.entries.len());
+        journal::encode(first, count, &st.entries, &mut record);
         // The commit point.
-        atomic_write(
-            &dir.join("state"),
-            format!("{size} {entries_len}\n").as_bytes(),
-        )?;
-        w.size = size;
-        w.entries_len = entries_len;
-        Ok((size, entries_len))
+        w.journal.commit(&record)?;
+        w.write(&self.dir, &st)?;
+        if w.journal.written() >= self.options.journal_limit {
+            w.sync_files(&self.dir)?;
+        }
+        Ok((w.size, w.entries_len))
     }
 
     /// Number of durable entries.
@@ -390,6 +504,19 @@ impl Log {
         atomic_write(&self.dir.join("checkpoint"), note.to_text().as_bytes())
     }
 
+    /// Makes the data files durable and records that in `state`, so that
+    /// reopening has no journal to replay (also done on drop).
+    pub fn sync(&self) -> Result<(), TlogError> {
+        if let Some(p) = &self.lock_shared().poisoned {
+            return Err(TlogError::Poisoned(p.clone()));
+        }
+        let mut w = self
+            .writer
+            .lock()
+            .map_err(|_| TlogError::Poisoned("writer".into()))?;
+        w.sync_files(&self.dir)
+    }
+
     /// The latest published checkpoint, if any.
     pub fn checkpoint(&self) -> Result<Option<Vec<u8>>, TlogError> {
         let p = self.dir.join("checkpoint");
@@ -397,6 +524,21 @@ impl Log {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(TlogError::io(&p, e)),
+        }
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        // Best effort: the journal already makes every acknowledged batch
+        // durable; this only spares the next open a replay. After a failed
+        // write the in-memory state may be ahead of the files, so leave the
+        // directory to recovery.
+        let clean = self.lock_shared().poisoned.is_none();
+        if let (true, Ok(mut w)) = (clean, self.writer.lock()) {
+            if w.journal.written() > 0 {
+                let _ = w.sync_files(&self.dir);
+            }
         }
     }
 }
@@ -410,6 +552,8 @@ pub struct LogReader {
     size: u64,
     entries_len: u64,
     files: Vec<Option<File>>,
+    /// Tiles read for earlier proofs, reused by later ones.
+    cache: TileCache,
 }
 
 impl LogReader {
@@ -421,32 +565,43 @@ impl LogReader {
             size,
             entries_len,
             files: Vec::new(),
+            cache: TileCache::default(),
         }
     }
 
-    /// Opens a reader of a log directory as of its committed state, without
-    /// taking part in writing (for tools that audit a copy of a log).
+    /// Opens a reader of a log directory as of its last acknowledged batch
+    /// whose data-file writes are complete, without taking part in writing
+    /// (for tools that audit a log, possibly while its writer runs).
     pub fn open(dir: &Path) -> Result<Self, TlogError> {
-        let p = dir.join("state");
-        let (size, len) = match fs::read_to_string(&p) {
-            Ok(s) => {
-                let v: Vec<u64> = s
-                    .split_whitespace()
-                    .filter_map(|x| x.parse().ok())
-                    .collect();
-                match v.as_slice() {
-                    [a, b] => (*a, *b),
-                    _ => {
-                        return Err(TlogError::Corrupt {
-                            dir: dir.display().to_string(),
-                            why: "unreadable state file".into(),
-                        })
-                    }
+        let (mut size, mut len) = read_state(dir)?;
+        // Batches acknowledged since the data files were last synced are
+        // in the journal; count those the data files already hold.
+        let recs = journal::scan(&dir.join("journal"), size)?;
+        if recs.first().is_some_and(|r| r.first <= size) {
+            let have = |p: PathBuf| fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+            let entries_have = have(dir.join("entries"));
+            let bundles_have = have(dir.join("bundles"));
+            let levels_have: Vec<u64> = (0..8).map(|t| have(level_path(dir, t))).collect();
+            for rec in &recs {
+                let skip = (size - rec.first) as usize;
+                let l = len
+                    + rec.entries[skip..]
+                        .iter()
+                        .map(|(_, n)| 2 + *n as u64)
+                        .sum::<u64>();
+                let s = rec.end();
+                let complete = l <= entries_have
+                    && s.div_ceil(TILE_WIDTH) * 8 <= bundles_have
+                    && levels_have
+                        .iter()
+                        .enumerate()
+                        .all(|(t, h)| hashes_at_tile_level(s, t as u8) * 32 <= *h);
+                if !complete {
+                    break;
                 }
+                (size, len) = (s, l);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (0, 0),
-            Err(e) => return Err(TlogError::io(&p, e)),
-        };
+        }
         Ok(Self::at(dir, size, len))
     }
 
@@ -474,28 +629,37 @@ impl LogReader {
         }
     }
 
+    /// Runs `f` on the tiles of the tree of `size` entries, through this
+    /// reader's tile cache.
+    fn with_nodes<T>(
+        &mut self,
+        size: u64,
+        f: impl FnOnce(&mut TileNodes<&mut Self, &mut TileCache>) -> Result<T, LedgerError>,
+    ) -> Result<T, TlogError> {
+        let mut cache = std::mem::take(&mut self.cache);
+        let out = f(&mut TileNodes::with_cache(&mut *self, size, &mut cache));
+        self.cache = cache;
+        Ok(out?)
+    }
+
     /// Root hash of the tree at this reader's size.
     pub fn root(&mut self) -> Result<Hash, TlogError> {
         let size = self.size;
-        Ok(tree_root(&mut TileNodes::new(self, size), size)?)
+        self.with_nodes(size, |n| tree_root(n, size))
     }
 
     /// Inclusion proof of entry `index` in the tree of `size` entries
     /// (at most this reader's size).
     pub fn prove_inclusion(&mut self, index: u64, size: u64) -> Result<InclusionProof, TlogError> {
         self.check_size(size)?;
-        Ok(prove_inclusion(
-            &mut TileNodes::new(self, size),
-            index,
-            size,
-        )?)
+        self.with_nodes(size, |n| prove_inclusion(n, index, size))
     }
 
     /// Consistency proof from `old` to `new` entries (at most this
     /// reader's size).
     pub fn prove_consistency(&mut self, old: u64, new: u64) -> Result<ConsistencyProof, TlogError> {
         self.check_size(new)?;
-        Ok(prove_consistency(&mut TileNodes::new(self, new), old, new)?)
+        self.with_nodes(new, |n| prove_consistency(n, old, new))
     }
 
     fn check_size(&self, size: u64) -> Result<(), TlogError> {

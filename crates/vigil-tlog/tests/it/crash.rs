@@ -1,8 +1,13 @@
 //! Kill -9 in the middle of batches: no acknowledged entry may be lost, and
-//! every tree head after recovery must extend every earlier one.
+//! every tree head after recovery must extend every earlier one. The child
+//! uses a small journal limit so that kills also land while the data files
+//! are being synced and the journal restarts; some runs also drop every
+//! data-file write the log had not synced (as a power loss could), so that
+//! recovery must come from the journal.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
@@ -20,7 +25,7 @@ fn crash_child() {
     let Some(dir) = std::env::var_os(CHILD_ENV) else {
         return;
     };
-    let log = Arc::new(Log::open(std::path::Path::new(&dir), Options::default()).unwrap());
+    let log = Arc::new(Log::open(std::path::Path::new(&dir), child_options()).unwrap());
     let run = std::env::var("VIGIL_TLOG_CRASH_RUN").unwrap_or_default();
     let threads: Vec<_> = (0..4)
         .map(|t| {
@@ -28,10 +33,18 @@ fn crash_child() {
             let run = run.clone();
             std::thread::spawn(move || {
                 for k in 0u64.. {
-                    let data = format!("run{run}-t{t}-{k}");
-                    let idx = log.append(data.clone().into_bytes()).unwrap();
+                    // Thread 0 appends batches of three, the others single
+                    // entries.
+                    let n = if t == 0 { 3 } else { 1 };
+                    let data: Vec<String> =
+                        (0..n).map(|j| format!("run{run}-t{t}-{k}-{j}")).collect();
+                    let range = log
+                        .append_batch(data.iter().map(|d| d.clone().into_bytes()).collect())
+                        .unwrap();
                     let mut out = std::io::stdout().lock();
-                    writeln!(out, "ack {idx} {data}").unwrap();
+                    for (idx, d) in range.zip(&data) {
+                        writeln!(out, "ack {idx} {d}").unwrap();
+                    }
                     out.flush().unwrap();
                 }
             })
@@ -39,6 +52,38 @@ fn crash_child() {
         .collect();
     for t in threads {
         let _ = t.join();
+    }
+}
+
+fn child_options() -> Options {
+    Options {
+        journal_limit: 16 * 1024,
+        ..Options::default()
+    }
+}
+
+/// Cuts the data files back to the lengths `state` says are durable: the
+/// worst a power loss could do to writes the log had not synced.
+fn drop_unsynced_data_writes(dir: &Path) {
+    let state = std::fs::read_to_string(dir.join("state")).unwrap_or_else(|_| "0 0".into());
+    let v: Vec<u64> = state
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let (size, entries_len) = (v[0], v[1]);
+    let mut cut = vec![
+        ("entries".to_string(), entries_len),
+        ("bundles".to_string(), size.div_ceil(256) * 8),
+    ];
+    for t in 0..8 {
+        cut.push((format!("level-{t}"), (size >> (8 * t)) * 32));
+    }
+    for (name, len) in cut {
+        if let Ok(f) = std::fs::OpenOptions::new().write(true).open(dir.join(name)) {
+            if f.metadata().unwrap().len() > len {
+                f.set_len(len).unwrap();
+            }
+        }
     }
 }
 
@@ -61,8 +106,8 @@ fn sigkill_at_random_points_loses_no_acknowledged_entry() {
     let mut acked: BTreeMap<u64, String> = BTreeMap::new();
     let mut heads: Vec<(u64, Hash)> = Vec::new();
     let exe = std::env::current_exe().unwrap();
-    for run in 0..5 {
-        let kill_after = 20 + xorshift(&mut seed) % 600;
+    for run in 0..8 {
+        let kill_after = 20 + xorshift(&mut seed) % 2000;
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
@@ -95,8 +140,11 @@ fn sigkill_at_random_points_loses_no_acknowledged_entry() {
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         assert!(seen > 0, "child made no progress in run {run}");
+        if run % 2 == 1 {
+            drop_unsynced_data_writes(dir.path());
+        }
 
-        let log = Log::open(dir.path(), Options::default()).unwrap();
+        let log = Log::open(dir.path(), child_options()).unwrap();
         let mut r = log.reader();
         let size = r.size();
         let max = *acked.keys().last().unwrap();

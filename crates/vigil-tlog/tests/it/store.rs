@@ -140,10 +140,142 @@ fn uncommitted_tail_is_discarded_on_open() {
     log.append(entry(300)).unwrap();
     assert_eq!(log.reader().entry(300).unwrap(), entry(300));
     // A state file claiming more than the data files hold is an error.
-    std::fs::write(dir.path().join("state"), "9999 9999\n").unwrap();
     drop(log);
+    std::fs::write(dir.path().join("state"), "9999 9999\n").unwrap();
     let err = Log::open(dir.path(), Options::default()).unwrap_err();
     assert!(err.to_string().contains("committed state needs"), "{err}");
+}
+
+/// Simulates a crash: the log is never dropped, so the data files are not
+/// synced and `state` is not brought up to date.
+fn crash(log: Log) {
+    std::mem::forget(log);
+}
+
+fn file_len(dir: &std::path::Path, name: &str) -> u64 {
+    std::fs::metadata(dir.join(name)).map_or(0, |m| m.len())
+}
+
+#[test]
+fn acknowledged_batches_are_replayed_from_the_journal_when_data_files_are_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path(), Options::default()).unwrap();
+    log.append_batch((0..100).map(entry).collect()).unwrap();
+    log.sync().unwrap();
+    let state = std::fs::read_to_string(dir.path().join("state")).unwrap();
+    assert_eq!(state.split_whitespace().next(), Some("100"));
+    let mut mem = MemoryTree::new();
+    for k in 0..700 {
+        mem.push(&entry(k));
+    }
+    for k in (100..700).step_by(50) {
+        log.append_batch((k..k + 50).map(entry).collect()).unwrap();
+    }
+    // A reader opened from the directory alone sees the journalled batches.
+    assert_eq!(LogReader::open(dir.path()).unwrap().size(), 700);
+    crash(log);
+    // Power loss: none of the unsynced data-file writes reached the disk.
+    let entries_len: u64 = (0..100).map(|k| 2 + entry(k).len() as u64).sum();
+    for (name, len) in [
+        ("entries", entries_len),
+        ("bundles", 8),
+        ("level-0", 100 * 32),
+        ("level-1", 0),
+    ] {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join(name))
+            .unwrap();
+        f.set_len(len).unwrap();
+    }
+    // Before recovery, a reader only trusts what the data files hold.
+    assert_eq!(LogReader::open(dir.path()).unwrap().size(), 100);
+    let log = Log::open(dir.path(), Options::default()).unwrap();
+    assert_eq!(log.size(), 700);
+    let mut r = log.reader();
+    assert_eq!(r.root().unwrap(), mem.root());
+    for k in [0, 99, 100, 255, 256, 699] {
+        assert_eq!(r.entry(k).unwrap(), entry(k));
+    }
+    assert_eq!(file_len(dir.path(), "level-1"), 2 * 32);
+    // Recovery synced the data files and recorded that in `state`.
+    let state = std::fs::read_to_string(dir.path().join("state")).unwrap();
+    assert_eq!(state.split_whitespace().next(), Some("700"));
+}
+
+#[test]
+fn torn_or_stale_journal_records_are_not_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options {
+        journal_limit: 4096,
+        ..Options::default()
+    };
+    let log = Log::open(dir.path(), options.clone()).unwrap();
+    let mut mem = MemoryTree::new();
+    // Enough batches to wrap the journal several times, so stale records
+    // of earlier rounds lie behind the write position.
+    for k in 0..400 {
+        log.append(entry(k)).unwrap();
+        mem.push(&entry(k));
+    }
+    log.append_batch((400..403).map(entry).collect()).unwrap();
+    crash(log);
+    // Tear the last record: flip a byte of its payload.
+    let journal = std::fs::read(dir.path().join("journal")).unwrap();
+    let last = entry(402);
+    let at = journal
+        .windows(last.len())
+        .position(|w| w == last.as_slice())
+        .unwrap();
+    let mut torn = journal.clone();
+    torn[at] ^= 0x55;
+    std::fs::write(dir.path().join("journal"), &torn).unwrap();
+    let log = Log::open(dir.path(), options).unwrap();
+    // The whole torn batch is gone (it is one record), nothing before it.
+    assert_eq!(log.size(), 400);
+    assert_eq!(log.reader().root().unwrap(), mem.root());
+    assert_eq!(log.append(entry(400)).unwrap(), 400);
+    assert_eq!(log.reader().entry(400).unwrap(), entry(400));
+}
+
+#[test]
+fn proofs_from_a_reused_reader_match_fresh_ones() {
+    // The reader's tile cache must never mix tiles of different widths.
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path(), Options::default()).unwrap();
+    let mut mem = MemoryTree::new();
+    let mut r = log.reader();
+    for round in 0..6u64 {
+        let n = 37 + round * 191;
+        let start = mem.size();
+        log.append_batch((start..start + n).map(entry).collect())
+            .unwrap();
+        for k in start..start + n {
+            mem.push(&entry(k));
+        }
+        let size = mem.size();
+        // A long-lived reader at the latest size, proving at every older size.
+        let mut latest = log.reader();
+        for old in [1, start.max(1), size / 2 + 1, size] {
+            assert_eq!(
+                latest.prove_consistency(old, size).unwrap(),
+                prove_consistency(&mut mem, old, size).unwrap()
+            );
+            for i in [0, old - 1, old / 2] {
+                assert_eq!(
+                    latest.prove_inclusion(i, old).unwrap(),
+                    prove_inclusion(&mut mem, i, old).unwrap()
+                );
+                if old <= r.size() {
+                    assert_eq!(
+                        r.prove_inclusion(i, old).unwrap(),
+                        prove_inclusion(&mut mem, i, old).unwrap()
+                    );
+                }
+            }
+        }
+        r = latest;
+    }
 }
 
 #[test]
