@@ -16,11 +16,13 @@
 #![forbid(unsafe_code)]
 
 mod migrations;
+pub mod oversight;
 mod postgres;
 mod sql;
 mod sqlite;
 mod types;
 
+pub use oversight::{open_oversight, OversightStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use types::*;

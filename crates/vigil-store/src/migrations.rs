@@ -93,8 +93,39 @@ CREATE TABLE screening_decisions (
 CREATE INDEX screening_decisions_by_query ON screening_decisions (query_key, entity_id, id);
 ";
 
+/// Migration 3: oversight roles and authorisations, and the bookkeeping of
+/// the hub's transparency log (see `oversight.rs`).
+const V3: &str = "
+CREATE TABLE oversight_roles (
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL,
+    PRIMARY KEY (user_id, role)
+);
+CREATE TABLE oversight_authorisations (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    body TEXT NOT NULL,
+    updated BIGINT NOT NULL
+);
+CREATE TABLE transparency_entries (
+    log_index BIGINT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    auth_id TEXT,
+    at BIGINT NOT NULL,
+    body {BLOB} NOT NULL,
+    applied BIGINT NOT NULL,
+    checkpoint_size BIGINT
+);
+CREATE INDEX transparency_entries_by_auth ON transparency_entries (auth_id, log_index);
+CREATE TABLE transparency_checkpoints (
+    size BIGINT PRIMARY KEY,
+    note TEXT NOT NULL,
+    published BIGINT NOT NULL
+);
+";
+
 /// All migrations in order; the index plus one is the version.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The highest schema version this program knows.
 pub(crate) fn latest() -> i64 {

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use vigil_store::*;
 
+mod oversight;
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn unique(prefix: &str) -> String {
