@@ -1,18 +1,39 @@
 //! Log benchmarks: durable appends per second with group commit, and proof
 //! latency from tiles at 1,000,000 real entries and at 1,000,000,000
-//! entries on a synthetic sparse tile store.
+//! entries.
 //!
 //! `cargo bench -p vigil-tlog` runs the full benchmark; under `cargo test`
 //! (no `--bench` argument) it runs a small smoke version.
 //!
-//! The directory must be on a real disk for fsync to mean anything; it is
-//! created under the cargo target directory (not /tmp, often a tmpfs).
+//! The directories must be on a real disk for fsync to mean anything; they
+//! are created under the cargo target directory (not /tmp, often a tmpfs).
+//!
+//! The machine may be shared, so besides wall-clock rates the append
+//! figures are also given per CPU-second used by this process (user + system
+//! time from /proc/self/stat).
+//!
+//! The 10⁹-entry tree cannot be built leaf by leaf here (10⁹ hashes and
+//! 32 GB of level-0 tile), so it is a real Merkle tree whose entries repeat
+//! with a period of 2¹⁶ (entry `i` is `synthetic entry {i mod 65536}`): every
+//! node is the hash of its children, and nodes of equal subtrees are
+//! computed once. Only the tiles the measured proofs need are written, at
+//! their offsets in sparse level files of full length; the timed proofs then
+//! run through the real `LogReader` (file reads, tile cache, proof code),
+//! and every proof is verified against the tree's root.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use vigil_ledger::tiles::{hashes_at_tile_level, TileId, TileKind, TileNodes, TileReader};
+use vigil_ledger::{
+    leaf_hash, node_hash, prove_consistency, prove_inclusion, tree_root, ConsistencyProof, Hash,
+    InclusionProof, LedgerError, NodeSource,
+};
 use vigil_tlog::{Log, LogReader, Options};
 
 /// Tessera's POSIX backend's published figure, for the ratio only (not
@@ -34,11 +55,51 @@ fn entry(t: usize, k: u64) -> Vec<u8> {
     format!("{{\"v\":1,\"at\":1780000000,\"event\":\"access\",\"auth\":\"A-{k:06}\",\"operator\":\"{t:032x}\",\"device\":\"{k:032x}\",\"data_type\":\"location\",\"granted\":true}}").into_bytes()
 }
 
-fn appends(threads: usize, secs: f64) -> (f64, u64) {
-    let dir = bench_dir(&format!("append-{threads}"));
-    let log = Arc::new(Log::open(&dir, Options::default()).expect("open"));
+/// CPU time (user + system) this process has used so far. Linux reports it
+/// in clock ticks of 1/100 s.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    Duration::from_millis(f.iter().sum::<u64>() * 10)
+}
+
+struct AppendRun {
+    wall: f64,
+    cpu: f64,
+    entries: u64,
+    batches: u64,
+    fsyncs: u64,
+}
+
+impl AppendRun {
+    fn print(&self, label: &str) {
+        let rate = self.entries as f64 / self.wall;
+        println!(
+            "{label:<34} {rate:>9.0} appends/s wall, {:>9.0} per CPU-second, {:>7.1} entries/batch, {:.3} fsyncs/batch, {:.2}x Tessera POSIX published",
+            self.entries as f64 / self.cpu.max(1e-3),
+            self.entries as f64 / self.batches.max(1) as f64,
+            self.fsyncs as f64 / self.batches.max(1) as f64,
+            rate / TESSERA_POSIX_PUBLISHED
+        );
+    }
+}
+
+/// `threads` writers each appending batches of `batch` entries for `secs`.
+fn appends(threads: usize, batch: u64, secs: f64, options: Options) -> AppendRun {
+    let dir = bench_dir(&format!("append-{threads}-{batch}"));
+    let log = Arc::new(Log::open(&dir, options).expect("open"));
     let stop = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicU64::new(0));
+    let before = log.append_stats();
+    let cpu0 = cpu_time();
     let start = Instant::now();
     let hs: Vec<_> = (0..threads)
         .map(|t| {
@@ -46,9 +107,14 @@ fn appends(threads: usize, secs: f64) -> (f64, u64) {
             std::thread::spawn(move || {
                 let mut k = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    log.append(entry(t, k)).expect("append");
-                    k += 1;
-                    count.fetch_add(1, Ordering::Relaxed);
+                    if batch == 1 {
+                        log.append(entry(t, k)).expect("append");
+                    } else {
+                        log.append_batch((k..k + batch).map(|i| entry(t, i)).collect())
+                            .expect("append");
+                    }
+                    k += batch;
+                    count.fetch_add(batch, Ordering::Relaxed);
                 }
             })
         })
@@ -58,114 +124,306 @@ fn appends(threads: usize, secs: f64) -> (f64, u64) {
     for h in hs {
         let _ = h.join();
     }
-    let n = count.load(Ordering::Relaxed);
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    let _ = std::fs::remove_dir_all(&dir);
-    (rate, n)
-}
-
-fn proof_latency(r: &mut LogReader, size: u64, samples: u64) -> (Duration, Duration) {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    let t = Instant::now();
-    for _ in 0..samples {
-        let i = next() % size;
-        r.prove_inclusion(i, size).expect("inclusion");
-    }
-    let inc = t.elapsed() / samples as u32;
-    let t = Instant::now();
-    for _ in 0..samples {
-        let m = 1 + next() % (size - 1);
-        r.prove_consistency(m, size).expect("consistency");
-    }
-    (inc, t.elapsed() / samples as u32)
-}
-
-/// A log directory claiming `size` entries whose tile files are sparse
-/// (all-zero hashes): the proof code path and I/O are the real ones, the
-/// hashes are not a real tree, so these proofs do not verify.
-fn sparse_store(size: u64) -> PathBuf {
-    let dir = bench_dir("sparse");
-    for t in 0..8u32 {
-        let n = if 8 * t >= 64 { 0 } else { size >> (8 * t) };
-        if n == 0 {
-            break;
-        }
-        let f = std::fs::File::create(dir.join(format!("level-{t}"))).expect("create");
-        f.set_len(n * 32).expect("sparse set_len");
-    }
-    std::fs::write(dir.join("state"), format!("{size} 0\n")).expect("state");
-    dir
-}
-
-fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    let (secs, big, samples) = if full {
-        (5.0, 1_000_000u64, 2000)
-    } else {
-        (0.3, 5_000, 20)
-    };
-
-    println!("== durable appends (fsync per batch, acknowledged only after fsync)");
-    let (single, _) = appends(1, secs);
-    println!("1 writer thread (one fsync batch per append): {single:>10.0} appends/s");
-    for threads in [16usize, 64, 256] {
-        let (rate, n) = appends(threads, secs);
-        println!(
-            "{threads:>3} writer threads, group commit: {rate:>10.0} appends/s ({n} entries), {:.1}x single-writer, {:.2}x Tessera POSIX published 10,000/s",
-            rate / single,
-            rate / TESSERA_POSIX_PUBLISHED
-        );
-    }
-
-    let dir = bench_dir("batch");
-    let log = Log::open(&dir, Options::default()).expect("open");
-    let t = Instant::now();
-    let mut n = 0u64;
-    while t.elapsed().as_secs_f64() < secs {
-        log.append_batch((0..1024).map(|k| entry(0, n + k)).collect())
-            .expect("append");
-        n += 1024;
-    }
-    let rate = n as f64 / t.elapsed().as_secs_f64();
-    println!(
-        "1 writer, append_batch of 1024:  {rate:>10.0} appends/s, {:.2}x Tessera POSIX published 10,000/s",
-        rate / TESSERA_POSIX_PUBLISHED
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = (cpu_time() - cpu0).as_secs_f64();
+    let after = log.append_stats();
+    assert_eq!(
+        after.entries - before.entries,
+        count.load(Ordering::Relaxed)
     );
     drop(log);
     let _ = std::fs::remove_dir_all(&dir);
+    AppendRun {
+        wall,
+        cpu,
+        entries: after.entries - before.entries,
+        batches: after.batches - before.batches,
+        fsyncs: after.fsyncs - before.fsyncs,
+    }
+}
 
-    println!("== proofs from tiles on disk, {big} real entries");
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn percentiles(mut v: Vec<Duration>) -> (Duration, Duration) {
+    v.sort();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    (at(0.50), at(0.99))
+}
+
+/// Proof requests: `(index, old size)` pairs for a tree of `size`.
+fn requests(size: u64, samples: usize) -> Vec<(u64, u64)> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    (0..samples)
+        .map(|_| (rng.next() % size, 1 + rng.next() % (size - 1)))
+        .collect()
+}
+
+/// Times every proof through `reader` (one long-lived reader, as a server
+/// keeps), then verifies each against `root` with `leaf` and `old_root`.
+fn measure_proofs(
+    label: &str,
+    r: &mut LogReader,
+    size: u64,
+    reqs: &[(u64, u64)],
+    root: &Hash,
+    mut leaf: impl FnMut(u64) -> Hash,
+    mut old_root: impl FnMut(u64) -> Hash,
+) {
+    let mut inc: Vec<(InclusionProof, Duration)> = Vec::new();
+    for &(i, _) in reqs {
+        let t = Instant::now();
+        let p = r.prove_inclusion(i, size).expect("inclusion");
+        inc.push((p, t.elapsed()));
+    }
+    let mut cons: Vec<(ConsistencyProof, Duration)> = Vec::new();
+    for &(_, m) in reqs {
+        let t = Instant::now();
+        let p = r.prove_consistency(m, size).expect("consistency");
+        cons.push((p, t.elapsed()));
+    }
+    let leaves: Vec<Hash> = reqs.iter().map(|&(i, _)| leaf(i)).collect();
+    let olds: Vec<Hash> = reqs.iter().map(|&(_, m)| old_root(m)).collect();
+    let mut vinc = Vec::new();
+    for ((p, _), l) in inc.iter().zip(&leaves) {
+        let t = Instant::now();
+        p.verify(l, root).expect("inclusion proof verifies");
+        vinc.push(t.elapsed());
+    }
+    let mut vcons = Vec::new();
+    for ((p, _), o) in cons.iter().zip(&olds) {
+        let t = Instant::now();
+        p.verify(o, root).expect("consistency proof verifies");
+        vcons.push(t.elapsed());
+    }
+    let (i50, i99) = percentiles(inc.iter().map(|x| x.1).collect());
+    let (c50, c99) = percentiles(cons.iter().map(|x| x.1).collect());
+    let (vi50, vi99) = percentiles(vinc);
+    let (vc50, vc99) = percentiles(vcons);
+    println!(
+        "{label}: {} proofs each, all verified\n  inclusion:   p50 {i50:>9.2?}  p99 {i99:>9.2?}   verify p50 {vi50:>8.2?} p99 {vi99:>8.2?}\n  consistency: p50 {c50:>9.2?}  p99 {c99:>9.2?}   verify p50 {vc50:>8.2?} p99 {vc99:>8.2?}\n  slowest p99 is {:.3}x the 1 ms budget",
+        reqs.len(),
+        i99.max(c99).as_secs_f64() / 1e-3
+    );
+}
+
+/// Times proofs with a new reader each time (files opened, cache empty):
+/// the cost of a one-off request.
+fn measure_cold(dir: &Path, size: u64, reqs: &[(u64, u64)]) {
+    let mut inc = Vec::new();
+    let mut cons = Vec::new();
+    for &(i, m) in reqs {
+        let t = Instant::now();
+        LogReader::open(dir)
+            .expect("open")
+            .prove_inclusion(i, size)
+            .expect("inclusion");
+        inc.push(t.elapsed());
+        let t = Instant::now();
+        LogReader::open(dir)
+            .expect("open")
+            .prove_consistency(m, size)
+            .expect("consistency");
+        cons.push(t.elapsed());
+    }
+    let (i50, i99) = percentiles(inc);
+    let (c50, c99) = percentiles(cons);
+    println!(
+        "  cold (new reader per proof): inclusion p50 {i50:.2?} p99 {i99:.2?}; consistency p50 {c50:.2?} p99 {c99:.2?}"
+    );
+}
+
+/// Leaves repeat every 2^PERIOD_BITS entries.
+const PERIOD_BITS: u8 = 16;
+
+fn synthetic_entry(i: u64) -> Vec<u8> {
+    format!("synthetic entry {}", i % (1 << PERIOD_BITS)).into_bytes()
+}
+
+/// The periodic tree, node by node, each distinct node hashed once.
+#[derive(Default)]
+struct Periodic {
+    memo: HashMap<(u8, u64), Hash>,
+}
+
+impl NodeSource for Periodic {
+    fn node(&mut self, level: u8, index: u64) -> Result<Hash, LedgerError> {
+        // Node (level, index) covers leaves index·2^level ..; its leaves'
+        // data depend only on index mod 2^(PERIOD_BITS - level).
+        let key = if level >= PERIOD_BITS {
+            0
+        } else {
+            index % (1 << (PERIOD_BITS - level))
+        };
+        if level == 0 {
+            return Ok(leaf_hash(&synthetic_entry(key)));
+        }
+        if let Some(h) = self.memo.get(&(level, key)) {
+            return Ok(*h);
+        }
+        let l = self.node(level - 1, 2 * key)?;
+        let r = self.node(level - 1, 2 * key + 1)?;
+        let h = node_hash(&l, &r);
+        self.memo.insert((level, key), h);
+        Ok(h)
+    }
+}
+
+/// Writes each tile it is asked for into the sparse level files.
+struct Materialise<'a> {
+    tree: &'a mut Periodic,
+    dir: &'a Path,
+    written: u64,
+}
+
+impl TileReader for Materialise<'_> {
+    fn read_tile(&mut self, id: &TileId) -> Result<Vec<Hash>, LedgerError> {
+        let TileKind::Hash(t) = id.kind else {
+            return Err(LedgerError::Storage("no entry bundles here".into()));
+        };
+        let first = id.index * 256;
+        let hashes: Vec<Hash> = (first..first + u64::from(id.width))
+            .map(|i| self.tree.node(8 * t, i))
+            .collect::<Result<_, _>>()?;
+        let f = File::options()
+            .write(true)
+            .open(self.dir.join(format!("level-{t}")))
+            .map_err(|e| LedgerError::Storage(e.to_string()))?;
+        f.write_all_at(&hashes.concat(), first * 32)
+            .map_err(|e| LedgerError::Storage(e.to_string()))?;
+        self.written += 1;
+        Ok(hashes)
+    }
+}
+
+fn huge_proofs(size: u64, samples: usize) {
+    let dir = bench_dir("huge");
+    let t0 = Instant::now();
+    for t in 0..8u8 {
+        let n = hashes_at_tile_level(size, t);
+        if n == 0 {
+            break;
+        }
+        let f = File::create(dir.join(format!("level-{t}"))).expect("create");
+        f.set_len(n * 32).expect("sparse set_len");
+    }
+    File::create(dir.join("bundles"))
+        .and_then(|f| f.set_len(size.div_ceil(256) * 8))
+        .expect("bundles");
+    File::create(dir.join("entries")).expect("entries");
+    std::fs::write(dir.join("state"), format!("{size} 0\n")).expect("state");
+
+    let mut tree = Periodic::default();
+    let root = tree_root(&mut tree, size).expect("root");
+    let reqs = requests(size, samples);
+    // Materialise exactly the tiles these proofs (and the root) read.
+    let mut m = Materialise {
+        tree: &mut tree,
+        dir: &dir,
+        written: 0,
+    };
+    let mut nodes = TileNodes::new(&mut m, size);
+    assert_eq!(tree_root(&mut nodes, size).expect("root"), root);
+    for &(i, old) in &reqs {
+        prove_inclusion(&mut nodes, i, size).expect("inclusion");
+        prove_consistency(&mut nodes, old, size).expect("consistency");
+    }
+    drop(nodes);
+    println!(
+        "== proofs at {size} entries: {} tile writes of a periodic tree into sparse level files in {:.2?}",
+        m.written,
+        t0.elapsed()
+    );
+    let mut r = LogReader::open(&dir).expect("open");
+    assert_eq!(r.size(), size);
+    assert_eq!(r.root().expect("root from tiles"), root);
+    let mut r = LogReader::open(&dir).expect("open");
+    measure_proofs(
+        "one reader, tile cache warming up over the run",
+        &mut r,
+        size,
+        &reqs,
+        &root,
+        |i| leaf_hash(&synthetic_entry(i)),
+        |m| tree_root(&mut tree, m).expect("old root"),
+    );
+    measure_cold(&dir, size, &reqs[..reqs.len().min(500)]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn real_proofs(size: u64, samples: usize) {
     let dir = bench_dir("proofs");
     let log = Log::open(&dir, Options::default()).expect("open");
     let t = Instant::now();
     let mut k = 0u64;
-    while k < big {
-        let n = (big - k).min(8192);
-        log.append_batch((k..k + n).map(|i| i.to_be_bytes().to_vec()).collect())
-            .expect("append");
+    let mut mem = vigil_ledger::MemoryTree::new();
+    while k < size {
+        let n = (size - k).min(8192);
+        let batch: Vec<Vec<u8>> = (k..k + n).map(|i| i.to_be_bytes().to_vec()).collect();
+        for e in &batch {
+            mem.push(e);
+        }
+        log.append_batch(batch).expect("append");
         k += n;
     }
-    println!("built in {:.2?}", t.elapsed());
-    let mut r = log.reader();
-    let (inc, cons) = proof_latency(&mut r, big, samples);
-    println!("inclusion proof: {inc:.2?} per proof; consistency proof: {cons:.2?} per proof");
-    drop(log);
-    let _ = std::fs::remove_dir_all(&dir);
-
-    let huge = 1_000_000_000u64;
-    println!("== proofs at {huge} entries, synthetic sparse tile store (same read path)");
-    let dir = sparse_store(huge);
-    let mut r = LogReader::open(&dir).expect("open sparse");
-    let (inc, cons) = proof_latency(&mut r, huge, samples);
     println!(
-        "inclusion proof: {inc:.2?} per proof; consistency proof: {cons:.2?} per proof ({:.2}x the 1 ms budget)",
-        inc.max(cons).as_secs_f64() / 1e-3
+        "== proofs from tiles on disk, {size} real entries (log built in {:.2?})",
+        t.elapsed()
     );
+    let root = mem.root();
+    let reqs = requests(size, samples);
+    let mut r = log.reader();
+    assert_eq!(r.root().expect("root"), root);
+    measure_proofs(
+        "one reader",
+        &mut r,
+        size,
+        &reqs,
+        &root,
+        |i| leaf_hash(&i.to_be_bytes()),
+        |m| tree_root(&mut mem, m).expect("old root"),
+    );
+    drop(log);
+    measure_cold(&dir, size, &reqs[..reqs.len().min(500)]);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (secs, big, huge, samples) = if full {
+        (5.0, 1_000_000u64, 1_000_000_000u64, 2000)
+    } else {
+        (0.3, 5_000, 100_000_000, 50)
+    };
+
+    println!(
+        "== durable appends (acknowledged only after the batch's journal record is fdatasynced)"
+    );
+    for threads in [1usize, 8, 64] {
+        appends(threads, 1, secs, Options::default())
+            .print(&format!("{threads:>2} writer thread(s), 1 entry/call:"));
+    }
+    for threads in [8usize, 64] {
+        let options = Options {
+            commit_delay: Duration::ZERO,
+            ..Options::default()
+        };
+        appends(threads, 1, secs, options)
+            .print(&format!("{threads:>2} writers, no commit delay:"));
+    }
+    for batch in [16u64, 256, 4096] {
+        appends(1, batch, secs, Options::default())
+            .print(&format!(" 1 writer, append_batch of {batch}:"));
+    }
+
+    real_proofs(big, samples);
+    huge_proofs(huge, samples);
 }

@@ -22,7 +22,7 @@ mod store;
 pub mod witness;
 
 pub use serve::router;
-pub use store::{Log, LogReader, Options};
+pub use store::{AppendStats, Log, LogReader, Options};
 
 /// Everything that can go wrong in log storage and serving.
 #[derive(Debug, thiserror::Error)]

@@ -90,6 +90,19 @@ struct Writer {
     journal: Journal,
     /// A level file was created since the directory was last synced.
     new_file: bool,
+    stats: AppendStats,
+}
+
+/// Counters of the append path since the log was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppendStats {
+    /// Batches written (each is one journal record).
+    pub batches: u64,
+    /// Entries appended.
+    pub entries: u64,
+    /// fsync/fdatasync calls made (journal records, and the periodic sync
+    /// of the data files, `state` and the directory).
+    pub fsyncs: u64,
 }
 
 /// A batch turned into the bytes to add to each data file.
@@ -243,10 +256,14 @@ impl Writer {
         for (t, f) in self.levels.iter().enumerate() {
             sync(f, level_path(dir, t))?;
         }
+        self.stats.fsyncs += 2 + self.levels.len() as u64;
         if self.new_file {
             sync_dir(dir)?;
             self.new_file = false;
+            self.stats.fsyncs += 1;
         }
+        // A temporary file's fsync and its directory's.
+        self.stats.fsyncs += 2;
         atomic_write(
             &dir.join("state"),
             format!("{} {}\n", self.size, self.entries_len).as_bytes(),
@@ -324,6 +341,7 @@ impl Log {
             tails,
             journal,
             new_file: true,
+            stats: AppendStats::default(),
         };
         if !replay.is_empty() {
             for rec in &replay {
@@ -332,6 +350,7 @@ impl Log {
                 writer.write(dir, &st)?;
             }
             writer.sync_files(dir)?;
+            writer.stats = AppendStats::default();
         }
         let (size, entries_len) = (writer.size, writer.entries_len);
         Ok(Self {
@@ -446,11 +465,23 @@ impl Log {
         journal::encode(first, count, &st.entries, &mut record);
         // The commit point.
         w.journal.commit(&record)?;
+        w.stats.batches += 1;
+        w.stats.entries += u64::from(count);
+        w.stats.fsyncs += 1;
         w.write(&self.dir, &st)?;
         if w.journal.written() >= self.options.journal_limit {
             w.sync_files(&self.dir)?;
         }
         Ok((w.size, w.entries_len))
+    }
+
+    /// Counters of the append path since the log was opened (replay on
+    /// open not included).
+    pub fn append_stats(&self) -> AppendStats {
+        self.writer
+            .lock()
+            .map(|w| w.stats)
+            .unwrap_or_else(|p| p.into_inner().stats)
     }
 
     /// Number of durable entries.

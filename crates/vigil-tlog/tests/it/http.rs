@@ -305,3 +305,47 @@ fn monitor_detects_split_view() {
         .observe(n.to_text().as_bytes(), "x", &mut tiles)
         .is_err());
 }
+
+/// The witness answers only after its new state is on disk: when the state
+/// cannot be written, it refuses instead of cosigning, and remembers
+/// nothing.
+#[test]
+fn witness_that_cannot_persist_does_not_cosign() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let key = log_key();
+    let log = Log::open(&dir.path().join("log"), Options::default()).unwrap();
+    log.append_batch(vec![b"one".to_vec(), b"two".to_vec()])
+        .unwrap();
+    let note = log.sign_checkpoint(&key).unwrap();
+    let body = vigil_ledger::witness::AddCheckpoint {
+        old_size: 0,
+        proof: vec![],
+        checkpoint: note.to_text().into_bytes(),
+    }
+    .to_body();
+    let wdir = dir.path().join("witness");
+    let (svc, _) = witness_service(&wdir, "ombudsman.example/w", vec![key.verifier()]);
+    // Block the temporary file the state is written through (a directory
+    // in its place fails even for root).
+    let hash: String = Sha256::digest(key.name().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let blocker = wdir.join(format!(".{hash}.head.tmp"));
+    std::fs::create_dir(&blocker).unwrap();
+    let refused = svc.add_checkpoint(&body).unwrap_err();
+    assert!(
+        matches!(refused, vigil_ledger::witness::WitnessRefusal::Storage(_)),
+        "{refused:?}"
+    );
+    assert!(refused.status() >= 500, "{}", refused.status());
+    assert!(!wdir.join(format!("{hash}.head")).exists());
+    // Once the state can be written, the same request is cosigned and the
+    // state file names the size.
+    std::fs::remove_dir(&blocker).unwrap();
+    let line = svc.add_checkpoint(&body).unwrap();
+    assert!(line.starts_with("— ombudsman.example/w "), "{line}");
+    let state = std::fs::read_to_string(wdir.join(format!("{hash}.head"))).unwrap();
+    assert!(state.starts_with("test.example/log\n2\n"), "{state}");
+}

@@ -2,6 +2,7 @@
 
 mod crash;
 mod http;
+mod keys;
 mod store;
 
 use vigil_ledger::note::{ALG_COSIGNATURE_V1, ALG_ED25519};
