@@ -18,9 +18,12 @@ pub mod bootstrap;
 pub mod client;
 pub mod cursor;
 pub mod error;
+pub mod export;
 pub mod federation;
 pub mod media;
 pub mod metrics;
+pub mod rest;
+pub mod screening;
 pub mod taxii;
 pub mod timestamp;
 pub mod tlp;
@@ -211,6 +214,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/rest/v1/whoami", get(admin::whoami))
         .route("/rest/v1/stats", get(admin::stats))
+        .route("/rest/v1/search", get(rest::search))
+        .route("/rest/v1/graph/{id}", get(rest::graph))
+        .route("/rest/v1/objects/{id}/provenance", get(rest::provenance))
+        .route("/rest/v1/sightings", get(rest::sightings))
+        .route("/rest/v1/export", get(export::export))
+        .route(
+            "/rest/v1/collections/{cid}/import/{kind}",
+            post(export::import),
+        )
+        .route("/match/{dataset}", post(screening::match_dataset))
+        .route("/screening", get(screening::page))
+        .route("/rest/v1/screening/screen", post(screening::screen))
+        .route(
+            "/rest/v1/screening/decisions",
+            get(screening::list_decisions).post(screening::decide),
+        )
         .route("/openapi.json", get(admin::openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))

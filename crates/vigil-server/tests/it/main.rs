@@ -2,5 +2,7 @@
 //! the authorisation matrix.
 
 mod authz;
+mod rest;
+mod screening;
 mod support;
 mod taxii;
