@@ -5,21 +5,40 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use vigil_artefact::ObservableKind;
 
+/// A byte's class: 0 outside tokens; inside, [`T`] plus what it may tell about the token.
+const T: u8 = 1;
+const DOT: u8 = 2;
+const COLON: u8 = 4;
+const AT: u8 = 8;
+const NOT_HEX: u8 = 16;
+
 /// Bytes that may be part of a token: letters, digits, `. - _ @ : %` and non-ASCII.
-const fn token_table() -> [bool; 256] {
-    let mut t = [false; 256];
+const fn class_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric()
+        if b.is_ascii_alphanumeric()
             || matches!(b, b'.' | b'-' | b'_' | b'@' | b':' | b'%')
-            || b >= 0x80;
+            || b >= 0x80
+        {
+            t[i] = T;
+            if !b.is_ascii_hexdigit() {
+                t[i] |= NOT_HEX;
+            }
+            match b {
+                b'.' => t[i] |= DOT,
+                b':' => t[i] |= COLON,
+                b'@' => t[i] |= AT,
+                _ => {}
+            }
+        }
         i += 1;
     }
     t
 }
 
-static TOKEN: [bool; 256] = token_table();
+static CLASS: [u8; 256] = class_table();
 
 /// Bytes that end a URL.
 fn url_end(b: u8) -> bool {
@@ -42,13 +61,26 @@ pub fn extract_observables(text: &str, out: &mut dyn FnMut(ObservableKind, &str)
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if !TOKEN[b[i] as usize] {
+        if CLASS[b[i] as usize] == 0 {
             i += 1;
             continue;
         }
         let start = i;
-        while i < b.len() && TOKEN[b[i] as usize] {
+        let mut seen = 0u8;
+        while i < b.len() {
+            let c = CLASS[b[i] as usize];
+            if c == 0 {
+                break;
+            }
+            seen |= c;
             i += 1;
+        }
+        // Most tokens are words or numbers: without a dot, colon or at sign a
+        // token can only be a hash, which is hex of a fixed length.
+        if seen & (DOT | COLON | AT) == 0
+            && (seen & NOT_HEX != 0 || !matches!(i - start, 32 | 40 | 64 | 128))
+        {
+            continue;
         }
         // `scheme://`: the token ends in ':' and "//" follows.
         if b[i - 1] == b':' && b.get(i..i + 2) == Some(b"//") {

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use vigil_artefact::{Module, ObservableKind};
 
 mod extract;
+mod flow;
 mod pcap;
 pub mod synth;
 mod text;
@@ -246,15 +247,23 @@ pub(crate) fn keep(filter: &Option<Filter>, obs: &[vigil_artefact::Observable]) 
 /// Byte-slice entry points for the fuzz targets: the same parsing the modules do, without files.
 #[doc(hidden)]
 pub mod fuzzing {
-    /// Reads a capture from bytes and decodes every packet.
+    /// Reads a capture from bytes: every packet decoded, TCP streams reassembled.
     pub fn capture(bytes: &[u8]) -> usize {
         let mut n = 0;
-        let _ = crate::pcap::read_packets(bytes, &mut |p| {
-            if let Some(d) = crate::pcap::decode(p.linktype, p.data) {
-                n += d.observables.len();
-            }
-        });
+        let reader: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(bytes.to_vec()));
+        crate::pcap::run_sequential(reader, "fuzz", &None, &mut |r| n += r.observables.len());
         n
+    }
+
+    /// Feeds bytes as the two directions of a TCP connection, cut into segments
+    /// whose sizes and order come from the input itself.
+    pub fn tcp_stream(bytes: &[u8]) -> usize {
+        crate::flow::fuzz_streams(bytes)
+    }
+
+    /// Reads bytes as a Zeek log (TSV with headers, or JSON lines).
+    pub fn zeek_log(bytes: &[u8]) -> usize {
+        crate::zeek::read_bytes(bytes)
     }
 
     /// Scans bytes as one log line.

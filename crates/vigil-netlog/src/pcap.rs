@@ -1,23 +1,29 @@
-//! pcap and pcapng captures.
+//! pcap and pcapng captures (gzip-compressed too).
 //!
 //! Link layers: Ethernet (with 802.1Q/802.1ad tags), Linux cooked capture
 //! (SLL and SLL2), raw IP and BSD loopback. Network: IPv4 (first fragments
 //! only) and IPv6 (hop-by-hop, routing, destination-options and fragment
 //! headers skipped). What is read: DNS over UDP port 53/5353 (questions, A,
-//! AAAA and CNAME answers), the server name of a TLS ClientHello and the
-//! `Host` header of an HTTP request, each when it sits in a single TCP
-//! segment (no stream reassembly), and the two addresses of each new
-//! conversation. Every record's provenance is the byte offset of its packet.
+//! AAAA and CNAME answers); over reassembled TCP streams ([`crate::flow`]),
+//! DNS over TCP, the server name of a TLS ClientHello and the `Host` header
+//! and target of every HTTP request; and the two addresses of each new
+//! conversation. Every record's provenance is the byte offset of the packet
+//! that completed it.
+//!
+//! Large captures are read on one thread and decoded on several: each worker
+//! owns the connections whose address/port pair hashes to it, and records
+//! are merged back into capture order before they are emitted.
 
-use std::collections::HashSet;
 use std::io::{BufReader, Read};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use rustc_hash::FxHashSet;
 use vigil_artefact::{
     Module, ModuleError, ModuleSummary, Observable, ObservableKind as K, Provenance, Record,
 };
 
+use crate::flow::{AppEvent, FlowStats, Segment, StreamKey, StreamTable};
 use crate::{display, keep, Options};
 
 /// Largest packet or block accepted; bigger ones mean a corrupt file.
@@ -310,21 +316,23 @@ fn be16(b: &[u8], i: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?]))
 }
 
-/// What a packet says at the application layer.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct Decoded {
-    pub src: Option<IpAddr>,
-    pub dst: Option<IpAddr>,
+/// A packet's network and transport layers.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Decoded<'a> {
+    pub src: IpAddr,
+    pub dst: IpAddr,
     pub proto: u8,
     pub sport: u16,
     pub dport: u16,
-    pub event: Option<&'static str>,
-    pub observables: Vec<Observable>,
+    /// TCP sequence number and flags (`FIN` 0x01, `SYN` 0x02, `RST` 0x04).
+    pub tcp: Option<(u32, u8)>,
+    /// The transport payload (UDP or TCP data).
+    pub payload: &'a [u8],
 }
 
-/// Decodes link, network and transport layers and the application data we read.
-pub(crate) fn decode(linktype: u32, data: &[u8]) -> Option<Decoded> {
-    let ip = match linktype {
+/// Where the IP header starts for a link type.
+fn ip_of(linktype: u32, data: &[u8]) -> Option<&[u8]> {
+    match linktype {
         1 => {
             let mut ethertype = be16(data, 12)?;
             let mut at = 14;
@@ -333,22 +341,26 @@ pub(crate) fn decode(linktype: u32, data: &[u8]) -> Option<Decoded> {
                 at += 4;
             }
             match ethertype {
-                0x0800 | 0x86dd => data.get(at..)?,
-                _ => return None,
+                0x0800 | 0x86dd => data.get(at..),
+                _ => None,
             }
         }
-        113 => data.get(16..)?,
-        276 => data.get(20..)?,
-        0 | 108 => data.get(4..)?,
-        12 | 14 | 101 | 228 | 229 => data,
-        _ => return None,
-    };
-    decode_ip(ip)
+        113 => data.get(16..),
+        276 => data.get(20..),
+        0 | 108 => data.get(4..),
+        12 | 14 | 101 | 228 | 229 => Some(data),
+        _ => None,
+    }
 }
 
-fn decode_ip(ip: &[u8]) -> Option<Decoded> {
+/// Decodes link, network and transport layers.
+pub(crate) fn decode(linktype: u32, data: &[u8]) -> Option<Decoded<'_>> {
+    decode_ip(ip_of(linktype, data)?)
+}
+
+fn decode_ip(ip: &[u8]) -> Option<Decoded<'_>> {
     let version = ip.first()? >> 4;
-    let (src, dst, mut proto, payload): (IpAddr, IpAddr, u8, &[u8]) = match version {
+    let (src, dst, mut proto, mut payload): (IpAddr, IpAddr, u8, &[u8]) = match version {
         4 => {
             let ihl = usize::from(ip.first()? & 0x0f) * 4;
             let total = usize::from(be16(ip, 2)?).clamp(ihl, ip.len().max(ihl));
@@ -365,7 +377,6 @@ fn decode_ip(ip: &[u8]) -> Option<Decoded> {
         }
         _ => return None,
     };
-    let mut payload = payload;
     if version == 6 {
         // Extension headers.
         for _ in 0..8 {
@@ -385,47 +396,51 @@ fn decode_ip(ip: &[u8]) -> Option<Decoded> {
         }
     }
     let mut d = Decoded {
-        src: Some(src),
-        dst: Some(dst),
+        src,
+        dst,
         proto,
-        ..Decoded::default()
+        sport: 0,
+        dport: 0,
+        tcp: None,
+        payload: &[],
     };
     match proto {
         17 => {
             d.sport = be16(payload, 0)?;
             d.dport = be16(payload, 2)?;
-            let data = payload.get(8..).unwrap_or(&[]);
-            if [d.sport, d.dport].iter().any(|p| matches!(p, 53 | 5353)) {
-                if let Some(is_response) = dns(data, &mut d.observables) {
-                    d.event = Some(if is_response {
-                        "DNS response"
-                    } else {
-                        "DNS query"
-                    });
-                }
-            }
+            d.payload = payload.get(8..).unwrap_or(&[]);
         }
         6 => {
             d.sport = be16(payload, 0)?;
             d.dport = be16(payload, 2)?;
+            let seq = u32::from_be_bytes(payload.get(4..8)?.try_into().ok()?);
+            let flags = *payload.get(13)?;
+            d.tcp = Some((seq, flags));
             let off = usize::from(payload.get(12)? >> 4) * 4;
-            let data = payload.get(off..).unwrap_or(&[]);
-            if let Some(sni) = tls_sni(data) {
-                d.observables.push(Observable::new(K::Domain, sni));
-                d.event = Some("TLS ClientHello");
-            } else if let Some((host, path)) = http_host(data) {
-                d.observables.push(Observable::new(
-                    K::Domain,
-                    host.split(':').next().unwrap_or(&host),
-                ));
-                d.observables
-                    .push(Observable::new(K::Url, format!("http://{host}{path}")));
-                d.event = Some("HTTP request");
-            }
+            d.payload = payload.get(off..).unwrap_or(&[]);
         }
         _ => {}
     }
     Some(d)
+}
+
+/// Which of `n` workers handles a packet: both directions of a connection go to the same one.
+fn shard_of(linktype: u32, data: &[u8], n: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    if n <= 1 {
+        return 0;
+    }
+    let Some(d) = decode(linktype, data) else {
+        return 0;
+    };
+    let mut h = rustc_hash::FxHasher::default();
+    let (a, b) = if (d.src, d.sport) <= (d.dst, d.dport) {
+        ((d.src, d.sport), (d.dst, d.dport))
+    } else {
+        ((d.dst, d.dport), (d.src, d.sport))
+    };
+    (a, b, d.proto).hash(&mut h);
+    (h.finish() >> 32) as usize % n
 }
 
 /// Reads a DNS name with compression; `None` when malformed.
@@ -467,7 +482,7 @@ fn dns_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
 }
 
 /// Questions and answers of a DNS message; returns whether it is a response.
-fn dns(msg: &[u8], out: &mut Vec<Observable>) -> Option<bool> {
+pub(crate) fn dns(msg: &[u8], out: &mut Vec<Observable>) -> Option<bool> {
     let flags = be16(msg, 2)?;
     let qd = be16(msg, 4)?.min(16);
     let an = be16(msg, 6)?.min(64);
@@ -511,68 +526,292 @@ fn dns(msg: &[u8], out: &mut Vec<Observable>) -> Option<bool> {
     Some(flags & 0x8000 != 0)
 }
 
-/// The server name of a TLS ClientHello in one segment.
-fn tls_sni(d: &[u8]) -> Option<String> {
-    if *d.first()? != 0x16 || *d.get(1)? != 0x03 || *d.get(5)? != 0x01 {
-        return None;
-    }
-    // record(5) handshake type(1) len(3) version(2) random(32)
-    let mut at = 5 + 4 + 2 + 32;
-    let sid = usize::from(*d.get(at)?);
-    at += 1 + sid;
-    let cs = usize::from(be16(d, at)?);
-    at += 2 + cs;
-    let cm = usize::from(*d.get(at)?);
-    at += 1 + cm;
-    let ext_total = usize::from(be16(d, at)?);
-    at += 2;
-    let end = (at + ext_total).min(d.len());
-    while at + 4 <= end {
-        let ty = be16(d, at)?;
-        let len = usize::from(be16(d, at + 2)?);
-        let body = d.get(at + 4..at + 4 + len)?;
-        if ty == 0 {
-            // server_name_list: len(2) { type(1) len(2) name }
-            let name_len = usize::from(be16(body, 3)?);
-            let name = body.get(5..5 + name_len)?;
-            return std::str::from_utf8(name).ok().map(str::to_string);
-        }
-        at += 4 + len;
-    }
-    None
+/// One record a worker produced, with what the merge step needs.
+struct Out {
+    record: Record,
+    /// Set for "new conversation" records: the conversation, for de-duplication across workers.
+    conversation: Option<(IpAddr, IpAddr, u8)>,
 }
 
-/// The `Host` header and request path of an HTTP request in one segment.
-fn http_host(d: &[u8]) -> Option<(String, String)> {
-    const METHODS: [&[u8]; 8] = [
-        b"GET ",
-        b"POST ",
-        b"HEAD ",
-        b"PUT ",
-        b"DELETE ",
-        b"OPTIONS ",
-        b"PATCH ",
-        b"CONNECT ",
-    ];
-    let m = METHODS.iter().find(|m| d.starts_with(m))?;
-    let head = &d[..d.len().min(8192)];
-    let line_end = head.iter().position(|b| *b == b'\r' || *b == b'\n')?;
-    let target = std::str::from_utf8(&head[m.len()..line_end]).ok()?;
-    let path = target.split(' ').next().unwrap_or("/");
-    let text = String::from_utf8_lossy(head);
-    let host = text.split("\r\n").chain(text.split('\n')).find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.eq_ignore_ascii_case("host").then(|| v.trim().to_string())
-    })?;
-    if host.is_empty() {
-        return None;
+/// Decodes packets and reassembles streams for one share of a capture.
+struct Worker<'a> {
+    file: &'a str,
+    filter: &'a Option<crate::Filter>,
+    seen: FxHashSet<(IpAddr, IpAddr, u8)>,
+    streams: StreamTable,
+    undecoded: u64,
+    events: Vec<AppEvent>,
+}
+
+impl<'a> Worker<'a> {
+    fn new(file: &'a str, filter: &'a Option<crate::Filter>, share: usize) -> Self {
+        Worker {
+            file,
+            filter,
+            seen: FxHashSet::default(),
+            streams: StreamTable::new(MAX_STREAMS / share, REASSEMBLY_BUDGET / share),
+            undecoded: 0,
+            events: Vec::new(),
+        }
     }
-    let path = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        "/".to_string()
-    };
-    Some((host, path))
+
+    fn packet(&mut self, p: &Packet<'_>, index: u64, out: &mut Vec<Out>) {
+        let Some(d) = decode(p.linktype, p.data) else {
+            self.undecoded += 1;
+            return;
+        };
+        let mut events = std::mem::take(&mut self.events);
+        match d.tcp {
+            None if d.proto == 17 && [d.sport, d.dport].iter().any(|p| matches!(p, 53 | 5353)) => {
+                let mut obs = Vec::new();
+                if let Some(response) = dns(d.payload, &mut obs) {
+                    let event = if response {
+                        "DNS response"
+                    } else {
+                        "DNS query"
+                    };
+                    events.push((event, obs));
+                }
+            }
+            Some((seq, flags)) => {
+                let key = StreamKey {
+                    src: d.src,
+                    dst: d.dst,
+                    sport: d.sport,
+                    dport: d.dport,
+                };
+                let segment = Segment {
+                    seq,
+                    fin: flags & 0x01 != 0,
+                    syn: flags & 0x02 != 0,
+                    rst: flags & 0x04 != 0,
+                    payload: d.payload,
+                };
+                self.streams
+                    .segment(key, segment, p.ts_micros.unwrap_or(0), &mut events);
+            }
+            None => {}
+        }
+        let conversation = (d.src, d.dst, d.proto);
+        if self.seen.len() >= MAX_CONVERSATIONS {
+            self.seen.clear();
+        }
+        let new_conversation = self.seen.insert(conversation);
+        if events.is_empty() && new_conversation {
+            events.push(("new conversation", Vec::new()));
+        }
+        for (event, mut observables) in events.drain(..) {
+            for a in [d.src, d.dst] {
+                let kind = if a.is_ipv4() { K::Ipv4 } else { K::Ipv6 };
+                observables.push(Observable::new(kind, a.to_string()));
+            }
+            if !keep(self.filter, &observables) {
+                continue;
+            }
+            let mut data = serde_json::Map::new();
+            data.insert("src".into(), d.src.to_string().into());
+            data.insert("dst".into(), d.dst.to_string().into());
+            data.insert("protocol".into(), d.proto.into());
+            if d.sport != 0 || d.dport != 0 {
+                data.insert("src_port".into(), d.sport.into());
+                data.insert("dst_port".into(), d.dport.into());
+            }
+            data.insert("packet".into(), index.into());
+            out.push(Out {
+                conversation: (event == "new conversation").then_some(conversation),
+                record: Record {
+                    module: "pcap".into(),
+                    provenance: Provenance {
+                        file: self.file.to_string(),
+                        offset: Some(p.offset),
+                        ..Provenance::default()
+                    },
+                    timestamp: p.ts_micros,
+                    event: event.into(),
+                    observables,
+                    data,
+                },
+            });
+        }
+        self.events = events;
+    }
+}
+
+/// Packets of one worker's share of a batch, copied out of the capture.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    /// (linktype, timestamp, file offset, packet number, start, end in `bytes`).
+    packets: Vec<(u32, Option<i64>, u64, u64, usize, usize)>,
+}
+
+/// Bytes of packets gathered before a batch is handed to the workers.
+const BATCH_BYTES: usize = 8 << 20;
+/// Streams tracked at once for reassembly, over all workers.
+const MAX_STREAMS: usize = 1 << 17;
+/// Bytes buffered for reassembly at once, over all workers.
+const REASSEMBLY_BUDGET: usize = 64 << 20;
+
+/// What reading a capture came to.
+pub(crate) struct Totals {
+    packets: u64,
+    undecoded: u64,
+    flow: FlowStats,
+    /// A warning (the capture ends early) or an error (not a capture).
+    result: Result<Option<String>, String>,
+}
+
+pub(crate) fn run_sequential(
+    reader: Box<dyn Read + Send>,
+    file: &str,
+    filter: &Option<crate::Filter>,
+    sink: &mut dyn FnMut(Record),
+) -> Totals {
+    let mut w = Worker::new(file, filter, 1);
+    let mut packets = 0u64;
+    let mut out = Vec::new();
+    let result = read_packets(BufReader::with_capacity(1 << 20, reader), &mut |p| {
+        packets += 1;
+        w.packet(&p, packets, &mut out);
+        for o in out.drain(..) {
+            sink(o.record);
+        }
+    });
+    Totals {
+        packets,
+        undecoded: w.undecoded,
+        flow: w.streams.stats,
+        result,
+    }
+}
+
+/// Reads on one thread, decodes on `n` workers (each owning the streams of its
+/// share of the connections) and emits records in capture order on this thread.
+fn run_parallel(
+    reader: Box<dyn Read + Send>,
+    n: usize,
+    file: &str,
+    filter: &Option<crate::Filter>,
+    sink: &mut dyn FnMut(Record),
+) -> Totals {
+    use std::sync::mpsc;
+    std::thread::scope(|s| {
+        let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<Out>)>();
+        let mut inputs = Vec::new();
+        let mut workers = Vec::new();
+        for _ in 0..n {
+            let (tx, rx) = mpsc::sync_channel::<(u64, Batch)>(2);
+            inputs.push(tx);
+            let done = done_tx.clone();
+            workers.push(s.spawn(move || {
+                let mut w = Worker::new(file, filter, n);
+                while let Ok((seq, batch)) = rx.recv() {
+                    let mut out = Vec::new();
+                    for &(linktype, ts_micros, offset, index, a, b) in &batch.packets {
+                        let p = Packet {
+                            linktype,
+                            ts_micros,
+                            data: &batch.bytes[a..b],
+                            offset,
+                        };
+                        w.packet(&p, index, &mut out);
+                    }
+                    if done.send((seq, out)).is_err() {
+                        break;
+                    }
+                }
+                (w.undecoded, w.streams.stats)
+            }));
+        }
+        drop(done_tx);
+        let reader_thread = s.spawn(move || {
+            let mut batches: Vec<Batch> = (0..n).map(|_| Batch::default()).collect();
+            let mut size = 0usize;
+            let mut seq = 0u64;
+            let mut packets = 0u64;
+            let mut stopped = false;
+            let send = |batches: &mut Vec<Batch>, seq: &mut u64| -> bool {
+                let full = std::mem::replace(batches, (0..n).map(|_| Batch::default()).collect());
+                let ok = full
+                    .into_iter()
+                    .zip(&inputs)
+                    .all(|(b, tx)| tx.send((*seq, b)).is_ok());
+                *seq += 1;
+                ok
+            };
+            let result = read_packets(BufReader::with_capacity(1 << 20, reader), &mut |p| {
+                packets += 1;
+                if stopped {
+                    return;
+                }
+                let b = &mut batches[shard_of(p.linktype, p.data, n)];
+                let start = b.bytes.len();
+                b.bytes.extend_from_slice(p.data);
+                b.packets.push((
+                    p.linktype,
+                    p.ts_micros,
+                    p.offset,
+                    packets,
+                    start,
+                    b.bytes.len(),
+                ));
+                size += p.data.len() + 64;
+                if size >= BATCH_BYTES {
+                    size = 0;
+                    stopped = !send(&mut batches, &mut seq);
+                }
+            });
+            if !stopped && size > 0 {
+                send(&mut batches, &mut seq);
+            }
+            drop(inputs);
+            (packets, result)
+        });
+        // Merge: a batch is emitted once every worker has returned its share.
+        let mut waiting: std::collections::BTreeMap<u64, (usize, Vec<Out>)> = Default::default();
+        let mut next = 0u64;
+        let mut conversations: FxHashSet<(IpAddr, IpAddr, u8)> = FxHashSet::default();
+        while let Ok((seq, out)) = done_rx.recv() {
+            let slot = waiting.entry(seq).or_default();
+            slot.0 += 1;
+            slot.1.extend(out);
+            while waiting.get(&next).is_some_and(|s| s.0 == n) {
+                let Some((_, mut outs)) = waiting.remove(&next) else {
+                    break;
+                };
+                outs.sort_by_key(|o| o.record.provenance.offset);
+                for o in outs {
+                    if let Some(c) = o.conversation {
+                        if conversations.len() >= MAX_CONVERSATIONS {
+                            conversations.clear();
+                        }
+                        if !conversations.insert(c) {
+                            continue;
+                        }
+                    }
+                    sink(o.record);
+                }
+                next += 1;
+            }
+        }
+        let (packets, result) = reader_thread
+            .join()
+            .unwrap_or((0, Err("the capture reader stopped unexpectedly".into())));
+        let mut totals = Totals {
+            packets,
+            undecoded: 0,
+            flow: FlowStats::default(),
+            result,
+        };
+        for w in workers {
+            if let Ok((undecoded, flow)) = w.join() {
+                totals.undecoded += undecoded;
+                totals.flow.over_budget += flow.over_budget;
+                totals.flow.table_full += flow.table_full;
+            }
+        }
+        totals
+    })
 }
 
 impl Module for PcapModule {
@@ -582,68 +821,24 @@ impl Module for PcapModule {
 
     fn run(&self, sink: &mut dyn FnMut(Record)) -> Result<ModuleSummary, ModuleError> {
         let file = display(&self.path);
-        let f = std::fs::File::open(&self.path).map_err(|e| ModuleError {
-            module: "pcap".into(),
-            file: file.clone(),
-            message: format!("cannot open: {e}"),
-        })?;
+        let reader = crate::text::open(&self.path, "pcap")?;
+        let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        let threads = match self.options.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let filter = &self.options.filter;
+        let totals = if threads > 1 && size > 2 * BATCH_BYTES as u64 {
+            run_parallel(reader, threads, &file, filter, sink)
+        } else {
+            run_sequential(reader, &file, filter, sink)
+        };
         let mut summary = ModuleSummary {
             module: "pcap".into(),
+            records: totals.packets,
             ..ModuleSummary::default()
         };
-        let mut seen: HashSet<(IpAddr, IpAddr, u8)> = HashSet::new();
-        let mut packets = 0u64;
-        let mut undecoded = 0u64;
-        let filter = &self.options.filter;
-        let result = read_packets(BufReader::with_capacity(1 << 20, f), &mut |p| {
-            packets += 1;
-            let Some(mut d) = decode(p.linktype, p.data) else {
-                undecoded += 1;
-                return;
-            };
-            let (Some(src), Some(dst)) = (d.src, d.dst) else {
-                return;
-            };
-            let new_conversation = {
-                if seen.len() >= MAX_CONVERSATIONS {
-                    seen.clear();
-                }
-                seen.insert((src, dst, d.proto))
-            };
-            if d.event.is_none() && !new_conversation {
-                return;
-            }
-            for a in [src, dst] {
-                let kind = if a.is_ipv4() { K::Ipv4 } else { K::Ipv6 };
-                d.observables.push(Observable::new(kind, a.to_string()));
-            }
-            if !keep(filter, &d.observables) {
-                return;
-            }
-            let mut data = serde_json::Map::new();
-            data.insert("src".into(), src.to_string().into());
-            data.insert("dst".into(), dst.to_string().into());
-            data.insert("protocol".into(), d.proto.into());
-            if d.sport != 0 || d.dport != 0 {
-                data.insert("src_port".into(), d.sport.into());
-                data.insert("dst_port".into(), d.dport.into());
-            }
-            data.insert("packet".into(), packets.into());
-            sink(Record {
-                module: "pcap".into(),
-                provenance: Provenance {
-                    file: file.clone(),
-                    offset: Some(p.offset),
-                    ..Provenance::default()
-                },
-                timestamp: p.ts_micros,
-                event: d.event.unwrap_or("new conversation").into(),
-                observables: d.observables,
-                data,
-            });
-        });
-        summary.records = packets;
-        match result {
+        match totals.result {
             Ok(None) => {}
             Ok(Some(w)) => summary.warnings.push(format!("{file}: {w}")),
             Err(message) => {
@@ -654,9 +849,23 @@ impl Module for PcapModule {
                 })
             }
         }
-        if undecoded > 0 {
+        if totals.undecoded > 0 {
             summary.warnings.push(format!(
-                "{file}: {undecoded} of {packets} packets had a link or network layer this reader does not decode"
+                "{file}: {} of {} packets had a link or network layer this reader does not decode",
+                totals.undecoded, totals.packets
+            ));
+        }
+        let f = totals.flow;
+        if f.over_budget + f.table_full > 0 {
+            summary.warnings.push(format!(
+                "{file}: {} TCP stream(s) were not fully reassembled because a memory limit was reached \
+                 ({} with gaps or buffers over {} KiB or the {} MiB total, {} beyond {} concurrent streams)",
+                f.over_budget + f.table_full,
+                f.over_budget,
+                crate::flow::MAX_STREAM_BUFFER / 1024,
+                REASSEMBLY_BUDGET >> 20,
+                f.table_full,
+                MAX_STREAMS
             ));
         }
         Ok(summary)

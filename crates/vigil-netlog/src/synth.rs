@@ -159,16 +159,47 @@ pub fn udp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, payload: &[u8]) -> 
     ip_frame(src, dst, 17, &u)
 }
 
-/// An Ethernet/IP/TCP frame (PSH+ACK) with this payload.
+/// TCP flag FIN, for [`tcp_segment`].
+pub const FIN: u8 = 0x01;
+/// TCP flag SYN.
+pub const SYN: u8 = 0x02;
+/// TCP flag RST.
+pub const RST: u8 = 0x04;
+/// TCP flags PSH and ACK, as data segments carry them.
+pub const PSH_ACK: u8 = 0x18;
+/// TCP flag ACK.
+pub const ACK: u8 = 0x10;
+
+/// An Ethernet/IP/TCP frame (PSH+ACK, sequence number 1) with this payload.
 pub fn tcp(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    tcp_segment(src, dst, sport, dport, 1, PSH_ACK, payload)
+}
+
+/// An Ethernet/IP/TCP frame with this sequence number, flags and payload.
+pub fn tcp_segment(
+    src: IpAddr,
+    dst: IpAddr,
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut t = Vec::with_capacity(20 + payload.len());
     t.extend_from_slice(&sport.to_be_bytes());
     t.extend_from_slice(&dport.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
     t.extend_from_slice(&1u32.to_be_bytes());
-    t.extend_from_slice(&1u32.to_be_bytes());
-    t.extend_from_slice(&[0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
     t.extend_from_slice(payload);
     ip_frame(src, dst, 6, &t)
+}
+
+/// A DNS message framed for TCP (two-byte length first).
+pub fn dns_over_tcp(message: &[u8]) -> Vec<u8> {
+    let mut m = (message.len() as u16).to_be_bytes().to_vec();
+    m.extend_from_slice(message);
+    m
 }
 
 fn dns_qname(out: &mut Vec<u8>, name: &str) {

@@ -19,6 +19,8 @@ use crate::{display, Filter, Options};
 pub const MAX_LINE: usize = 1 << 20;
 /// Bytes read per block.
 const BLOCK: usize = 8 << 20;
+/// Blocks read at once (one per thread): memory stays under this many blocks whatever the core count.
+const MAX_BLOCKS_IN_FLIGHT: usize = 8;
 /// Characters of a line kept in a record's data.
 const KEEP_CHARS: usize = 2000;
 
@@ -62,6 +64,10 @@ pub(crate) fn open(path: &Path, module: &str) -> Result<Box<dyn Read + Send>, Mo
 struct Block {
     bytes: Vec<u8>,
     offset: u64,
+    /// The block starts inside a line the previous block began (a line longer than a block).
+    starts_mid_line: bool,
+    /// The block ends inside a line the next block goes on with.
+    ends_mid_line: bool,
 }
 
 /// Splits a stream into blocks of whole lines (a line longer than [`MAX_LINE`] is cut).
@@ -71,6 +77,8 @@ struct Blocks<R> {
     offset: u64,
     done: bool,
     long_lines: u64,
+    /// The last block ended inside a line.
+    mid_line: bool,
 }
 
 impl<R: Read> Blocks<R> {
@@ -81,6 +89,7 @@ impl<R: Read> Blocks<R> {
             offset: 0,
             done: false,
             long_lines: 0,
+            mid_line: false,
         }
     }
 
@@ -89,28 +98,37 @@ impl<R: Read> Blocks<R> {
             return Ok(None);
         }
         let mut buf = std::mem::take(&mut self.carry);
-        while !self.done && buf.len() < BLOCK {
-            let old = buf.len();
-            buf.resize(BLOCK.max(old + 64 * 1024), 0);
-            let n = self.reader.read(&mut buf[old..])?;
-            buf.truncate(old + n);
-            if n == 0 {
+        if !self.done && buf.len() < BLOCK {
+            // `read_to_end` fills the spare capacity without zeroing it first.
+            buf.reserve_exact(BLOCK - buf.len());
+            let want = (BLOCK - buf.len()) as u64;
+            let n = (&mut self.reader).take(want).read_to_end(&mut buf)?;
+            if (n as u64) < want {
                 self.done = true;
             }
         }
+        let starts_mid_line = self.mid_line;
+        self.mid_line = false;
         if !self.done {
-            match buf.iter().rposition(|b| *b == b'\n') {
+            match memchr::memrchr(b'\n', &buf) {
                 Some(nl) => self.carry = buf.split_off(nl + 1),
                 None => {
-                    // No line break in a whole block: cut one piece off and go on.
-                    self.long_lines += 1;
-                    self.carry = buf.split_off(MAX_LINE.min(buf.len()));
+                    // No line break in a whole block: the line goes on in the next one.
+                    if !starts_mid_line {
+                        self.long_lines += 1;
+                    }
+                    self.mid_line = true;
                 }
             }
         }
         let offset = self.offset;
         self.offset += buf.len() as u64;
-        Ok(Some(Block { bytes: buf, offset }))
+        Ok(Some(Block {
+            bytes: buf,
+            offset,
+            starts_mid_line,
+            ends_mid_line: self.mid_line,
+        }))
     }
 }
 
@@ -122,39 +140,155 @@ struct Scanned {
 }
 
 fn scan_block(block: &Block, file: &str, filter: &Option<Filter>) -> Scanned {
-    let mut records = Vec::new();
-    let mut lines = 0u64;
-    let mut long_lines = 0u64;
-    let mut pos = 0usize;
     let bytes = &block.bytes;
-    while pos < bytes.len() {
-        let end = memchr_nl(&bytes[pos..]).map_or(bytes.len(), |i| pos + i);
-        lines += 1;
-        if end - pos > MAX_LINE {
-            long_lines += 1;
-        }
-        let mut piece_start = pos;
-        // Overlong lines (only possible in the last block) are checked in pieces.
-        while piece_start < end {
-            let piece_end = (piece_start + MAX_LINE).min(end);
-            let line = &bytes[piece_start..piece_end];
-            if let Some(r) = scan_line(line, file, lines, block.offset + piece_start as u64, filter)
-            {
-                records.push(r);
+    let (lines, long_lines) = count_lines(bytes, block.starts_mid_line, block.ends_mid_line);
+    let mut scan = BlockScan {
+        bytes,
+        offset: block.offset,
+        file,
+        filter,
+        counted_to: 0,
+        line_no: 1,
+        records: Vec::new(),
+    };
+    match filter {
+        Some(f) => {
+            // Valid UTF-8 stretches are scanned as one text, token by token, and
+            // only lines holding a wanted value become records; a line that is
+            // not UTF-8 is read on its own (lossily).
+            let mut pos = 0;
+            while pos < bytes.len() {
+                match std::str::from_utf8(&bytes[pos..]) {
+                    Ok(text) => {
+                        scan.wanted_lines(pos, text, f);
+                        break;
+                    }
+                    Err(e) => {
+                        let bad = pos + e.valid_up_to();
+                        let line_start = bytes[pos..bad]
+                            .iter()
+                            .rposition(|b| *b == b'\n')
+                            .map_or(pos, |i| pos + i + 1);
+                        let text = std::str::from_utf8(&bytes[pos..line_start]).unwrap_or("");
+                        scan.wanted_lines(pos, text, f);
+                        let line_end =
+                            memchr::memchr(b'\n', &bytes[bad..]).map_or(bytes.len(), |i| bad + i);
+                        scan.line(line_start, line_end);
+                        pos = line_end + 1;
+                    }
+                }
             }
-            piece_start = piece_end;
         }
-        pos = end + 1;
+        None => {
+            let mut pos = 0;
+            while pos < bytes.len() {
+                let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+                scan.line(pos, end);
+                pos = end + 1;
+            }
+        }
     }
     Scanned {
         lines,
         long_lines,
-        records,
+        records: scan.records,
     }
 }
 
-fn memchr_nl(b: &[u8]) -> Option<usize> {
-    b.iter().position(|c| *c == b'\n')
+/// Lines that end in a block and how many are longer than [`MAX_LINE`].
+///
+/// A line that runs over several blocks is counted by the block it ends in,
+/// and as a long line by [`Blocks`] when it is first cut.
+fn count_lines(bytes: &[u8], starts_mid_line: bool, ends_mid_line: bool) -> (u64, u64) {
+    let mut lines = 0u64;
+    let mut long = 0u64;
+    let mut start = 0usize;
+    let mut continued = starts_mid_line;
+    for nl in memchr::memchr_iter(b'\n', bytes) {
+        lines += 1;
+        if nl - start > MAX_LINE && !continued {
+            long += 1;
+        }
+        continued = false;
+        start = nl + 1;
+    }
+    if start < bytes.len() && !ends_mid_line {
+        lines += 1;
+        if bytes.len() - start > MAX_LINE && !continued {
+            long += 1;
+        }
+    }
+    (lines, long)
+}
+
+/// The state of scanning one block: where line numbers have been counted to.
+struct BlockScan<'a> {
+    bytes: &'a [u8],
+    offset: u64,
+    file: &'a str,
+    filter: &'a Option<Filter>,
+    counted_to: usize,
+    line_no: u64,
+    records: Vec<Record>,
+}
+
+impl BlockScan<'_> {
+    /// The line number (in the block, from 1) of the line starting at `pos`.
+    fn line_no(&mut self, pos: usize) -> u64 {
+        if pos > self.counted_to {
+            self.line_no +=
+                memchr::memchr_iter(b'\n', &self.bytes[self.counted_to..pos]).count() as u64;
+            self.counted_to = pos;
+        }
+        self.line_no
+    }
+
+    /// Records for the line `start..end`, in pieces of at most [`MAX_LINE`] bytes.
+    fn line(&mut self, start: usize, end: usize) {
+        let line_no = self.line_no(start);
+        let mut piece = start;
+        while piece < end {
+            let piece_end = (piece + MAX_LINE).min(end);
+            self.piece(piece, piece_end, line_no);
+            piece = piece_end;
+        }
+    }
+
+    /// A record for the bytes `start..end` of line `line_no`, if they hold a wanted value.
+    fn piece(&mut self, start: usize, end: usize, line_no: u64) {
+        let offset = self.offset + start as u64;
+        let bytes = &self.bytes[start..end];
+        if let Some(r) = scan_line(bytes, self.file, line_no, offset, self.filter) {
+            self.records.push(r);
+        }
+    }
+
+    /// Scans `text` (the block's bytes from `base`) and reads every line holding a wanted value.
+    fn wanted_lines(&mut self, base: usize, text: &str, filter: &Filter) {
+        let origin = text.as_ptr() as usize;
+        let mut done_to = 0usize;
+        let mut hits = Vec::new();
+        extract_observables(text, &mut |kind, value| {
+            let at = value.as_ptr() as usize - origin;
+            if at >= done_to && filter(kind, value) {
+                hits.push(base + at);
+                done_to =
+                    memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |i| at + i);
+            }
+        });
+        for at in hits {
+            let start = memchr::memrchr(b'\n', &self.bytes[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &self.bytes[at..]).map_or(self.bytes.len(), |i| at + i);
+            if end - start <= MAX_LINE {
+                self.line(start, end);
+            } else {
+                // Only the piece of an overlong line around the value.
+                let line_no = self.line_no(start);
+                let piece = at.saturating_sub(MAX_LINE / 2).max(start);
+                self.piece(piece, (piece + MAX_LINE).min(end), line_no);
+            }
+        }
+    }
 }
 
 /// One record for a line that carries observables (and passes the filter).
@@ -218,7 +352,8 @@ impl Module for TextLogModule {
             (_, None) => 1,
             (0, _) => std::thread::available_parallelism().map_or(1, |n| n.get()),
             (n, _) => n,
-        };
+        }
+        .min(MAX_BLOCKS_IN_FLIGHT);
         let mut summary = ModuleSummary {
             module: "log".into(),
             ..ModuleSummary::default()

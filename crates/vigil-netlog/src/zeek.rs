@@ -245,157 +245,181 @@ impl Module for ZeekModule {
 
     fn run(&self, sink: &mut dyn FnMut(Record)) -> Result<ModuleSummary, ModuleError> {
         let module = self.kind.module();
-        let file = display(&self.path);
-        let mut reader = BufReader::new(open(&self.path, module)?);
-        let mut summary = ModuleSummary {
-            module: module.into(),
-            ..ModuleSummary::default()
-        };
-        let mut header = Header::default();
-        let mut kind = self.kind;
-        let mut line = Vec::new();
-        let mut line_no = 0u64;
-        let mut offset = 0u64;
-        let mut bad = 0u64;
-        loop {
-            line.clear();
-            let n = Read::by_ref(&mut reader)
-                .take(MAX_LINE as u64)
-                .read_until(b'\n', &mut line)
-                .map_err(|e| ModuleError {
-                    module: module.into(),
-                    file: file.clone(),
-                    message: format!("read failed at line {}: {e}", line_no + 1),
-                })?;
-            if n == 0 {
-                break;
-            }
-            line_no += 1;
-            let this_offset = offset;
-            offset += n as u64;
-            if line.last() != Some(&b'\n') && n == MAX_LINE {
-                // Skip the rest of an overlong line.
-                let mut rest = Vec::new();
-                let _ = reader.read_until(b'\n', &mut rest);
-                offset += rest.len() as u64;
-                summary.warnings.push(format!(
-                    "{file}:{line_no}: line longer than {MAX_LINE} bytes skipped"
-                ));
-                continue;
-            }
-            let l = line.strip_suffix(b"\n").unwrap_or(&line);
-            let l = l.strip_suffix(b"\r").unwrap_or(l);
-            if l.is_empty() {
-                continue;
-            }
-            if l[0] == b'#' {
-                let (key, value) = match l.iter().position(|b| *b == b' ' || *b == b'\t') {
-                    Some(i) => (&l[1..i], &l[i + 1..]),
-                    None => (&l[1..], &b""[..]),
-                };
-                match key {
-                    b"separator" => header.separator = unescape(value),
-                    b"set_separator" => {
-                        header.set_separator = *unescape(value).first().unwrap_or(&b',')
-                    }
-                    b"unset_field" => header.unset = value.to_vec(),
-                    b"empty_field" => header.empty = value.to_vec(),
-                    b"path" => {
-                        let k = Kind::from_name(&String::from_utf8_lossy(value));
-                        if k != Kind::Other {
-                            kind = k;
-                        }
-                    }
-                    b"fields" => {
-                        header.fields = split(value, &header.separator)
-                            .into_iter()
-                            .map(|f| String::from_utf8_lossy(f).into_owned())
-                            .collect()
-                    }
-                    _ => {}
-                }
-                continue;
-            }
-            summary.records += 1;
-            let mut data = serde_json::Map::new();
-            let (obs, ts) = if l[0] == b'{' {
-                let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(l) else {
-                    bad += 1;
-                    continue;
-                };
-                let get = |name: &str| -> Vec<String> {
-                    match map.get(name) {
-                        Some(Value::String(s)) => vec![s.clone()],
-                        Some(Value::Array(a)) => a
-                            .iter()
-                            .filter_map(|v| v.as_str().map(str::to_string))
-                            .collect(),
-                        Some(Value::Number(n)) => vec![n.to_string()],
-                        _ => Vec::new(),
-                    }
-                };
-                let ts = get("ts").first().and_then(|t| timestamp(t));
-                data = map.clone();
-                (observables(kind, &get), ts)
-            } else {
-                if header.fields.is_empty() {
-                    bad += 1;
-                    continue;
-                }
-                let cells = split(l, &header.separator);
-                let get = |name: &str| -> Vec<String> {
-                    let Some(i) = header.fields.iter().position(|f| f == name) else {
-                        return Vec::new();
-                    };
-                    match cells.get(i) {
-                        Some(c)
-                            if *c != header.unset.as_slice() && *c != header.empty.as_slice() =>
-                        {
-                            c.split(|b| *b == header.set_separator)
-                                .map(|v| String::from_utf8_lossy(v).into_owned())
-                                .collect()
-                        }
-                        _ => Vec::new(),
-                    }
-                };
-                for (i, f) in header.fields.iter().enumerate() {
-                    if let Some(c) = cells.get(i) {
-                        data.insert(f.clone(), String::from_utf8_lossy(c).into_owned().into());
-                    }
-                }
-                let ts = get("ts").first().and_then(|t| timestamp(t));
-                (observables(kind, &get), ts)
-            };
-            let obs = if kind == Kind::Other {
-                let text = String::from_utf8_lossy(l);
-                let mut v: Vec<Observable> = Vec::new();
-                extract_observables(&text, &mut |k, s| v.push(Observable::new(k, s)));
-                v
-            } else {
-                obs
-            };
-            if !keep(&self.options.filter, &obs) {
-                continue;
-            }
-            sink(Record {
-                module: module.into(),
-                provenance: Provenance {
-                    file: file.clone(),
-                    line: Some(line_no),
-                    offset: Some(this_offset),
-                    ..Provenance::default()
-                },
-                timestamp: ts,
-                event: kind.event().into(),
-                observables: obs,
-                data,
-            });
-        }
-        if bad > 0 {
-            summary.warnings.push(format!(
-                "{file}: {bad} line(s) were neither Zeek TSV with a #fields header nor JSON objects"
-            ));
-        }
-        Ok(summary)
+        let reader = BufReader::new(open(&self.path, module)?);
+        read_log(
+            reader,
+            self.kind,
+            &display(&self.path),
+            &self.options.filter,
+            sink,
+        )
     }
+}
+
+/// Reads a Zeek log from bytes (the fuzz target's entry point); returns the observables found.
+pub(crate) fn read_bytes(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    let _ = read_log(bytes, Kind::Dns, "fuzz", &None, &mut |r| {
+        n += r.observables.len()
+    });
+    n
+}
+
+/// Reads one Zeek log; `kind` is what its name says until a `#path` header says otherwise.
+fn read_log<R: BufRead>(
+    mut reader: R,
+    kind: Kind,
+    file: &str,
+    filter: &Option<crate::Filter>,
+    sink: &mut dyn FnMut(Record),
+) -> Result<ModuleSummary, ModuleError> {
+    let module = kind.module();
+    let file = file.to_string();
+    let mut summary = ModuleSummary {
+        module: module.into(),
+        ..ModuleSummary::default()
+    };
+    let mut header = Header::default();
+    let mut kind = kind;
+    let mut line = Vec::new();
+    let mut line_no = 0u64;
+    let mut offset = 0u64;
+    let mut bad = 0u64;
+    loop {
+        line.clear();
+        let n = Read::by_ref(&mut reader)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| ModuleError {
+                module: module.into(),
+                file: file.clone(),
+                message: format!("read failed at line {}: {e}", line_no + 1),
+            })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let this_offset = offset;
+        offset += n as u64;
+        if line.last() != Some(&b'\n') && n == MAX_LINE {
+            // Skip the rest of an overlong line.
+            let mut rest = Vec::new();
+            let _ = reader.read_until(b'\n', &mut rest);
+            offset += rest.len() as u64;
+            summary.warnings.push(format!(
+                "{file}:{line_no}: line longer than {MAX_LINE} bytes skipped"
+            ));
+            continue;
+        }
+        let l = line.strip_suffix(b"\n").unwrap_or(&line);
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        if l.is_empty() {
+            continue;
+        }
+        if l[0] == b'#' {
+            let (key, value) = match l.iter().position(|b| *b == b' ' || *b == b'\t') {
+                Some(i) => (&l[1..i], &l[i + 1..]),
+                None => (&l[1..], &b""[..]),
+            };
+            match key {
+                b"separator" => header.separator = unescape(value),
+                b"set_separator" => {
+                    header.set_separator = *unescape(value).first().unwrap_or(&b',')
+                }
+                b"unset_field" => header.unset = value.to_vec(),
+                b"empty_field" => header.empty = value.to_vec(),
+                b"path" => {
+                    let k = Kind::from_name(&String::from_utf8_lossy(value));
+                    if k != Kind::Other {
+                        kind = k;
+                    }
+                }
+                b"fields" => {
+                    header.fields = split(value, &header.separator)
+                        .into_iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect()
+                }
+                _ => {}
+            }
+            continue;
+        }
+        summary.records += 1;
+        let mut data = serde_json::Map::new();
+        let (obs, ts) = if l[0] == b'{' {
+            let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(l) else {
+                bad += 1;
+                continue;
+            };
+            let get = |name: &str| -> Vec<String> {
+                match map.get(name) {
+                    Some(Value::String(s)) => vec![s.clone()],
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect(),
+                    Some(Value::Number(n)) => vec![n.to_string()],
+                    _ => Vec::new(),
+                }
+            };
+            let ts = get("ts").first().and_then(|t| timestamp(t));
+            data = map.clone();
+            (observables(kind, &get), ts)
+        } else {
+            if header.fields.is_empty() {
+                bad += 1;
+                continue;
+            }
+            let cells = split(l, &header.separator);
+            let get = |name: &str| -> Vec<String> {
+                let Some(i) = header.fields.iter().position(|f| f == name) else {
+                    return Vec::new();
+                };
+                match cells.get(i) {
+                    Some(c) if *c != header.unset.as_slice() && *c != header.empty.as_slice() => c
+                        .split(|b| *b == header.set_separator)
+                        .map(|v| String::from_utf8_lossy(v).into_owned())
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            };
+            for (i, f) in header.fields.iter().enumerate() {
+                if let Some(c) = cells.get(i) {
+                    data.insert(f.clone(), String::from_utf8_lossy(c).into_owned().into());
+                }
+            }
+            let ts = get("ts").first().and_then(|t| timestamp(t));
+            (observables(kind, &get), ts)
+        };
+        let obs = if kind == Kind::Other {
+            let text = String::from_utf8_lossy(l);
+            let mut v: Vec<Observable> = Vec::new();
+            extract_observables(&text, &mut |k, s| v.push(Observable::new(k, s)));
+            v
+        } else {
+            obs
+        };
+        if !keep(filter, &obs) {
+            continue;
+        }
+        sink(Record {
+            module: module.into(),
+            provenance: Provenance {
+                file: file.clone(),
+                line: Some(line_no),
+                offset: Some(this_offset),
+                ..Provenance::default()
+            },
+            timestamp: ts,
+            event: kind.event().into(),
+            observables: obs,
+            data,
+        });
+    }
+    if bad > 0 {
+        summary.warnings.push(format!(
+            "{file}: {bad} line(s) were neither Zeek TSV with a #fields header nor JSON objects"
+        ));
+    }
+    Ok(summary)
 }

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use vigil_artefact::{Module, ObservableKind as K, Record};
 use vigil_netlog::{synth, Options};
 
+mod reassembly;
+
 fn tmp(name: &str) -> PathBuf {
     let dir = vigil_testkit::workspace_root()
         .join("target/test-tmp/netlog")
@@ -21,6 +23,22 @@ fn run(m: &dyn Module) -> (Vec<Record>, vigil_artefact::ModuleSummary) {
     let mut recs = Vec::new();
     let summary = m.run(&mut |r| recs.push(r)).expect("module runs");
     (recs, summary)
+}
+
+/// Reads a text log with a filter on `threads` threads.
+fn text_log(
+    file: &Path,
+    filter: &vigil_netlog::Filter,
+    threads: usize,
+) -> (Vec<Record>, vigil_artefact::ModuleSummary) {
+    let options = Options {
+        filter: Some(filter.clone()),
+        threads,
+    };
+    run(&vigil_netlog::TextLogModule::new(
+        file.to_path_buf(),
+        options,
+    ))
 }
 
 fn has(r: &Record, kind: K, value: &str) -> bool {
@@ -301,14 +319,7 @@ fn text_log_lines_numbers_and_timestamps_across_threads() {
             || (k == K::Url && v.contains("tookcheckout"))
     });
     for threads in [1, 3] {
-        let m = vigil_netlog::TextLogModule::new(
-            file.clone(),
-            Options {
-                filter: Some(filter.clone()),
-                threads,
-            },
-        );
-        let (recs, summary) = run(&m);
+        let (recs, summary) = text_log(&file, &filter, threads);
         assert_eq!(summary.records, n, "lines read");
         let lines: Vec<u64> = recs.iter().map(|r| r.provenance.line.unwrap()).collect();
         assert_eq!(lines, hits, "threads={threads}");
@@ -365,4 +376,36 @@ fn gzip_logs_gigantic_lines_and_binary_garbage() {
     let missing = vigil_netlog::TextLogModule::new(dir.join("nope.log"), Options::default());
     let err = missing.run(&mut |_| {}).unwrap_err();
     assert!(err.message.starts_with("cannot open"), "{}", err.message);
+}
+
+#[test]
+fn a_line_longer_than_a_block_is_one_line_checked_in_pieces() {
+    let dir = tmp("longline");
+    let file = dir.join("long.log");
+    let mut s = String::from("first line free.weather4free.com\n");
+    // 20 MiB without a line break, a wanted value in its middle.
+    let half = "ab ".repeat((10 << 20) / 3);
+    s.push_str(&half);
+    s.push_str(" mid.weather4free.com ");
+    s.push_str(&half);
+    s.push_str("\nlast line x.weather4free.com\n");
+    std::fs::write(&file, &s).unwrap();
+    let filter: vigil_netlog::Filter =
+        Arc::new(|k, v: &str| k == K::Domain && v.ends_with("weather4free.com"));
+    for threads in [1, 3] {
+        let (recs, summary) = text_log(&file, &filter, threads);
+        assert_eq!(summary.records, 3, "threads={threads}");
+        let lines: Vec<u64> = recs.iter().map(|r| r.provenance.line.unwrap()).collect();
+        assert_eq!(lines, [1, 2, 3], "threads={threads}");
+        assert!(has(&recs[1], K::Domain, "mid.weather4free.com"));
+        assert!(has(&recs[2], K::Domain, "x.weather4free.com"));
+        assert_eq!(
+            summary.warnings,
+            [format!(
+                "{}: 1 line(s) longer than 1048576 bytes were checked in pieces",
+                file.display()
+            )],
+            "threads={threads}"
+        );
+    }
 }
