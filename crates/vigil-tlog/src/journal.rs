@@ -17,6 +17,7 @@
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -114,24 +115,43 @@ fn parse_record(buf: &[u8]) -> Option<(Record, usize)> {
 
 /// Reads the journal at `path` and returns the chain of valid records that
 /// reaches past `committed` entries (records wholly below it are skipped),
-/// in order. A missing journal is an empty one.
+/// in order. A missing journal is an empty one. Reads record by record, so
+/// only the live part of the file is read.
 pub(crate) fn scan(path: &Path, committed: u64) -> Result<Vec<Record>, TlogError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let file = match File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(TlogError::io(path, e)),
     };
+    let io = |e| TlogError::io(path, e);
+    let file_len = file.metadata().map_err(io)?.len();
     let mut out = Vec::new();
-    let mut off = 0usize;
+    let mut off = 0u64;
     let mut expect: Option<u64> = None;
-    while let Some((rec, used)) = parse_record(&bytes[off..]) {
+    let mut buf = Vec::new();
+    loop {
+        if off + HEADER_LEN as u64 > file_len {
+            break;
+        }
+        buf.resize(HEADER_LEN, 0);
+        file.read_exact_at(&mut buf, off).map_err(io)?;
+        let len = u64::from(u32::from_be_bytes([buf[16], buf[17], buf[18], buf[19]]));
+        if buf[..4] != MAGIC || off + HEADER_LEN as u64 + len > file_len {
+            break;
+        }
+        buf.resize(HEADER_LEN + len as usize, 0);
+        file.read_exact_at(&mut buf[HEADER_LEN..], off + HEADER_LEN as u64)
+            .map_err(io)?;
+        let Some((rec, used)) = parse_record(&buf) else {
+            break;
+        };
         match expect {
             Some(e) if rec.first != e => break,
             None if rec.first > committed => break,
             _ => {}
         }
         expect = Some(rec.end());
-        off += used;
+        off += used as u64;
         if rec.end() > committed {
             out.push(rec);
         }
@@ -142,7 +162,7 @@ pub(crate) fn scan(path: &Path, committed: u64) -> Result<Vec<Record>, TlogError
 /// The journal file open for writing.
 #[derive(Debug)]
 pub(crate) struct Journal {
-    file: File,
+    file: Arc<File>,
     path: PathBuf,
     /// Where the next record goes.
     pos: u64,
@@ -162,7 +182,7 @@ impl Journal {
             .map_err(|e| TlogError::io(path, e))?;
         let len = file.metadata().map_err(|e| TlogError::io(path, e))?.len();
         Ok(Self {
-            file,
+            file: Arc::new(file),
             path: path.to_path_buf(),
             pos: 0,
             len,
@@ -174,8 +194,10 @@ impl Journal {
         self.pos
     }
 
-    /// Writes one encoded record and makes it durable (one fdatasync).
-    pub fn commit(&mut self, record: &[u8]) -> Result<(), TlogError> {
+    /// Writes one encoded record, not yet durable: the caller then syncs
+    /// the file returned by [`Journal::file`]. Any fdatasync of the journal
+    /// that starts after this returns also makes this record durable.
+    pub fn write(&mut self, record: &[u8]) -> Result<(), TlogError> {
         let io = |e| TlogError::io(&self.path, e);
         let end = self.pos + record.len() as u64;
         if end > self.len {
@@ -187,14 +209,23 @@ impl Journal {
             self.len = new_len;
         }
         self.file.write_all_at(record, self.pos).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
         self.pos = end;
         Ok(())
+    }
+
+    /// The journal file, for syncing without holding the writer.
+    pub fn file(&self) -> (Arc<File>, &Path) {
+        (self.file.clone(), &self.path)
     }
 
     /// Starts overwriting from the beginning; call only once every record
     /// written so far is covered by the durable `state` file.
     pub fn restart(&mut self) {
+        // Spoil the first record so that readers need not walk the stale
+        // chain; not synced, as nothing depends on it.
+        if self.pos > 0 {
+            let _ = self.file.write_all_at(&[0; 4], 0);
+        }
         self.pos = 0;
     }
 }

@@ -25,6 +25,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use vigil_ledger::merkle::ConsistencyProof;
@@ -47,20 +48,27 @@ pub struct Options {
     /// Most entries written per fsync batch.
     pub max_batch: usize,
     /// How long a flusher waits for more concurrent appends to join its
-    /// batch before writing (like a database's commit delay): a little
-    /// latency buys much larger batches per fsync.
+    /// batch before writing (like a database's commit delay), when the
+    /// previous batch had concurrent callers. Zero by default: with several
+    /// syncs in flight, batches form while earlier syncs wait for the disk,
+    /// and on a loaded machine a short sleep costs far more than it asks for.
     pub commit_delay: std::time::Duration,
     /// Journal bytes after which the data files are fsynced and the journal
     /// starts over (bounds the replay work after a crash).
     pub journal_limit: u64,
+    /// Most batches whose journal fdatasync may be under way at once: while
+    /// one sync waits for the disk, the next batch is written and synced
+    /// (each sync also covers every record written before it started).
+    pub max_in_flight: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             max_batch: 8192,
-            commit_delay: std::time::Duration::from_millis(2),
+            commit_delay: std::time::Duration::ZERO,
             journal_limit: 16 << 20,
+            max_in_flight: 4,
         }
     }
 }
@@ -72,7 +80,8 @@ struct Shared {
     next: u64,
     durable: u64,
     durable_entries_len: u64,
-    flushing: bool,
+    /// Batches written whose journal sync has not returned yet.
+    in_flight: usize,
     /// Appends in the previous batch: concurrency worth waiting for.
     last_batch_calls: usize,
     poisoned: Option<String>,
@@ -90,6 +99,8 @@ struct Writer {
     journal: Journal,
     /// A level file was created since the directory was last synced.
     new_file: bool,
+    /// A write failed: the in-memory state may be ahead of the files.
+    failed: bool,
     stats: AppendStats,
 }
 
@@ -124,6 +135,9 @@ pub struct Log {
     shared: Mutex<Shared>,
     cond: Condvar,
     writer: Mutex<Writer>,
+    journal_syncs: AtomicU64,
+    /// Descriptions of the journal opened at start, one per sync in flight.
+    sync_handles: Mutex<Vec<File>>,
 }
 
 fn level_path(dir: &Path, t: usize) -> PathBuf {
@@ -341,6 +355,7 @@ impl Log {
             tails,
             journal,
             new_file: true,
+            failed: false,
             stats: AppendStats::default(),
         };
         if !replay.is_empty() {
@@ -353,6 +368,9 @@ impl Log {
             writer.stats = AppendStats::default();
         }
         let (size, entries_len) = (writer.size, writer.entries_len);
+        let sync_handles = (0..options.max_in_flight.max(1))
+            .map(|_| File::open(&journal_path).map_err(|e| TlogError::io(&journal_path, e)))
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             dir: dir.to_path_buf(),
             options,
@@ -364,6 +382,8 @@ impl Log {
             }),
             cond: Condvar::new(),
             writer: Mutex::new(writer),
+            journal_syncs: AtomicU64::new(0),
+            sync_handles: Mutex::new(sync_handles),
         })
     }
 
@@ -404,84 +424,130 @@ impl Log {
             if sh.durable >= last {
                 return Ok(first..last);
             }
-            if sh.flushing {
+            if sh.pending.is_empty() || sh.in_flight >= self.options.max_in_flight.max(1) {
                 sh = self.cond.wait(sh).unwrap_or_else(|p| p.into_inner());
                 continue;
             }
-            // Become the flusher for everything pending. If the previous
+            // Become a flusher for everything pending. If the previous
             // batch showed concurrent callers, first give them a moment to
             // join (a database's commit delay); a lone caller never waits.
-            sh.flushing = true;
-            if sh.last_batch_calls > 1 && !self.options.commit_delay.is_zero() {
-                drop(sh);
-                std::thread::sleep(self.options.commit_delay);
-                sh = self.lock_shared();
-            }
-            // Whole calls only, so that a call's entries stay together.
-            let mut take = 0;
-            let mut count = 0;
-            for calls in &sh.pending {
-                if take > 0 && count + calls.len() > self.options.max_batch.max(1) {
-                    break;
-                }
-                count += calls.len();
-                take += 1;
-            }
-            let batch: Vec<Vec<Vec<u8>>> = sh.pending.drain(..take).collect();
-            sh.last_batch_calls = take;
+            sh.in_flight += 1;
+            let delay = sh.last_batch_calls > 1 && !self.options.commit_delay.is_zero();
             drop(sh);
-            let result = self.write_batch(batch.iter().flatten().map(Vec::as_slice));
+            if delay {
+                std::thread::sleep(self.options.commit_delay);
+            }
+            let result = self.flush();
             sh = self.lock_shared();
-            sh.flushing = false;
+            sh.in_flight -= 1;
             match result {
-                Ok((size, entries_len)) => {
+                // Syncs may finish out of order; a later one covers every
+                // record written before it started.
+                Ok(Some((size, entries_len))) if size > sh.durable => {
                     sh.durable = size;
                     sh.durable_entries_len = entries_len;
                 }
+                Ok(_) => {}
                 Err(e) => sh.poisoned = Some(e.to_string()),
             }
             self.cond.notify_all();
         }
     }
 
-    /// Journals a batch (the one fsync an append waits for), then adds it
-    /// to the data files.
-    fn write_batch<'a>(
-        &self,
-        batch: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Result<(u64, u64), TlogError> {
-        let mut w = self
-            .writer
+    /// Takes the pending calls and writes them as one batch: its journal
+    /// record and data files under the writer lock (so batches are written
+    /// in the order their indices were given), then syncs the journal (the
+    /// one fsync an append waits for) without it, so the next batch can be
+    /// written meanwhile. `None` if another flusher took everything.
+    fn flush(&self) -> Result<Option<(u64, u64)>, TlogError> {
+        let (journal, path, end) = {
+            let mut w = self
+                .writer
+                .lock()
+                .map_err(|_| TlogError::Poisoned("writer".into()))?;
+            if w.failed {
+                return Err(TlogError::Poisoned("an earlier write failed".into()));
+            }
+            let batch: Vec<Vec<Vec<u8>>> = {
+                let mut sh = self.lock_shared();
+                // Whole calls only, so that a call's entries stay together.
+                let mut take = 0;
+                let mut count = 0;
+                for calls in &sh.pending {
+                    if take > 0 && count + calls.len() > self.options.max_batch.max(1) {
+                        break;
+                    }
+                    count += calls.len();
+                    take += 1;
+                }
+                if take > 0 {
+                    sh.last_batch_calls = take.max(sh.last_batch_calls / 2);
+                }
+                sh.pending.drain(..take).collect()
+            };
+            if batch.is_empty() {
+                return Ok(None);
+            }
+            let first = w.size;
+            let st = w.stage(batch.iter().flatten().map(Vec::as_slice));
+            let count = u32::try_from(w.size - first).map_err(|_| {
+                w.failed = true;
+                TlogError::Poisoned("batch too large".into())
+            })?;
+            let mut record = Vec::with_capacity(journal::HEADER_LEN + st.entries.len());
+            journal::encode(first, count, &st.entries, &mut record);
+            let dir = self.dir.clone();
+            let written = w
+                .journal
+                .write(&record)
+                .and_then(|()| w.write(&dir, &st))
+                .and_then(|()| {
+                    if w.journal.written() >= self.options.journal_limit {
+                        w.sync_files(&dir)
+                    } else {
+                        Ok(())
+                    }
+                });
+            if let Err(e) = written {
+                // The in-memory tree is ahead of the files now.
+                w.failed = true;
+                return Err(e);
+            }
+            w.stats.batches += 1;
+            w.stats.entries += u64::from(count);
+            let (file, path) = w.journal.file();
+            (file, path.to_path_buf(), (w.size, w.entries_len))
+        };
+        // The commit point. Each sync in flight goes through its own open
+        // file description, so that a write-back error is reported to every
+        // sync that could cover the failed page, not just to the first.
+        let own = self
+            .sync_handles
             .lock()
-            .map_err(|_| TlogError::Poisoned("writer".into()))?;
-        let first = w.size;
-        let st = w.stage(batch);
-        let count = u32::try_from(w.size - first)
-            .map_err(|_| TlogError::Poisoned("batch too large".into()))?;
-        if count == 0 {
-            return Ok((w.size, w.entries_len));
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let synced = own.as_ref().unwrap_or(&journal).sync_data();
+        if let Some(f) = own {
+            self.sync_handles
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(f);
         }
-        let mut record = Vec::with_capacity(journal::HEADER_LEN + st.entries.len());
-        journal::encode(first, count, &st.entries, &mut record);
-        // The commit point.
-        w.journal.commit(&record)?;
-        w.stats.batches += 1;
-        w.stats.entries += u64::from(count);
-        w.stats.fsyncs += 1;
-        w.write(&self.dir, &st)?;
-        if w.journal.written() >= self.options.journal_limit {
-            w.sync_files(&self.dir)?;
-        }
-        Ok((w.size, w.entries_len))
+        synced.map_err(|e| TlogError::io(&path, e))?;
+        self.journal_syncs.fetch_add(1, Ordering::Relaxed);
+        Ok(Some(end))
     }
 
     /// Counters of the append path since the log was opened (replay on
     /// open not included).
     pub fn append_stats(&self) -> AppendStats {
-        self.writer
+        let mut stats = self
+            .writer
             .lock()
             .map(|w| w.stats)
-            .unwrap_or_else(|p| p.into_inner().stats)
+            .unwrap_or_else(|p| p.into_inner().stats);
+        stats.fsyncs += self.journal_syncs.load(Ordering::Relaxed);
+        stats
     }
 
     /// Number of durable entries.
@@ -545,6 +611,9 @@ impl Log {
             .writer
             .lock()
             .map_err(|_| TlogError::Poisoned("writer".into()))?;
+        if w.failed {
+            return Err(TlogError::Poisoned("an earlier write failed".into()));
+        }
         w.sync_files(&self.dir)
     }
 
@@ -567,7 +636,7 @@ impl Drop for Log {
         // directory to recovery.
         let clean = self.lock_shared().poisoned.is_none();
         if let (true, Ok(mut w)) = (clean, self.writer.lock()) {
-            if w.journal.written() > 0 {
+            if w.journal.written() > 0 && !w.failed {
                 let _ = w.sync_files(&self.dir);
             }
         }
