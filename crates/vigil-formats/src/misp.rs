@@ -39,26 +39,10 @@ fn is_uuid(s: &str) -> bool {
         })
 }
 
-/// Formats Unix seconds as a STIX timestamp with millisecond precision.
-pub(crate) fn stix_time(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (proleptic Gregorian), after H. Hinnant's algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+/// Formats Unix seconds as a STIX timestamp with millisecond precision
+/// (`None` outside years 0000–9999).
+pub(crate) fn stix_time(secs: i64) -> Option<String> {
+    vigil_stix::Timestamp::from_unix(secs, 0, 3).map(|t| t.to_string())
 }
 
 fn timestamp_of(v: Option<&Value>) -> Option<String> {
@@ -67,9 +51,11 @@ fn timestamp_of(v: Option<&Value>) -> Option<String> {
         Value::Number(n) => n.as_i64()?,
         _ => return None,
     };
-    (0..=253_402_300_799)
-        .contains(&secs)
-        .then(|| stix_time(secs))
+    // Dates before 1970 are not MISP timestamps; stix_time refuses years past 9999.
+    if secs < 0 {
+        return None;
+    }
+    stix_time(secs)
 }
 
 fn quote(value: &str) -> String {
@@ -339,8 +325,12 @@ mod tests {
 
     #[test]
     fn unix_seconds_become_stix_timestamps() {
-        assert_eq!(stix_time(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(stix_time(951_782_400), "2000-02-29T00:00:00.000Z");
-        assert_eq!(stix_time(1_700_000_000), "2023-11-14T22:13:20.000Z");
+        assert_eq!(stix_time(0).unwrap(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(stix_time(951_782_400).unwrap(), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            stix_time(1_700_000_000).unwrap(),
+            "2023-11-14T22:13:20.000Z"
+        );
+        assert_eq!(stix_time(253_402_300_800), None);
     }
 }

@@ -35,56 +35,19 @@ impl fmt::Display for Timestamp {
 /// Parses an RFC 3339 UTC timestamp as STIX writes it
 /// (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`, upper-case `T` and `Z`) to
 /// microseconds since the epoch. Digits past the sixth fractional one are
-/// dropped, as the reference matcher does.
+/// dropped, as the reference matcher does; year 0 names no instant there.
 pub fn parse_timestamp_micros(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if !crate::lexer::timestamp_shape(b) {
+    if !crate::lexer::timestamp_shape(b) || s.starts_with("0000") {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> i64 {
-        b[r].iter()
-            .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
+    // The grammar allows any number of fractional digits; the model keeps
+    // nine, and only six of them count here.
+    let parsed = match s.get(..29) {
+        Some(head) if b.len() > 30 => vigil_stix::Timestamp::parse(&format!("{head}Z")),
+        _ => vigil_stix::Timestamp::parse(s),
     };
-    let (year, month, day) = (num(0..4), num(5..7), num(8..10));
-    let (hour, minute, second) = (num(11..13), num(14..16), num(17..19));
-    if year == 0 || second > 59 || day > days_in_month(year, month) {
-        return None;
-    }
-    let mut micros = 0i64;
-    if b[19] == b'.' {
-        let frac = &b[20..b.len() - 1];
-        for k in 0..6 {
-            micros = micros * 10 + frac.get(k).map_or(0, |d| i64::from(d - b'0'));
-        }
-    }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
-    Some(secs * 1_000_000 + micros)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    parsed.ok().map(|t| t.to_unix_micros())
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -198,4 +161,30 @@ pub(crate) fn quote(s: &str) -> String {
     }
     out.push('\'');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timestamp_micros as micros;
+
+    #[test]
+    fn timestamps_to_microseconds() {
+        assert_eq!(micros("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(micros("2000-03-01T00:00:00.5Z"), Some(951_868_800_500_000));
+        // Digits past the sixth are dropped, however many there are.
+        assert_eq!(
+            micros("2000-03-01T00:00:00.1234567890123Z"),
+            Some(951_868_800_123_456)
+        );
+        assert_eq!(micros("1969-12-31T23:59:59.999999Z"), Some(-1));
+        for none in [
+            "2015-02-29T00:00:00Z",
+            "2016-04-31T00:00:00Z",
+            "2016-01-01T00:00:60Z",
+            "0000-01-01T00:00:00Z",
+            "2016-01-01t00:00:00Z",
+        ] {
+            assert_eq!(micros(none), None, "{none}");
+        }
+    }
 }

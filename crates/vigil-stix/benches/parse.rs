@@ -22,6 +22,10 @@ use serde_json::Value;
 use vigil_stix::bundle::BundleReader;
 use vigil_stix::StixObject;
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{peak_rss_kib, thread_cpu};
+
 const CHILD_ENV: &str = "VIGIL_STIX_BENCH_CHILD";
 
 fn main() {
@@ -143,12 +147,7 @@ fn child(path: &Path) {
         objects += 1;
     }
     let seconds = thread_cpu().saturating_sub(t).as_secs_f64();
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let vmhwm_kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
+    let vmhwm_kb = peak_rss_kib();
     println!(r#"{{"objects": {objects}, "seconds": {seconds}, "vmhwm_kb": {vmhwm_kb}}}"#);
 }
 
@@ -169,19 +168,6 @@ fn pass(files: &[PathBuf], typed: bool) -> usize {
         }
     }
     objects
-}
-
-/// CPU time of the calling thread, so that figures are per core even on a busy machine.
-fn thread_cpu() -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .map(Duration::from_nanos)
-        .unwrap_or_else(|| START.with(|t| t.elapsed()))
-}
-
-thread_local! {
-    static START: Instant = Instant::now();
 }
 
 fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> (f64, usize) {

@@ -1,5 +1,10 @@
 //! Streaming bundle reader: one object at a time, in bounded memory.
 //!
+//! The same reader serves callers that take any STIX document
+//! ([`Accept::Any`]: a bundle, a JSON list of objects or a single object),
+//! such as the validator; each object says where it sat
+//! ([`RawObject::pointer`]).
+//!
 //! [`BundleReader`] scans the bundle's JSON structure byte by byte without
 //! building it, cuts out each element of `objects` and parses only that
 //! element. Memory is bounded by [`Limits::max_object_bytes`] plus the size of
@@ -39,11 +44,38 @@ impl Default for Limits {
     }
 }
 
+/// Which documents a [`BundleReader`] accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Accept {
+    /// Only a bundle; any other top level ends the stream with [`Error::NotABundle`].
+    #[default]
+    Bundle,
+    /// A bundle, a JSON list of objects, or a single object. An object
+    /// whose `type` is not `bundle` is yielded whole, after the members of
+    /// an `objects` list it may have; its other top-level properties are
+    /// kept as read in [`BundleHeader::other`] until then, without the
+    /// bundle's checks on `type`, `id` and `spec_version`.
+    Any,
+}
+
+/// Where a [`RawObject`] sat in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// An element of the top-level `objects` list (a bundle's members).
+    Objects,
+    /// An element of a top-level JSON list ([`Accept::Any`]).
+    List,
+    /// The top-level object itself, when it is not a bundle ([`Accept::Any`]).
+    TopLevel,
+}
+
 /// One element of a bundle's `objects`, parsed into JSON but not yet typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawObject {
-    /// Position in `objects` (0-based).
+    /// Position in `objects` (0-based); 0 for a top-level object.
     pub index: usize,
+    /// Where the object sat: in `objects`, in a top-level list, or the top level itself.
+    pub container: Container,
     /// Byte offset of the object's first byte (`{`) in the input.
     pub offset: u64,
     /// Serialised size in bytes, as read.
@@ -61,6 +93,23 @@ impl RawObject {
     /// The object's `id` property, if it is a string.
     pub fn id(&self) -> Option<&str> {
         self.value.get("id").and_then(Value::as_str)
+    }
+
+    /// The RFC 6901 JSON pointer of the object in the document
+    /// (`/objects/3`, `/3` in a list, empty for the top level).
+    pub fn pointer(&self) -> String {
+        self.container.pointer(self.index)
+    }
+}
+
+impl Container {
+    /// The JSON pointer of element `index` of this container.
+    pub fn pointer(self, index: usize) -> String {
+        match self {
+            Container::Objects => format!("/objects/{index}"),
+            Container::List => format!("/{index}"),
+            Container::TopLevel => String::new(),
+        }
     }
 }
 
@@ -87,6 +136,8 @@ enum State {
     Start,
     Members { first: bool },
     Objects { first: bool },
+    List { first: bool },
+    TopLevel,
     End,
     Done,
 }
@@ -112,7 +163,11 @@ pub struct BundleReader<R> {
     state: State,
     next_index: usize,
     scratch: Vec<u8>,
+    /// Input offset, line and column of `scratch[0]`.
+    scratch_at: (u64, u64, u64),
     header_bytes: usize,
+    accept: Accept,
+    top_closed: bool,
 }
 
 /// Most bytes of bundle-level properties other than `objects` kept in [`BundleHeader`].
@@ -133,8 +188,41 @@ impl<R: Read> BundleReader<R> {
             state: State::Start,
             next_index: 0,
             scratch: Vec::new(),
+            scratch_at: (0, 1, 0),
             header_bytes: 0,
+            accept: Accept::Bundle,
+            top_closed: false,
         }
+    }
+
+    /// The same reader accepting these documents.
+    pub fn accept(mut self, accept: Accept) -> Self {
+        self.accept = accept;
+        self
+    }
+
+    /// Line (1-based) and column (bytes before `offset` on its line) of an
+    /// input offset, for offsets in the value read last or in the bytes
+    /// buffered now — which covers the offset of any error just yielded.
+    pub fn line_column(&self, offset: u64) -> Option<(u64, u64)> {
+        let (start, line, column) = self.scratch_at;
+        if let Some(rel) = offset.checked_sub(start) {
+            if let Some(bytes) = self.scratch.get(..rel as usize) {
+                return Some(match bytes.iter().rposition(|&b| b == b'\n') {
+                    Some(last) => (
+                        line + count_newlines(bytes),
+                        (bytes.len() - last - 1) as u64,
+                    ),
+                    None => (line, column + rel),
+                });
+            }
+        }
+        self.input.line_column(offset)
+    }
+
+    /// Whether the top-level value has been read to its closing bracket.
+    pub fn closed(&self) -> bool {
+        self.top_closed
     }
 
     /// The bundle-level properties read so far.
@@ -182,6 +270,17 @@ impl<R: Read> BundleReader<R> {
             State::Start => {
                 match self.input.skip_ws()? {
                     Some(b'{') => self.input.bump(),
+                    Some(b'[') if self.accept == Accept::Any => {
+                        self.input.bump();
+                        self.state = State::List { first: true };
+                        return Ok(None);
+                    }
+                    Some(_) if self.accept == Accept::Any => {
+                        return Err(Error::NotABundle {
+                            offset: self.input.offset(),
+                            reason: "the top level is neither a JSON object nor a list".into(),
+                        })
+                    }
                     Some(_) => {
                         return Err(Error::NotABundle {
                             offset: self.input.offset(),
@@ -202,7 +301,10 @@ impl<R: Read> BundleReader<R> {
                 let mut b = self.peek_token("the bundle")?;
                 if b == b'}' {
                     self.input.bump();
-                    self.state = State::End;
+                    self.top_closed = true;
+                    let single = self.accept == Accept::Any
+                        && self.header.other.get("type").and_then(Value::as_str) != Some("bundle");
+                    self.state = if single { State::TopLevel } else { State::End };
                     return Ok(None);
                 }
                 if !first {
@@ -234,7 +336,7 @@ impl<R: Read> BundleReader<R> {
                 self.input.bump();
                 let b = self.peek_token("the bundle")?;
                 self.state = State::Members { first: false };
-                if key == "objects" {
+                if key == "objects" && (b == b'[' || self.accept == Accept::Bundle) {
                     if b != b'[' {
                         return Err(Error::NotABundle {
                             offset: self.input.offset(),
@@ -249,12 +351,16 @@ impl<R: Read> BundleReader<R> {
                 let value_offset = self.input.offset();
                 let scanned = self.scan_into_scratch(None)?;
                 self.header_bytes += self.scratch.len() + key.len();
-                if self.header_bytes > MAX_HEADER_BYTES {
+                let max_header_bytes = match self.accept {
+                    Accept::Bundle => MAX_HEADER_BYTES,
+                    Accept::Any => self.limits.max_object_bytes,
+                };
+                if self.header_bytes > max_header_bytes {
                     return Ok(Some(Err(Error::Property {
                         index: None,
                         pointer: format!("/{}", key.replace('~', "~0").replace('/', "~1")),
                         message: format!(
-                            "bundle-level properties exceed {MAX_HEADER_BYTES} bytes; this one is not kept"
+                            "bundle-level properties exceed {max_header_bytes} bytes; this one is not kept"
                         ),
                     })));
                 }
@@ -281,11 +387,17 @@ impl<R: Read> BundleReader<R> {
                 };
                 self.set_header(key, value, key_offset)
             }
-            State::Objects { first } => {
-                let mut b = self.peek_token("`objects`")?;
+            State::Objects { first } | State::List { first } => {
+                let in_list = matches!(self.state, State::List { .. });
+                let mut b = self.peek_token(if in_list { "the list" } else { "`objects`" })?;
                 if b == b']' {
                     self.input.bump();
-                    self.state = State::Members { first: false };
+                    self.state = if in_list {
+                        self.top_closed = true;
+                        State::End
+                    } else {
+                        State::Members { first: false }
+                    };
                     return Ok(None);
                 }
                 if !first {
@@ -296,21 +408,42 @@ impl<R: Read> BundleReader<R> {
                         )));
                     }
                     self.input.bump();
-                    b = self.peek_token("`objects`")?;
+                    b = self.peek_token(if in_list { "the list" } else { "`objects`" })?;
                 }
                 if matches!(b, b']' | b',') {
-                    return Err(self.syntax("expected a value in `objects`"));
+                    return Err(self.syntax(if in_list {
+                        "expected a value in the list"
+                    } else {
+                        "expected a value in `objects`"
+                    }));
                 }
-                self.state = State::Objects { first: false };
+                let container = if in_list {
+                    self.state = State::List { first: false };
+                    Container::List
+                } else {
+                    self.state = State::Objects { first: false };
+                    Container::Objects
+                };
                 let index = self.next_index;
                 self.next_index += 1;
                 let offset = self.input.offset();
                 let scanned = self.scan_into_scratch(Some(index))?;
-                Ok(Some(self.finish_object(index, offset, scanned)))
+                Ok(Some(self.finish_object(index, container, offset, scanned)))
+            }
+            State::TopLevel => {
+                self.state = State::End;
+                let value = Value::Object(std::mem::take(&mut self.header.other));
+                Ok(Some(Ok(RawObject {
+                    index: 0,
+                    container: Container::TopLevel,
+                    offset: 0,
+                    len: self.header_bytes,
+                    value,
+                })))
             }
             State::End => {
                 if self.input.skip_ws()?.is_some() {
-                    return Err(self.syntax("data after the end of the bundle"));
+                    return Err(self.syntax("trailing characters"));
                 }
                 self.state = State::Done;
                 Ok(None)
@@ -322,6 +455,7 @@ impl<R: Read> BundleReader<R> {
     fn finish_object(
         &mut self,
         index: usize,
+        container: Container,
         offset: u64,
         scanned: Scanned,
     ) -> Result<RawObject, Error> {
@@ -339,14 +473,15 @@ impl<R: Read> BundleReader<R> {
             Scanned::Complete => {
                 let value = parse_strict(&self.scratch).map_err(|e| e.at(offset, Some(index)))?;
                 if !value.is_object() {
-                    return Err(Error::Property {
-                        index: Some(index),
-                        pointer: format!("/objects/{index}"),
-                        message: format!("expected a JSON object, found {}", json_kind(&value)),
+                    return Err(Error::NotAnObject {
+                        index,
+                        pointer: container.pointer(index),
+                        found: json_kind(&value),
                     });
                 }
                 Ok(RawObject {
                     index,
+                    container,
                     offset,
                     len: self.scratch.len(),
                     value,
@@ -361,6 +496,21 @@ impl<R: Read> BundleReader<R> {
         value: Value,
         offset: u64,
     ) -> Result<Option<Result<RawObject, Error>>, Error> {
+        if self.accept == Accept::Any {
+            if self.header.other.contains_key(&key) {
+                return Ok(Some(Err(duplicate(offset, key))));
+            }
+            if let Value::String(text) = &value {
+                match key.as_str() {
+                    "type" => self.header.bundle_type = Some(text.clone()),
+                    "id" => self.header.id = Some(text.clone()),
+                    "spec_version" => self.header.spec_version = Some(text.clone()),
+                    _ => {}
+                }
+            }
+            self.header.other.insert(key, value);
+            return Ok(None);
+        }
         let slot = match key.as_str() {
             "type" => &mut self.header.bundle_type,
             "id" => &mut self.header.id,
@@ -396,6 +546,9 @@ impl<R: Read> BundleReader<R> {
     /// Scans one JSON value at the cursor into `self.scratch`, honouring the limits.
     fn scan_into_scratch(&mut self, index: Option<usize>) -> Result<Scanned, Error> {
         self.scratch.clear();
+        let at = self.input.offset();
+        let (line, column) = self.input.line_column(at).unwrap_or((0, 0));
+        self.scratch_at = (at, line, column);
         let mut scan = Scan {
             limits: self.limits,
             depth: 0,
@@ -554,6 +707,14 @@ struct Input<R> {
     pos: usize,
     end: usize,
     consumed: u64,
+    /// Line number (1-based) at `buf[0]`.
+    line: u64,
+    /// Input offset of the first byte of that line.
+    line_start: u64,
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 impl<R: Read> Input<R> {
@@ -564,7 +725,19 @@ impl<R: Read> Input<R> {
             pos: 0,
             end: 0,
             consumed: 0,
+            line: 1,
+            line_start: 0,
         }
+    }
+
+    /// Line and column of an offset in the buffered bytes (see [`BundleReader::line_column`]).
+    fn line_column(&self, offset: u64) -> Option<(u64, u64)> {
+        let rel = usize::try_from(offset.checked_sub(self.consumed)?).ok()?;
+        let before = self.buf.get(..rel).filter(|_| rel <= self.end)?;
+        Some(match before.iter().rposition(|&b| b == b'\n') {
+            Some(last) => (self.line + count_newlines(before), (rel - last - 1) as u64),
+            None => (self.line, offset - self.line_start),
+        })
     }
 
     fn offset(&self) -> u64 {
@@ -575,6 +748,11 @@ impl<R: Read> Input<R> {
     fn fill(&mut self) -> Result<bool, Error> {
         if self.pos < self.end {
             return Ok(true);
+        }
+        let done = &self.buf[..self.end];
+        if let Some(last) = done.iter().rposition(|&b| b == b'\n') {
+            self.line += count_newlines(done);
+            self.line_start = self.consumed + last as u64 + 1;
         }
         self.consumed += self.end as u64;
         self.pos = 0;

@@ -102,6 +102,16 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// An element of `objects` (or of a top-level list) is not a JSON object; it was skipped.
+    #[error("{}{pointer}: expected a JSON object, found {found}", at_object(Some(*index)))]
+    NotAnObject {
+        /// Index of the element.
+        index: usize,
+        /// JSON pointer of the element (`/objects/3`).
+        pointer: String,
+        /// What was found instead (`a string`, `null`, …).
+        found: &'static str,
+    },
     /// A property is missing or has the wrong type or value.
     #[error("{}{}{message}", at_object(*index), pointer_prefix(pointer))]
     Property {
@@ -146,7 +156,7 @@ impl Error {
             | Error::TooDeep { index, .. }
             | Error::DuplicateKey { index, .. }
             | Error::Property { index, .. } => *index,
-            Error::ObjectTooLarge { index, .. } => Some(*index),
+            Error::ObjectTooLarge { index, .. } | Error::NotAnObject { index, .. } => Some(*index),
             _ => None,
         }
     }
@@ -168,7 +178,9 @@ impl Error {
     /// JSON pointer inside the object, if known.
     pub fn pointer(&self) -> Option<&str> {
         match self {
-            Error::DuplicateKey { pointer, .. } | Error::Property { pointer, .. } => Some(pointer),
+            Error::DuplicateKey { pointer, .. }
+            | Error::Property { pointer, .. }
+            | Error::NotAnObject { pointer, .. } => Some(pointer),
             _ => None,
         }
     }

@@ -133,6 +133,20 @@ impl Timestamp {
         })
     }
 
+    /// A timestamp from microseconds since the Unix epoch, written with six fractional digits.
+    ///
+    /// Returns `None` outside years 0000–9999.
+    pub fn from_unix_micros(micros: i64) -> Option<Self> {
+        let nanos = micros.rem_euclid(1_000_000) as u32 * 1000;
+        Self::from_unix(micros.div_euclid(1_000_000), nanos, 6)
+    }
+
+    /// Microseconds since the Unix epoch; digits finer than a microsecond are dropped
+    /// (truncated towards the past, as the reference tools do).
+    pub fn to_unix_micros(&self) -> i64 {
+        self.secs * 1_000_000 + i64::from(self.nanos / 1000)
+    }
+
     /// The current time, with millisecond precision as STIX wants for `created`/`modified`.
     pub fn now() -> Self {
         let d = std::time::SystemTime::now()

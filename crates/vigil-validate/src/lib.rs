@@ -170,6 +170,13 @@ impl Validator {
         stream::validate_value(self, doc)
     }
 
+    /// Validates one STIX object on its own, whatever its `type` (a JSON
+    /// list or a bundle is not unpacked); pointers start at the object
+    /// (`/valid_from`).
+    pub fn validate_object(&self, object: &serde_json::Value) -> Report {
+        stream::validate_object(self, object)
+    }
+
     pub(crate) fn options(&self) -> &Options {
         &self.options
     }

@@ -3,11 +3,11 @@
 //! list is being read, so a bundle never has to fit in memory.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::io::Read;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use vigil_stix::bundle::{Accept, BundleReader, Container};
+use vigil_stix::Error as StixError;
 
 use crate::diag::{push_pointer, Sink};
 use crate::{check, syntax, Diagnostic, Error, Report, Severity, Validator};
@@ -20,7 +20,18 @@ struct Run<'v> {
     seen: HashSet<(String, String)>,
 }
 
-impl Run<'_> {
+impl<'v> Run<'v> {
+    fn new(validator: &'v Validator) -> Self {
+        Run {
+            validator,
+            report: Report {
+                strict: validator.options().strict,
+                ..Report::default()
+            },
+            seen: HashSet::new(),
+        }
+    }
+
     fn member(&mut self, index: usize, value: &Value, ptr: &str) {
         self.report.objects += 1;
         let object_id = value.get("id").and_then(Value::as_str).map(str::to_string);
@@ -46,6 +57,51 @@ impl Run<'_> {
         }
     }
 
+    /// A finding of the reader about one member (skipped) or about a
+    /// top-level property; reading goes on.
+    fn reader_error<R: Read>(&mut self, reader: &BundleReader<R>, e: &StixError) {
+        let message = json_message(reader, e);
+        let (code, message) = match e {
+            StixError::NotAnObject { .. } => (
+                "not-an-object",
+                "a STIX object must be a JSON object".to_string(),
+            ),
+            StixError::DuplicateKey { .. } => ("duplicate-key", message),
+            _ => ("json", format!("not valid JSON: {message}")),
+        };
+        let Some(index) = e.index() else {
+            let pointer = e.pointer().unwrap_or_default().to_string();
+            self.report.diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                code,
+                index: None,
+                object_id: None,
+                pointer,
+                message,
+            });
+            return;
+        };
+        self.report.objects += 1;
+        let container = if reader.header().has_objects {
+            Container::Objects
+        } else {
+            Container::List
+        };
+        let pointer = match e {
+            StixError::NotAnObject { pointer, .. } => pointer.clone(),
+            StixError::DuplicateKey { pointer: inner, .. } => container.pointer(index) + inner,
+            _ => container.pointer(index),
+        };
+        self.report.diagnostics.push(Diagnostic {
+            severity: Severity::Error,
+            code,
+            index: Some(index),
+            object_id: None,
+            pointer,
+            message,
+        });
+    }
+
     fn document_error(&mut self, code: &'static str, message: String) {
         self.report.diagnostics.push(Diagnostic {
             severity: Severity::Error,
@@ -58,60 +114,94 @@ impl Run<'_> {
     }
 }
 
-/// Counts bytes as they are read, for throughput figures.
-struct Counting<R> {
-    inner: R,
-    n: u64,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let k = self.inner.read(buf)?;
-        self.n += k as u64;
-        Ok(k)
-    }
-}
-
 pub(crate) fn validate<R: Read>(validator: &Validator, reader: R) -> Result<Report, Error> {
-    let mut run = Run {
-        validator,
-        report: Report {
-            strict: validator.options().strict,
-            ..Report::default()
-        },
-        seen: HashSet::new(),
-    };
-    let mut counting = Counting {
-        inner: std::io::BufReader::with_capacity(1 << 16, reader),
-        n: 0,
-    };
-    let outcome = {
-        let mut de = serde_json::Deserializer::from_reader(&mut counting);
-        let r = Top { run: &mut run }.deserialize(&mut de);
-        r.and_then(|()| de.end())
-    };
-    run.report.bytes = counting.n;
-    if let Err(e) = outcome {
-        if e.is_io() {
-            return Err(Error::Io(std::io::Error::other(e.to_string())));
+    let mut run = Run::new(validator);
+    let mut reader = BundleReader::new(reader).accept(Accept::Any);
+    let mut fatal = None;
+    while let Some(item) = reader.next() {
+        match item {
+            Ok(raw) => {
+                if raw.container == Container::TopLevel && reader.header().has_objects {
+                    run.document_error(
+                        "not-a-bundle",
+                        "'objects' is a list, but the top-level object is not a bundle".into(),
+                    );
+                }
+                run.member(raw.index, &raw.value, &raw.pointer());
+            }
+            Err(StixError::Io { source, .. }) => return Err(Error::Io(source)),
+            Err(e) if e.is_fatal() => fatal = Some(e),
+            Err(e) => run.reader_error(&reader, &e),
         }
-        run.document_error(
-            "json",
-            format!("not valid JSON: {e} (objects before this point were checked)"),
-        );
+    }
+    run.report.bytes = reader.offset();
+    // A bundle's own properties are checked once its object is closed, even
+    // when something follows it.
+    let header = reader.header();
+    if reader.closed() && header.bundle_type.as_deref() == Some("bundle") {
+        let streamed = header.has_objects.then(|| reader.objects_seen());
+        finish_object(&mut run, header.other.clone(), streamed);
+    }
+    if let Some(e) = fatal {
+        // In `Accept::Any` mode the reader refuses only an empty input and a
+        // top level that is neither an object nor a list.
+        let empty = matches!(&e, StixError::NotABundle { reason, .. } if reason.contains("empty"));
+        if matches!(e, StixError::NotABundle { .. }) && !empty {
+            run.document_error(
+                "not-an-object",
+                "a STIX document must be a JSON object (or a list of objects)".into(),
+            );
+        } else {
+            let message = json_message(&reader, &e);
+            run.document_error(
+                "json",
+                format!("not valid JSON: {message} (objects before this point were checked)"),
+            );
+        }
     }
     Ok(run.report)
 }
 
-pub(crate) fn validate_value(validator: &Validator, doc: &Value) -> Report {
-    let mut run = Run {
-        validator,
-        report: Report {
-            strict: validator.options().strict,
-            ..Report::default()
-        },
-        seen: HashSet::new(),
+/// The reader's finding with the line and column where it was made, as a
+/// JSON parser reports them (the column counts the offending byte; at the
+/// end of the input, the bytes before it).
+fn json_message<R: Read>(reader: &BundleReader<R>, e: &StixError) -> String {
+    let what = match e {
+        StixError::Syntax { message, .. } => message.clone(),
+        StixError::Truncated { .. } | StixError::NotABundle { .. } => {
+            "EOF while parsing a value".into()
+        }
+        StixError::TooDeep { limit, .. } => format!("nested deeper than {limit} levels"),
+        StixError::ObjectTooLarge { limit, .. } => {
+            format!("object larger than the limit of {limit} bytes")
+        }
+        StixError::DuplicateKey { key, pointer, .. } => {
+            format!(
+                "duplicate key {key:?}{}",
+                if pointer.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in {pointer}")
+                }
+            )
+        }
+        other => other.to_string(),
     };
+    let at_end = matches!(
+        e,
+        StixError::Truncated { .. } | StixError::NotABundle { .. }
+    );
+    match e.offset().and_then(|o| reader.line_column(o)) {
+        Some((line, column)) => {
+            let column = if at_end { column } else { column + 1 };
+            format!("{what} at line {line} column {column}")
+        }
+        None => what,
+    }
+}
+
+pub(crate) fn validate_value(validator: &Validator, doc: &Value) -> Report {
+    let mut run = Run::new(validator);
     match doc {
         Value::Object(map) => {
             let mut meta = map.clone();
@@ -136,6 +226,12 @@ pub(crate) fn validate_value(validator: &Validator, doc: &Value) -> Report {
             "a STIX document must be a JSON object (or a list of objects)".into(),
         ),
     }
+    run.report
+}
+
+pub(crate) fn validate_object(validator: &Validator, object: &Value) -> Report {
+    let mut run = Run::new(validator);
+    run.member(0, object, "");
     run.report
 }
 
@@ -193,143 +289,3 @@ fn finish_object(run: &mut Run<'_>, meta: Map<String, Value>, streamed: Option<u
         sink.error("property-type", "/objects", "'objects' must be a list");
     }
 }
-
-/// A top-level scalar is reported, not an error of the reader.
-macro_rules! scalar {
-    ($name:ident, $t:ty) => {
-        fn $name<E>(self, _: $t) -> Result<(), E> {
-            self.scalar();
-            Ok(())
-        }
-    };
-}
-
-/// The top-level value.
-struct Top<'a, 'v> {
-    run: &'a mut Run<'v>,
-}
-
-impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Top<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a STIX bundle, object or list of objects")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut meta = Map::new();
-        let mut streamed = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "objects" && streamed.is_none() {
-                match map.next_value_seed(Members { run: self.run })? {
-                    MembersOutcome::Streamed(n) => streamed = Some(n),
-                    MembersOutcome::Other(v) => {
-                        meta.insert(key, v);
-                    }
-                }
-            } else {
-                let v: Value = map.next_value()?;
-                meta.insert(key, v);
-            }
-        }
-        finish_object(self.run, meta, streamed);
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut i = 0;
-        while let Some(item) = seq.next_element::<Value>()? {
-            self.run.member(i, &item, &format!("/{i}"));
-            i += 1;
-        }
-        Ok(())
-    }
-
-    scalar!(visit_bool, bool);
-    scalar!(visit_i64, i64);
-    scalar!(visit_u64, u64);
-    scalar!(visit_f64, f64);
-    scalar!(visit_str, &str);
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        self.scalar();
-        Ok(())
-    }
-}
-
-impl Top<'_, '_> {
-    fn scalar(self) {
-        self.run.document_error(
-            "not-an-object",
-            "a STIX document must be a JSON object (or a list of objects)".into(),
-        );
-    }
-}
-
-enum MembersOutcome {
-    Streamed(usize),
-    Other(Value),
-}
-
-/// The value of a top-level `objects` key: streamed when it is a list.
-struct Members<'a, 'v> {
-    run: &'a mut Run<'v>,
-}
-
-impl<'de> DeserializeSeed<'de> for Members<'_, '_> {
-    type Value = MembersOutcome;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<MembersOutcome, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-macro_rules! other {
-    ($name:ident, $t:ty) => {
-        fn $name<E: serde::de::Error>(self, v: $t) -> Result<MembersOutcome, E> {
-            Ok(MembersOutcome::Other(Value::from(v)))
-        }
-    };
-}
-
-impl<'de> Visitor<'de> for Members<'_, '_> {
-    type Value = MembersOutcome;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of STIX objects")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MembersOutcome, A::Error> {
-        let mut i = 0;
-        while let Some(item) = seq.next_element::<Value>()? {
-            self.run.member(i, &item, &format!("/objects/{i}"));
-            i += 1;
-        }
-        Ok(MembersOutcome::Streamed(i))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MembersOutcome, A::Error> {
-        let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-        Ok(MembersOutcome::Other(v))
-    }
-
-    other!(visit_bool, bool);
-    other!(visit_i64, i64);
-    other!(visit_u64, u64);
-    other!(visit_f64, f64);
-    other!(visit_str, &str);
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<MembersOutcome, E> {
-        Ok(MembersOutcome::Other(Value::Null))
-    }
-}
-
-use serde::Deserialize;

@@ -298,3 +298,76 @@ fn bundle_level_properties_are_bounded() {
     assert_eq!(kept + refused, 3000);
     assert!(kept < 3000);
 }
+
+fn read_any(bytes: &[u8]) -> Vec<Result<RawObject, Error>> {
+    BundleReader::new(Trickle(bytes))
+        .accept(vigil_stix::bundle::Accept::Any)
+        .collect()
+}
+
+#[test]
+fn any_document_lists_and_single_objects() {
+    use vigil_stix::bundle::Container;
+    // A list: each element with its own pointer; a non-object is reported and skipped.
+    let items = read_any(br#"[{"type":"x-a"}, 7, {"type":"x-b"}]"#);
+    assert_eq!(items.len(), 3);
+    let first = items[0].as_ref().unwrap();
+    assert_eq!(
+        (first.container, first.pointer()),
+        (Container::List, "/0".into())
+    );
+    assert!(
+        matches!(&items[1], Err(Error::NotAnObject { index: 1, pointer, found: "a number" }) if pointer == "/1")
+    );
+    assert_eq!(items[2].as_ref().unwrap().object_type(), Some("x-b"));
+
+    // A single object, with a property after an `objects` list: the list's
+    // members come first, then the object itself without `objects`.
+    let items =
+        read_any(br#"{"type":"observed-data","objects":[{"type":"file"}],"id":7,"x_after":[1]}"#);
+    assert_eq!(items.len(), 2);
+    let member = items[0].as_ref().unwrap();
+    assert_eq!(member.pointer(), "/objects/0");
+    let top = items[1].as_ref().unwrap();
+    assert_eq!(top.container, Container::TopLevel);
+    assert_eq!(top.pointer(), "");
+    assert_eq!(
+        top.value,
+        json!({"type":"observed-data","id":7,"x_after":[1]})
+    );
+
+    // A bundle reads as in bundle mode; its properties stay in the header.
+    let text = format!(r#"{{"type":"bundle","id":"{BUNDLE_ID}","objects":[{{"type":"x-a"}}]}}"#);
+    let mut reader = BundleReader::new(text.as_bytes()).accept(vigil_stix::bundle::Accept::Any);
+    assert_eq!(reader.by_ref().filter(Result::is_ok).count(), 1);
+    assert!(reader.closed());
+    assert_eq!(reader.header().id.as_deref(), Some(BUNDLE_ID));
+
+    // Scalars and empty input end the stream.
+    assert!(matches!(
+        read_any(b"  42")[0],
+        Err(Error::NotABundle { .. })
+    ));
+    assert!(matches!(read_any(b"")[0], Err(Error::NotABundle { .. })));
+}
+
+#[test]
+fn errors_have_a_line_and_column() {
+    let text = b"[\n  {\"type\": \"x-a\"},\n  {\"type\": tru}\n]";
+    let mut reader = BundleReader::new(&text[..]).accept(vigil_stix::bundle::Accept::Any);
+    assert!(reader.next().unwrap().is_ok());
+    let err = reader.next().unwrap().unwrap_err();
+    let offset = err.offset().unwrap() as usize;
+    // The parser stops in `tru}` on the third line.
+    let line_start = text[..offset].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    assert_eq!(&text[line_start..line_start + 11], b"  {\"type\": ");
+    assert!(offset >= line_start + 11 && offset <= line_start + 14);
+    assert_eq!(
+        reader.line_column(offset as u64),
+        Some((3, (offset - line_start) as u64))
+    );
+    // An offset in the first line, still buffered.
+    assert_eq!(reader.line_column(1), Some((1, 1)));
+    assert!(reader.next().is_none());
+    assert!(reader.closed());
+}

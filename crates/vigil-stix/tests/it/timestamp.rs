@@ -101,3 +101,27 @@ fn now_has_millisecond_precision() {
     assert_eq!(now.fraction_digits(), 3);
     assert!(now > Timestamp::parse("2024-01-01T00:00:00Z").unwrap());
 }
+
+#[test]
+fn unix_microseconds_both_ways() {
+    // 2000-03-01T00:00:00.5Z is 951868800.5 s after the epoch.
+    let t = Timestamp::parse("2000-03-01T00:00:00.5Z").unwrap();
+    assert_eq!(t.to_unix_micros(), 951_868_800_500_000);
+    let back = Timestamp::from_unix_micros(951_868_800_500_000).unwrap();
+    assert_eq!(back.to_string(), "2000-03-01T00:00:00.500000Z");
+    assert_eq!(back, t);
+    // Before the epoch the fraction still counts forwards from the second.
+    let early = Timestamp::from_unix_micros(-1).unwrap();
+    assert_eq!(early.to_string(), "1969-12-31T23:59:59.999999Z");
+    assert_eq!(early.to_unix_micros(), -1);
+    // Nanoseconds are truncated, not rounded.
+    let fine = Timestamp::parse("2016-11-02T12:34:34.123456789Z").unwrap();
+    assert_eq!(
+        Timestamp::from_unix_micros(fine.to_unix_micros())
+            .unwrap()
+            .to_string(),
+        "2016-11-02T12:34:34.123456Z"
+    );
+    assert!(Timestamp::from_unix_micros(i64::MAX).is_none());
+    assert!(Timestamp::from_unix_micros(i64::MIN).is_none());
+}

@@ -174,3 +174,69 @@ fn arbitrary_bytes_never_panic() {
         let _ = v.validate_bytes(s);
     }
 }
+
+#[test]
+fn a_malformed_member_is_reported_and_later_members_still_checked() {
+    let objects = [
+        indicator(0, "[domain-name:value = 'a.example']"),
+        indicator(1, "[domain-name:value = 'a.example']").replace("\"name\":\"n\"", "\"name\":n"),
+        indicator(2, "[domain-name:value = 'a.example']")
+            .replace("\"stix\"", "\"stix\",\"confidence\":500"),
+    ];
+    let text = bundle(&objects).replace("},{", "},\n{");
+    let report = validator(false).validate_bytes(text.as_bytes());
+    assert_eq!(report.objects, 3);
+    let found: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.index, d.pointer.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("json", Some(1), "/objects/1"),
+            ("property-range", Some(2), "/objects/2/confidence"),
+        ],
+        "{:?}",
+        report.diagnostics
+    );
+    // The position is in the document, not in the object, and the one a
+    // JSON parser of the whole document gives.
+    let whole = serde_json::from_str::<serde_json::Value>(&text).unwrap_err();
+    assert_eq!(whole.line(), 2);
+    assert!(
+        report.diagnostics[0].message.contains(&format!(
+            "{} at line 2 column {}",
+            whole.to_string().split(" at line").next().unwrap(),
+            whole.column()
+        )),
+        "{}",
+        report.diagnostics[0].message
+    );
+}
+
+#[test]
+fn lists_single_objects_and_scalars() {
+    let one = indicator(0, "[domain-name:value = 'a.example']");
+    let list = format!("[{one}, 5]");
+    let report = validator(false).validate_bytes(list.as_bytes());
+    assert_eq!(report.objects, 2);
+    assert_eq!(report.diagnostics.len(), 1, "{:?}", report.diagnostics);
+    assert_eq!(
+        (
+            report.diagnostics[0].code,
+            report.diagnostics[0].pointer.as_str()
+        ),
+        ("not-an-object", "/1")
+    );
+    let single = one.replace("\"stix\"", "\"stix\",\"confidence\":500");
+    let report = validator(false).validate_bytes(single.as_bytes());
+    assert_eq!(report.objects, 1);
+    assert_eq!(report.diagnostics[0].pointer, "/confidence");
+    for scalar in ["42", "\"text\"", "null"] {
+        let report = validator(false).validate_bytes(scalar.as_bytes());
+        assert_eq!(report.diagnostics[0].code, "not-an-object", "{scalar}");
+    }
+    let empty = validator(false).validate_bytes(b"");
+    assert_eq!(empty.diagnostics[0].code, "json");
+}
