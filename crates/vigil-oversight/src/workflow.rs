@@ -150,6 +150,43 @@ impl<L: LogSink> Oversight<L> {
         }
     }
 
+    /// Rebuilds a workflow from persisted state: the authorisations as
+    /// stored, the time of the last recorded event (earlier steps are then
+    /// refused as backdated) and the number of the next authorisation.
+    pub fn restore(
+        policy: Policy,
+        log: L,
+        pseud: Pseudonymiser,
+        auths: Vec<Authorisation>,
+        last_time: Timestamp,
+        next_id: u64,
+    ) -> Self {
+        let next_id = auths
+            .iter()
+            .filter_map(|a| a.id.strip_prefix("A-")?.parse::<u64>().ok())
+            .map(|n| n + 1)
+            .fold(next_id.max(1), u64::max);
+        Self {
+            policy,
+            people: BTreeMap::new(),
+            auths: auths.into_iter().map(|a| (a.id.clone(), a)).collect(),
+            log,
+            pseud,
+            last_time,
+            next_id,
+        }
+    }
+
+    /// Replaces the whole directory of people.
+    pub fn set_people(&mut self, people: impl IntoIterator<Item = Person>) {
+        self.people = people.into_iter().map(|p| (p.id.clone(), p)).collect();
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     /// Adds or replaces a person in the directory.
     pub fn add_person(&mut self, person: Person) {
         self.people.insert(person.id.clone(), person);

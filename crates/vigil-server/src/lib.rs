@@ -26,6 +26,7 @@ pub mod rest;
 pub mod screening;
 pub mod taxii;
 pub mod timestamp;
+pub mod tlog;
 pub mod tlp;
 pub mod validate;
 
@@ -104,6 +105,8 @@ impl std::fmt::Debug for Hub {
 pub struct AppState {
     /// The hub.
     pub hub: Arc<Hub>,
+    /// The hub's transparency log and oversight workflow, when enabled.
+    pub transparency: Option<Arc<tlog::TransparencyLog>>,
 }
 
 /// Name of the setting holding the pagination secret.
@@ -129,7 +132,32 @@ impl AppState {
                 metrics: metrics::Metrics::default(),
                 limiter,
             }),
+            transparency: None,
         })
+    }
+
+    /// The same state with the transparency log `t` (served under `/log/`).
+    pub fn with_transparency(mut self, t: Arc<tlog::TransparencyLog>) -> AppState {
+        self.transparency = Some(t);
+        self
+    }
+
+    /// Appends one of the hub's sensitive actions to the transparency log:
+    /// `actor` (user name) and `subject` (document id, party, licence,
+    /// setting) are plain identifiers; only their salted hashes reach the
+    /// log. Returns the entry's log index, or `None` when the hub runs
+    /// without a log. Call it *before* the action takes effect, and do not
+    /// carry the action out if it fails.
+    pub async fn log_action(
+        &self,
+        kind: vigil_oversight::HubActionKind,
+        actor: &str,
+        subject: &str,
+    ) -> Result<Option<u64>, ApiError> {
+        match &self.transparency {
+            None => Ok(None),
+            Some(t) => t.log_action(kind, actor, subject).await.map(Some),
+        }
     }
 }
 
@@ -175,7 +203,7 @@ async fn not_found() -> ApiError {
 pub fn router(state: AppState) -> Router {
     use axum::routing::{delete as del, post};
     let c = "/api/collections/{cid}";
-    Router::new()
+    let app = Router::new()
         .route(taxii::DISCOVERY, get(taxii::discovery))
         .route(taxii::API_ROOT, get(taxii::api_root))
         .route("/api/status/{id}/", get(taxii::status))
@@ -237,8 +265,14 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), taxii_errors))
         // Bodies are read with an explicit limit by the handlers, which
         // answer 413 as a TAXII error.
-        .layer(DefaultBodyLimit::disable())
-        .with_state(state)
+        .layer(DefaultBodyLimit::disable());
+    // The log's C2SP endpoints keep their own plain-text replies (a
+    // witness's 409 carries its size as `text/x.tlog.size`).
+    let app = match &state.transparency {
+        Some(t) => app.nest_service("/log", t.router()),
+        None => app,
+    };
+    app.with_state(state)
 }
 
 /// TLS material for [`serve`].
