@@ -1,0 +1,205 @@
+//! The hub's screening page in a real browser: `vigil serve` is started,
+//! Chromium (driven by playwright-core from `ui-tests/`) screens
+//! "Intellexa", sees the hit with its explanation, records a decision,
+//! reloads the page and sees the decision kept; the decision is then read
+//! back from the hub's API.
+//!
+//! Needs `node`, Chromium (`VIGIL_CHROMIUM`, default `/usr/bin/chromium`)
+//! and `npm ci` of `ui-tests/` in `VIGIL_UI_TESTS_DIR` (default
+//! `target/ui-tests`), all set up by `scripts/test`. Without them the test
+//! reports itself skipped, unless `VIGIL_REQUIRE_BROWSER=1`.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// What the browser test needs, or why it cannot run.
+fn browser_setup() -> Result<(PathBuf, PathBuf), String> {
+    let chromium = std::env::var_os("VIGIL_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if !chromium.exists() {
+        return Err(format!("no Chromium at {}", chromium.display()));
+    }
+    let modules = std::env::var_os("VIGIL_UI_TESTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/ui-tests"));
+    if !modules.join("node_modules/playwright-core").exists() {
+        return Err(format!(
+            "playwright-core is not installed in {} (run `npm ci` there)",
+            modules.display()
+        ));
+    }
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => Ok((chromium, modules)),
+        _ => Err("no node on PATH".into()),
+    }
+}
+
+struct Hub {
+    child: Child,
+    addr: String,
+    token: String,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path) -> Hub {
+    let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir)
+        .env("VIGIL_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut hub = Hub {
+        child,
+        addr: String::new(),
+        token: String::new(),
+    };
+    let mut lines = BufReader::new(hub.child.stdout.take().unwrap()).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("the hub exited before listening")
+            .unwrap();
+        if let Some(t) = line.strip_prefix("admin token (shown once, keep it safe): ") {
+            hub.token = t.trim().to_string();
+        }
+        if let Some(rest) = line.strip_prefix("vigil hub listening on http://") {
+            hub.addr = rest.trim_end_matches("/taxii2/").to_string();
+            return hub;
+        }
+    }
+}
+
+fn call(addr: &str, method: &str, path: &str, token: &str, body: Option<&Value>) -> Value {
+    let auth = format!("Bearer {token}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json"),
+    ];
+    let text = body.map(Value::to_string);
+    let r = vigil_server::client::request(
+        addr,
+        method,
+        path,
+        &headers,
+        text.as_deref().map(str::as_bytes),
+    )
+    .unwrap();
+    assert!(r.status < 300, "{method} {path}: {} {}", r.status, r.text());
+    serde_json::from_str(&r.text()).unwrap()
+}
+
+#[test]
+fn officer_screens_decides_and_finds_the_decision_kept_in_a_real_browser() {
+    let (chromium, modules) = match browser_setup() {
+        Ok(s) => s,
+        Err(why) if std::env::var("VIGIL_REQUIRE_BROWSER").as_deref() != Ok("1") => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+        Err(why) => panic!("VIGIL_REQUIRE_BROWSER=1 but {why}"),
+    };
+    let dir = std::env::temp_dir().join(format!("vigil_screening_page_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let hub = start(&dir);
+
+    // An export-control officer: a contributor of a government organisation.
+    let org = call(
+        &hub.addr,
+        "POST",
+        "/admin/v1/orgs",
+        &hub.token,
+        Some(&json!({"name": "Export Control Office", "kind": "government"})),
+    );
+    let user = call(
+        &hub.addr,
+        "POST",
+        "/admin/v1/users",
+        &hub.token,
+        Some(&json!({"name": "officer.lee", "org_id": org["id"], "role": "contributor"})),
+    );
+    let token = call(
+        &hub.addr,
+        "POST",
+        &format!("/admin/v1/users/{}/tokens", user["id"]),
+        &hub.token,
+        Some(&json!({"label": "browser"})),
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let out = Command::new("node")
+        .arg(workspace().join("ui-tests/screening.mjs"))
+        .arg(format!("http://{}", hub.addr))
+        .arg(&token)
+        .env("VIGIL_UI_TESTS_DIR", &modules)
+        .env("VIGIL_CHROMIUM", &chromium)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser run failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.trim()).unwrap();
+    eprintln!("the officer saw: {seen}");
+    assert!(
+        seen["caption"].as_str().unwrap().starts_with("Intellexa"),
+        "{seen}"
+    );
+    let why = seen["explanation"].as_str().unwrap();
+    assert!(
+        why.starts_with("why: name") && why.contains("intellexa"),
+        "{seen}"
+    );
+    assert!(
+        seen["listings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("Entity List")),
+        "{seen}"
+    );
+    assert!(
+        seen["decision"]
+            .as_str()
+            .unwrap()
+            .contains("escalate by officer.lee"),
+        "{seen}"
+    );
+    assert_eq!(seen["decision"], seen["after_reload"], "{seen}");
+    assert_eq!(seen["page_errors"], json!([]));
+
+    // The decision is in the hub's database, attributed to the officer.
+    let d = call(
+        &hub.addr,
+        "GET",
+        "/rest/v1/screening/decisions",
+        &token,
+        None,
+    );
+    let d = &d["decisions"][0];
+    assert_eq!(d["officer"], "officer.lee");
+    assert_eq!(d["disposition"], "escalate");
+    assert_eq!(d["entity_id"], seen["entity"]);
+    assert_eq!(d["query_name"], "Intellexa");
+}
