@@ -9,6 +9,7 @@ pub mod pattern;
 pub mod scan;
 pub mod screen;
 pub mod serve;
+pub mod serve_log;
 pub mod stix;
 pub mod stix_tools;
 pub mod stix_validate;

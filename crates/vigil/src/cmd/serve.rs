@@ -57,6 +57,8 @@ pub struct Args {
     /// Seconds between two pulls of --sync-from.
     #[arg(long, env = "VIGIL_SYNC_INTERVAL", default_value_t = 300)]
     sync_interval: u64,
+    #[command(flatten)]
+    log: Box<super::serve_log::LogArgs>,
     #[command(subcommand)]
     command: Option<AdminCommand>,
 }
@@ -153,6 +155,7 @@ struct FileConfig {
 /// Everything resolved from flags, environment, file and defaults.
 struct Settings {
     listen: SocketAddr,
+    data_dir: PathBuf,
     database: String,
     tls: Option<TlsFiles>,
     hub: HubConfig,
@@ -215,6 +218,7 @@ fn resolve(args: &Args) -> anyhow::Result<Settings> {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+        data_dir,
         database,
         tls,
         hub,
@@ -286,6 +290,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         if let Some(cmd) = args.command {
             return admin(store.as_ref(), cmd).await;
         }
+        let state = super::serve_log::attach(
+            state,
+            &args.log,
+            &settings.data_dir,
+            &settings.database,
+            store.as_ref(),
+        )
+        .await?;
         let first = vigil_server::bootstrap::first_start(
             &state,
             if args.no_registry {

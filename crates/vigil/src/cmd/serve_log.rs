@@ -1,0 +1,170 @@
+//! `vigil serve`'s transparency log: its flags, the signing key (generated
+//! on first start, owner-only), the witnesses asked to cosign, an optional
+//! witness the hub runs itself, and the publishing schedule.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use vigil_ledger::note::ALG_ED25519;
+use vigil_ledger::{Signer, Verifier};
+use vigil_oversight::Policy;
+use vigil_server::tlog::{system_clock, LogConfig, TransparencyLog};
+use vigil_server::AppState;
+use vigil_store::Store;
+use vigil_tlog::client::WitnessEndpoint;
+use vigil_tlog::keys::{load_signer_env, load_signer_file, write_signer_file};
+use vigil_tlog::witness::{FileWitnessStore, WitnessService};
+
+/// Environment variable that may hold the log's private key.
+const KEY_ENV: &str = "VIGIL_LOG_SIGNING_KEY";
+
+/// Flags of the hub's transparency log.
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    /// Run without a transparency log (and without the oversight API).
+    #[arg(long, env = "VIGIL_NO_LOG")]
+    no_log: bool,
+    /// Private key file of the log (owner-only; default DATA_DIR/log.key,
+    /// generated on first start). The key may instead be given in
+    /// $VIGIL_LOG_SIGNING_KEY.
+    #[arg(long, env = "VIGIL_LOG_SIGNING_KEY_FILE")]
+    log_signing_key: Option<PathBuf>,
+    /// Origin (key name) of a key generated on first start.
+    #[arg(long, env = "VIGIL_LOG_ORIGIN", default_value = "vigil-hub/log")]
+    log_origin: String,
+    /// A witness asked to cosign each checkpoint, as `URL=VERIFIER_KEY`
+    /// (repeatable).
+    #[arg(long = "log-witness")]
+    log_witnesses: Vec<String>,
+    /// Witness cosignatures required before a checkpoint is published.
+    #[arg(long, default_value_t = 0)]
+    log_quorum: usize,
+    /// Seconds between two checkpoints (and expiry checks).
+    #[arg(long, env = "VIGIL_LOG_INTERVAL", default_value_t = 60)]
+    log_interval: u64,
+    /// Act as a witness for other logs at `/log/witness/add-checkpoint`,
+    /// with this cosigning key file (with --witness-for).
+    #[arg(long, requires = "witness_for")]
+    witness_key: Option<PathBuf>,
+    /// Verifier key of a log this hub witnesses (repeatable).
+    #[arg(long = "witness-for", requires = "witness_key")]
+    witness_for: Vec<String>,
+}
+
+fn signer(args: &LogArgs, data_dir: &Path) -> anyhow::Result<Signer> {
+    if std::env::var_os(KEY_ENV).is_some() {
+        return Ok(load_signer_env(KEY_ENV)?);
+    }
+    let path = match &args.log_signing_key {
+        Some(p) => p.clone(),
+        None => {
+            let p = data_dir.join("log.key");
+            if !p.exists() {
+                std::fs::create_dir_all(data_dir)
+                    .with_context(|| format!("creating {}", data_dir.display()))?;
+                let key = Signer::generate(&args.log_origin, ALG_ED25519)
+                    .context("generating the log key")?;
+                write_signer_file(&p, &key)?;
+                tracing::info!(path = %p.display(), "log signing key generated");
+            }
+            p
+        }
+    };
+    Ok(load_signer_file(&path)?)
+}
+
+/// Opens the hub's log in `DATA_DIR/log` (unless `--no-log`), attaches it
+/// to `state`, and starts publishing checkpoints every `--log-interval`
+/// seconds (recording due expiries first).
+pub async fn attach(
+    state: AppState,
+    args: &LogArgs,
+    data_dir: &Path,
+    database: &str,
+    store: &dyn Store,
+) -> anyhow::Result<AppState> {
+    if args.no_log {
+        return Ok(state);
+    }
+    let signer = signer(args, data_dir)?;
+    let witnesses = args
+        .log_witnesses
+        .iter()
+        .map(|spec| {
+            let (url, key) = spec
+                .split_once('=')
+                .with_context(|| format!("--log-witness {spec:?}: expected URL=VERIFIER_KEY"))?;
+            Ok(WitnessEndpoint {
+                url: url.to_string(),
+                key: Verifier::parse(key).with_context(|| format!("--log-witness {url}"))?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if args.log_quorum > witnesses.len() {
+        anyhow::bail!(
+            "--log-quorum {} needs as many --log-witness URL=KEY",
+            args.log_quorum
+        );
+    }
+    let witness = match &args.witness_key {
+        None => None,
+        Some(p) => {
+            let key = load_signer_file(p)?;
+            let logs = args
+                .witness_for
+                .iter()
+                .map(|k| Verifier::parse(k).context("--witness-for"))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let w = vigil_ledger::witness::Witness::new(key, logs)?;
+            Some(Arc::new(WitnessService::new(
+                w,
+                FileWitnessStore::open(&data_dir.join("witness"))?,
+            )))
+        }
+    };
+    let ostore = vigil_store::open_oversight(database)
+        .await
+        .context("opening the oversight tables")?;
+    let log = TransparencyLog::open(
+        store,
+        ostore,
+        LogConfig {
+            dir: data_dir.join("log"),
+            signer,
+            witnesses,
+            quorum: args.log_quorum,
+            policy: Policy::default(),
+            witness,
+            clock: system_clock(),
+        },
+    )
+    .await
+    .context("opening the transparency log")?;
+    let vkey = log.verifier().to_vkey();
+    let pubfile = data_dir.join("log.pub");
+    std::fs::write(&pubfile, format!("{vkey}\n"))
+        .with_context(|| format!("writing {}", pubfile.display()))?;
+    println!("transparency log {} (verifier key {vkey})", log.origin());
+    let every = std::time::Duration::from_secs(args.log_interval.max(1));
+    let l = log.clone();
+    tokio::spawn(async move {
+        loop {
+            match l.run(Vec::new(), |w, now| w.expire_due(now)).await {
+                Ok(Ok(ids)) if !ids.is_empty() => {
+                    tracing::info!(count = ids.len(), "authorisations expired")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "recording expiries failed"),
+                Err(e) => tracing::warn!(error = %e, "recording expiries failed"),
+                _ => {}
+            }
+            match l.publish().await {
+                Ok(Some(size)) => tracing::info!(size, "checkpoint published"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "checkpoint not published"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+    Ok(state.with_transparency(log))
+}
