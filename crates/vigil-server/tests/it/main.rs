@@ -2,6 +2,7 @@
 //! the authorisation matrix.
 
 mod authz;
+mod oversight;
 mod rest;
 mod screening;
 mod support;

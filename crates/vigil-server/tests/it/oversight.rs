@@ -1,0 +1,611 @@
+//! The oversight API over the hub's transparency log: the workflow from
+//! request to transparency report, the database rows pointing at their log
+//! entries and checkpoints, restart, and the authorisation matrix of every
+//! endpoint and role — on SQLite and PostgreSQL.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt as _;
+use serde_json::{json, Value};
+use tower::ServiceExt as _;
+use vigil_ledger::note::ALG_ED25519;
+use vigil_ledger::{Checkpoint, Note, Signer};
+use vigil_oversight::Policy;
+use vigil_server::tlog::{LogConfig, TransparencyLog};
+use vigil_server::{AppState, HubConfig};
+use vigil_store::oversight::{OversightStore, PgOversight, SqliteOversight};
+use vigil_store::{OrgKind, Role, Store};
+
+const DAY: u64 = 86_400;
+const T0: u64 = 1_800_000_000;
+
+struct Hub {
+    app: Router,
+    log: Arc<TransparencyLog>,
+    ostore: Arc<dyn OversightStore>,
+    clock: Arc<AtomicU64>,
+    tokens: std::collections::BTreeMap<&'static str, String>,
+    dir: std::path::PathBuf,
+    store: Arc<dyn Store>,
+    signer: Signer,
+}
+
+fn unique(p: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{p}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Stores for one test: SQLite in a temporary folder, or PostgreSQL in a
+/// fresh schema (None when no test database is configured).
+async fn stores(pg: bool) -> Option<(Arc<dyn Store>, Arc<dyn OversightStore>, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(unique("vigil_oversight_hub"));
+    std::fs::create_dir_all(&dir).unwrap();
+    if pg {
+        let url = vigil_testkit::postgres_url()?;
+        let schema = unique("ov");
+        let s = vigil_store::PgStore::connect(&url, Some(&schema))
+            .await
+            .unwrap();
+        s.migrate().await.unwrap();
+        let o = PgOversight::connect(&url, Some(&schema)).await.unwrap();
+        Some((Arc::new(s), Arc::new(o), dir))
+    } else {
+        let path = dir.join("hub.db");
+        let s = vigil_store::SqliteStore::open(&path).await.unwrap();
+        s.migrate().await.unwrap();
+        Some((
+            Arc::new(s),
+            Arc::new(SqliteOversight::open(&path).unwrap()),
+            dir,
+        ))
+    }
+}
+
+async fn open_log(
+    store: &Arc<dyn Store>,
+    ostore: &Arc<dyn OversightStore>,
+    dir: &std::path::Path,
+    signer: &Signer,
+    clock: &Arc<AtomicU64>,
+) -> (Router, Arc<TransparencyLog>) {
+    let c = clock.clone();
+    let log = TransparencyLog::open(
+        store.as_ref(),
+        ostore.clone(),
+        LogConfig {
+            dir: dir.join("log"),
+            signer: signer.clone(),
+            witnesses: Vec::new(),
+            quorum: 0,
+            policy: Policy::default(),
+            witness: None,
+            clock: Arc::new(move || c.load(Ordering::SeqCst)),
+        },
+    )
+    .await
+    .unwrap();
+    let state = AppState::new(store.clone(), HubConfig::default())
+        .await
+        .unwrap()
+        .with_transparency(log.clone());
+    (vigil_server::router(state), log)
+}
+
+/// A hub with organisations Police (agency), Court (authority), Audit, and
+/// one user per role: olga requester, jan and kim approvers, otto operator,
+/// ada auditor; rita a plain reader, root the admin.
+async fn hub(pg: bool) -> Option<Hub> {
+    let (store, ostore, dir) = stores(pg).await?;
+    let police = store
+        .create_org("Police", OrgKind::Government)
+        .await
+        .unwrap();
+    let court = store
+        .create_org("Court", OrgKind::Government)
+        .await
+        .unwrap();
+    let audit = store
+        .create_org("Audit", OrgKind::Government)
+        .await
+        .unwrap();
+    let mut tokens = std::collections::BTreeMap::new();
+    for (name, org, role, oversight) in [
+        ("olga", Some(police.id), Role::Reader, Some("requester")),
+        ("otto", Some(police.id), Role::Reader, Some("operator")),
+        ("jan", Some(court.id), Role::Reader, Some("approver")),
+        ("kim", Some(court.id), Role::Reader, Some("approver")),
+        ("ada", Some(audit.id), Role::Reader, Some("auditor")),
+        ("rita", Some(police.id), Role::Reader, None),
+        ("root", None, Role::Admin, None),
+    ] {
+        let u = store.create_user(name, org, role).await.unwrap();
+        if let Some(r) = oversight {
+            ostore.set_oversight_roles(u.id, &[r.into()]).await.unwrap();
+        }
+        let (_, tok) = vigil_server::admin::issue_token(store.as_ref(), u.id, "t", None)
+            .await
+            .unwrap();
+        tokens.insert(name, tok);
+    }
+    let signer = Signer::generate("test.example/log", ALG_ED25519).unwrap();
+    let clock = Arc::new(AtomicU64::new(T0));
+    let (app, log) = open_log(&store, &ostore, &dir, &signer, &clock).await;
+    Some(Hub {
+        app,
+        log,
+        ostore,
+        clock,
+        tokens,
+        dir,
+        store,
+        signer,
+    })
+}
+
+impl Hub {
+    async fn call(
+        &self,
+        who: &str,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(t) = self.tokens.get(who) {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        if body.is_some() {
+            b = b.header("content-type", "application/json");
+        }
+        let req = b
+            .body(
+                body.map(|v| Body::from(v.to_string()))
+                    .unwrap_or_else(Body::empty),
+            )
+            .unwrap();
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let v = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, v)
+    }
+
+    async fn submit(&self, category: &str) -> String {
+        let (st, v) = self
+            .call(
+                "olga",
+                Method::POST,
+                "/oversight/v1/authorisations",
+                Some(request(category)),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        v["id"].as_str().unwrap().to_string()
+    }
+
+    async fn step(&self, who: &str, id: &str, step: &str, body: Value) -> (StatusCode, Value) {
+        self.call(
+            who,
+            Method::POST,
+            &format!("/oversight/v1/authorisations/{id}/{step}"),
+            Some(body),
+        )
+        .await
+    }
+
+    fn advance(&self, secs: u64) {
+        self.clock.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+fn request(category: &str) -> Value {
+    json!({
+        "tool": {"registry_id": "malware--0a5b5a3c-7a43-4bd1-9f1f-4d4c7e7f2f1e",
+                 "vendor_id": "identity--6b2c8a1e-1d2f-4a5b-9c3d-7e8f9a0b1c2d",
+                 "product": "Pegasus", "export_licence": "IL-2025-0042"},
+        "legal_basis": {"jurisdiction": "XX", "instrument": "Code of Criminal Procedure", "provision": "Art. 100b"},
+        "purpose": "Locate kidnapping suspects", "offence_category": "kidnapping",
+        "target_category": category, "target_ref": "case-117/person-3",
+        "scope": {"max_devices": 1, "data_types": ["location"], "geography": ["XX"]},
+        "assessment": {"necessity": "Ransom calls only", "proportionality": "Life at risk",
+                       "alternatives": [{"means": "Cell-site data", "why_rejected": "Too coarse"}],
+                       "collateral_intrusion": "Household members"},
+        "duration_days": 30
+    })
+}
+
+fn access(data_type: &str) -> Value {
+    json!({"device_ref": "imei-356938035643809", "data_type": data_type, "geography": "XX"})
+}
+
+async fn workflow(h: Hub) {
+    // Request, approval, a granted and a refused access.
+    let id = h.submit("suspect").await;
+    h.advance(60);
+    let (st, v) = h
+        .step("olga", &id, "approve", json!({"duration_days": 20}))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "requester cannot approve: {v}");
+    let (st, v) = h
+        .step("jan", &id, "approve", json!({"duration_days": 20}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "active");
+    assert_eq!(v["valid_until"], json!(T0 + 60 + 20 * DAY));
+    let (st, v) = h.step("otto", &id, "access", access("location")).await;
+    assert_eq!(
+        (st, v["granted"].clone()),
+        (StatusCode::OK, json!(true)),
+        "{v}"
+    );
+    let (st, v) = h.step("otto", &id, "access", access("messages")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert_eq!(v["granted"], json!(false));
+    assert!(v["reason"].as_str().unwrap().contains("messages"), "{v}");
+    let refused_at = v["log_index"].as_u64().unwrap();
+    // Access citing an authorisation that does not exist: refused, logged.
+    let (st, v) = h
+        .step("otto", "A-999999", "access", access("location"))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert_eq!(v["log_index"], json!(refused_at + 1));
+
+    // Double lock for a journalist: two different approvers.
+    let sens = h.submit("journalist").await;
+    let (_, v) = h
+        .step("jan", &sens, "approve", json!({"duration_days": 10}))
+        .await;
+    assert_eq!(v["status"], "awaiting_second_approval");
+    let (st, _) = h
+        .step("jan", &sens, "approve", json!({"duration_days": 10}))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, v) = h
+        .step("kim", &sens, "approve", json!({"duration_days": 10}))
+        .await;
+    assert_eq!(v["status"], "active");
+
+    // Publish: every row's entries now point at the covering checkpoint,
+    // and the log entries are the database's, byte for byte.
+    let size = h.log.publish().await.unwrap().unwrap();
+    let (_, a) = h
+        .call(
+            "ada",
+            Method::GET,
+            &format!("/oversight/v1/authorisations/{id}"),
+            None,
+        )
+        .await;
+    let log = a["log"].as_array().unwrap();
+    assert_eq!(log.len(), 4, "{a}");
+    assert!(log
+        .iter()
+        .all(|e| e["checkpoint_size"] == json!(size) && e["applied"] == json!(true)));
+    let mut r = h.log.log().reader();
+    for e in h.ostore.log_entries(0, size as i64).await.unwrap() {
+        assert_eq!(r.entry(e.index as u64).unwrap(), e.body);
+    }
+    // No personal data on the log.
+    for i in 0..size {
+        let text = String::from_utf8(r.entry(i).unwrap()).unwrap();
+        for secret in ["olga", "otto", "jan", "imei-356938035643809", "case-117"] {
+            assert!(!text.contains(secret), "entry {i} leaks {secret}: {text}");
+        }
+    }
+
+    // The public report, from the signed checkpoint.
+    let (st, rep) = h.call("", Method::GET, "/oversight/v1/report", None).await;
+    assert_eq!(st, StatusCode::OK, "{rep}");
+    assert_eq!(rep["checkpoint_size"], json!(size));
+    assert_eq!(rep["requests"], json!(2));
+    assert_eq!(rep["double_lock_requests"], json!(1));
+
+    // Expiry: hard, then retention and notification.
+    h.advance(21 * DAY);
+    let (st, v) = h.step("otto", &id, "access", access("location")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, v) = h
+        .call("ada", Method::POST, "/oversight/v1/expire", None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["expired"], json!([id.clone(), sens.clone()]));
+    let (st, v) = h.step("ada", &id, "destroy", json!({})).await;
+    assert_eq!(
+        (st, v["status"].clone()),
+        (StatusCode::OK, json!("expired"))
+    );
+    let (st, _) = h.step("jan", &id, "notify", json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+
+    // Restart: the same rows, the same log, numbering goes on, and the
+    // next checkpoint extends the earlier one.
+    let old_cp = h.log.log().checkpoint().unwrap().unwrap();
+    drop(h.app);
+    drop(h.log);
+    let (app, log) = open_log(&h.store, &h.ostore, &h.dir, &h.signer, &h.clock).await;
+    let h = Hub { app, log, ..h };
+    let (_, a) = h
+        .call(
+            "ada",
+            Method::GET,
+            &format!("/oversight/v1/authorisations/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(a["status"], "expired");
+    assert!(a["destroyed_at"].is_number() && a["notified_at"].is_number());
+    let third = h.submit("suspect").await;
+    assert_eq!(third, "A-000003");
+    let new_size = h.log.publish().await.unwrap().unwrap();
+    let old = Checkpoint::parse(Note::parse(&old_cp).unwrap().text()).unwrap();
+    let new_note = h.log.log().checkpoint().unwrap().unwrap();
+    let new = Checkpoint::parse(Note::parse(&new_note).unwrap().text()).unwrap();
+    assert_eq!(new.size, new_size);
+    h.log
+        .log()
+        .reader()
+        .prove_consistency(old.size, new.size)
+        .unwrap()
+        .verify(&old.root, &new.root)
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflow_sqlite() {
+    workflow(hub(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflow_postgres() {
+    if let Some(h) = hub(true).await {
+        workflow(h).await;
+    }
+}
+
+const EVERYONE: [&str; 7] = ["", "rita", "root", "olga", "jan", "otto", "ada"];
+
+/// Checks that everyone but `allowed` is refused (401 anonymous, 403
+/// otherwise), then that `allowed` get `ok`: all of them for a read, the
+/// first for a change (after it, the others may meet a changed state).
+async fn only(
+    h: &Hub,
+    allowed: &[&str],
+    ok: StatusCode,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+) {
+    for who in EVERYONE.iter().filter(|w| !allowed.contains(w)) {
+        let (st, v) = h.call(who, method.clone(), uri, body.clone()).await;
+        let want = if who.is_empty() {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(st, want, "{method} {uri} as {who:?}: {v}");
+    }
+    let n = if method == Method::GET {
+        allowed.len()
+    } else {
+        1
+    };
+    for who in &allowed[..n] {
+        let (st, v) = h.call(who, method.clone(), uri, body.clone()).await;
+        assert_eq!(st, ok, "{method} {uri} as {who:?}: {v}");
+    }
+}
+
+async fn matrix(h: Hub) {
+    use Method as M;
+    let ok = StatusCode::OK;
+    let base = "/oversight/v1/authorisations";
+    only(
+        &h,
+        &["root", "ada"],
+        ok,
+        M::GET,
+        "/oversight/v1/roles",
+        None,
+    )
+    .await;
+    only(
+        &h,
+        &["root"],
+        ok,
+        M::PUT,
+        "/oversight/v1/roles/kim",
+        Some(json!({"roles": ["approver"]})),
+    )
+    .await;
+    only(
+        &h,
+        &["olga"],
+        StatusCode::CREATED,
+        M::POST,
+        base,
+        Some(request("suspect")),
+    )
+    .await;
+    let id = "A-000001";
+    only(&h, &["olga", "jan", "otto", "ada"], ok, M::GET, base, None).await;
+    only(
+        &h,
+        &["olga", "jan", "otto", "ada"],
+        ok,
+        M::GET,
+        &format!("{base}/{id}"),
+        None,
+    )
+    .await;
+    only(
+        &h,
+        &["jan"],
+        ok,
+        M::POST,
+        &format!("{base}/{id}/approve"),
+        Some(json!({"duration_days": 5})),
+    )
+    .await;
+    // Access: only an operator is granted; every other caller with a role
+    // is refused *and logged*.
+    only(
+        &h,
+        &["otto"],
+        ok,
+        M::POST,
+        &format!("{base}/{id}/access"),
+        Some(access("location")),
+    )
+    .await;
+    only(&h, &["olga"], StatusCode::CREATED, M::POST, &format!("{base}/{id}/renew"),
+        Some(json!({"duration_days": 5, "assessment": {"necessity": "Still needed", "proportionality": "Yes",
+            "alternatives": [{"means": "Informants", "why_rejected": "None available"}], "collateral_intrusion": "Low"}}))).await;
+    only(
+        &h,
+        &["ada"],
+        ok,
+        M::POST,
+        &format!("{base}/{id}/review"),
+        Some(json!({"compliant": true})),
+    )
+    .await;
+    only(&h, &["jan", "ada"], ok, M::GET, "/oversight/v1/due", None).await;
+    only(
+        &h,
+        &["jan", "ada"],
+        ok,
+        M::POST,
+        "/oversight/v1/expire",
+        None,
+    )
+    .await;
+    only(
+        &h,
+        &["ada", "jan"],
+        ok,
+        M::POST,
+        &format!("{base}/{id}/revoke"),
+        None,
+    )
+    .await;
+    only(
+        &h,
+        &["otto", "ada"],
+        ok,
+        M::POST,
+        &format!("{base}/{id}/destroy"),
+        None,
+    )
+    .await;
+    only(&h, &["jan"], ok, M::POST, &format!("{base}/{id}/defer-notification"),
+        Some(json!({"justification": "Ongoing investigation of accomplices", "until": T0 + 30 * DAY}))).await;
+    only(
+        &h,
+        &["ada", "jan"],
+        ok,
+        M::POST,
+        &format!("{base}/{id}/notify"),
+        None,
+    )
+    .await;
+    only(
+        &h,
+        &["jan", "ada"],
+        ok,
+        M::POST,
+        &format!("{base}/{id}/complaint"),
+        Some(json!({"reference": "C-1"})),
+    )
+    .await;
+    only(
+        &h,
+        &["ada", "jan"],
+        ok,
+        M::POST,
+        &format!("{base}/{id}/remedy"),
+        Some(json!({"reference": "C-1", "upheld": false})),
+    )
+    .await;
+    let second = h.submit("suspect").await;
+    only(
+        &h,
+        &["jan"],
+        ok,
+        M::POST,
+        &format!("{base}/{second}/refuse"),
+        None,
+    )
+    .await;
+    // Public: log information and, once published, the report.
+    h.log.publish().await.unwrap();
+    only(&h, &EVERYONE, ok, M::GET, "/oversight/v1/log", None).await;
+    only(
+        &h,
+        &EVERYONE,
+        ok,
+        M::GET,
+        "/oversight/v1/report?format=text",
+        None,
+    )
+    .await;
+    // Every refused access attempt is on the log.
+    let (_, rep) = h.call("", M::GET, "/oversight/v1/report", None).await;
+    assert_eq!(rep["accesses_granted"], json!(1), "{rep}");
+    assert_eq!(rep["accesses_refused"], json!(3), "{rep}");
+    // The admin's role change is on the log as an admin action.
+    assert!(rep.to_string().contains("admin_change"), "{rep}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_and_role_sqlite() {
+    matrix(hub(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_and_role_postgres() {
+    if let Some(h) = hub(true).await {
+        matrix(h).await;
+    }
+}
+
+/// An entry on the log whose database write never happened (a crash
+/// between the two) is recorded as not applied on the next start, and its
+/// authorisation number is not reused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_without_their_row_are_reconciled() {
+    let h = hub(false).await.unwrap();
+    let id = h.submit("suspect").await;
+    assert_eq!(id, "A-000001");
+    let orphan = br#"{"v":1,"at":1800000100,"event":"requested","auth":"A-000002","agency":"Police","requester":"00","tool":"t","offence_category":"x","target_category":"suspect","sensitive":false,"duration_days":1,"max_devices":1,"renewal_of":null}"#;
+    let idx = h.log.log().append(orphan.to_vec()).unwrap();
+    drop(h.app);
+    drop(h.log);
+    let (app, log) = open_log(&h.store, &h.ostore, &h.dir, &h.signer, &h.clock).await;
+    let h = Hub { app, log, ..h };
+    // The orphan's time counts: nothing may be dated before it.
+    h.advance(200);
+    let rows = h
+        .ostore
+        .log_entries(idx as i64, idx as i64 + 1)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].applied);
+    assert_eq!(rows[0].body, orphan.to_vec());
+    assert_eq!(h.submit("suspect").await, "A-000003");
+    // Database and log hold the same entries.
+    let size = h.log.log().size();
+    assert_eq!(
+        h.ostore.log_entries(0, size as i64).await.unwrap().len() as u64,
+        size
+    );
+}
