@@ -92,10 +92,27 @@ struct AppendRun {
 }
 
 impl AppendRun {
-    fn print(&self, label: &str) {
-        let rate = self.entries as f64 / self.wall;
+    fn rate(&self) -> f64 {
+        self.entries as f64 / self.wall
+    }
+
+    /// All rounds of one configuration taken together.
+    fn pooled(runs: &[AppendRun]) -> AppendRun {
+        AppendRun {
+            wall: runs.iter().map(|r| r.wall).sum(),
+            cpu: runs.iter().map(|r| r.cpu).sum(),
+            entries: runs.iter().map(|r| r.entries).sum(),
+            batches: runs.iter().map(|r| r.batches).sum(),
+            fsyncs: runs.iter().map(|r| r.fsyncs).sum(),
+        }
+    }
+
+    fn print(&self, label: &str, rounds: &[AppendRun]) {
+        let rate = self.rate();
+        let lo = rounds.iter().map(AppendRun::rate).fold(f64::MAX, f64::min);
+        let hi = rounds.iter().map(AppendRun::rate).fold(0.0, f64::max);
         println!(
-            "{label:<34} {rate:>9.0} appends/s wall, {:>9.0} per CPU-second, {:>7.1} entries/batch, {:.3} fsyncs/batch, {:.2}x Tessera POSIX published",
+            "{label:<34} {rate:>7.0} appends/s wall (rounds {lo:.0}..{hi:.0}), {:>7.0} per CPU-second, {:>6.1} entries/batch, {:.3} fsyncs/batch, {:.2}x Tessera POSIX published",
             self.entries as f64 / self.cpu.max(1e-3),
             self.entries as f64 / self.batches.max(1) as f64,
             self.fsyncs as f64 / self.batches.max(1) as f64,
@@ -379,6 +396,26 @@ fn huge_proofs(size: u64, samples: usize) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A fixed CPU task of about a proof's work (512 node hashes), timed like
+/// the proofs: its p99 shows how much a loaded machine stretches the tail
+/// by preempting the thread, independently of the log's code.
+fn noise_reference(samples: usize) {
+    let mut times = Vec::with_capacity(samples);
+    let mut h = [7u8; 32];
+    for _ in 0..samples {
+        let t = Instant::now();
+        for _ in 0..512 {
+            h = node_hash(&h, &h);
+        }
+        times.push(t.elapsed());
+    }
+    let (p50, p99) = percentiles(times);
+    println!(
+        "== reference task on this machine now, 512 SHA-256 node hashes: wall p50 {p50:.2?} p99 {p99:.2?} ({:02x})",
+        h[0]
+    );
+}
+
 fn real_proofs(size: u64, samples: usize) {
     let dir = bench_dir("proofs");
     let log = Log::open(&dir, Options::default()).expect("open");
@@ -418,38 +455,68 @@ fn real_proofs(size: u64, samples: usize) {
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let (secs, big, huge, samples) = if full {
-        (5.0, 1_000_000u64, 1_000_000_000u64, 2000)
+    let (rounds, secs, big, huge, samples) = if full {
+        (3, 2.0, 1_000_000u64, 1_000_000_000u64, 2000)
     } else {
-        (0.3, 5_000, 100_000_000, 50)
+        (1, 0.3, 5_000, 100_000_000, 50)
     };
 
     println!(
-        "== durable appends (acknowledged only after the batch's journal record is fdatasynced)"
+        "== durable appends (acknowledged only after an fdatasync of the journal covering the batch), {rounds} interleaved rounds of {secs} s per configuration"
     );
+    let one_sync = Options {
+        max_in_flight: 1,
+        ..Options::default()
+    };
+    let delay = Options {
+        commit_delay: Duration::from_millis(2),
+        ..Options::default()
+    };
+    let mut configs: Vec<(String, usize, u64, Options)> = Vec::new();
     for threads in [1usize, 8, 64, 256] {
-        appends(threads, 1, secs, Options::default())
-            .print(&format!("{threads:>3} writer thread(s), 1 entry/call:"));
+        configs.push((
+            format!("{threads:>3} writer thread(s), 1 entry/call:"),
+            threads,
+            1,
+            Options::default(),
+        ));
     }
     for threads in [8usize, 64] {
-        let options = Options {
-            max_in_flight: 1,
-            ..Options::default()
-        };
-        appends(threads, 1, secs, options)
-            .print(&format!("{threads:>3} writers, one sync at a time:"));
-        let options = Options {
-            commit_delay: Duration::from_millis(2),
-            ..Options::default()
-        };
-        appends(threads, 1, secs, options)
-            .print(&format!("{threads:>3} writers, 2 ms commit delay:"));
+        configs.push((
+            format!("{threads:>3} writers, one sync at a time:"),
+            threads,
+            1,
+            one_sync.clone(),
+        ));
+        configs.push((
+            format!("{threads:>3} writers, 2 ms commit delay:"),
+            threads,
+            1,
+            delay.clone(),
+        ));
     }
     for batch in [16u64, 256, 4096] {
-        appends(1, batch, secs, Options::default())
-            .print(&format!("  1 writer, append_batch of {batch}:"));
+        configs.push((
+            format!("  1 writer, append_batch of {batch}:"),
+            1,
+            batch,
+            Options::default(),
+        ));
+    }
+    // The disk and CPU are shared with other work, so configurations are
+    // interleaved round by round rather than run back to back.
+    let mut runs: Vec<Vec<AppendRun>> = configs.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds {
+        for (c, (_, threads, batch, options)) in configs.iter().enumerate() {
+            runs[c].push(appends(*threads, *batch, secs, options.clone()));
+        }
+    }
+    for ((label, ..), rs) in configs.iter().zip(&runs) {
+        AppendRun::pooled(rs).print(label, rs);
     }
 
+    noise_reference(samples);
     real_proofs(big, samples);
     huge_proofs(huge, samples);
+    noise_reference(samples);
 }
