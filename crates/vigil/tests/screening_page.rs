@@ -9,11 +9,12 @@
 //! `target/ui-tests`), all set up by `scripts/test`. Without them the test
 //! reports itself skipped, unless `VIGIL_REQUIRE_BROWSER=1`.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
+
+mod hubproc;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -39,49 +40,6 @@ fn browser_setup() -> Result<(PathBuf, PathBuf), String> {
     match Command::new("node").arg("--version").output() {
         Ok(o) if o.status.success() => Ok((chromium, modules)),
         _ => Err("no node on PATH".into()),
-    }
-}
-
-struct Hub {
-    child: Child,
-    addr: String,
-    token: String,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(dir: &Path) -> Hub {
-    let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(dir)
-        .env("VIGIL_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut hub = Hub {
-        child,
-        addr: String::new(),
-        token: String::new(),
-    };
-    let mut lines = BufReader::new(hub.child.stdout.take().unwrap()).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("the hub exited before listening")
-            .unwrap();
-        if let Some(t) = line.strip_prefix("admin token (shown once, keep it safe): ") {
-            hub.token = t.trim().to_string();
-        }
-        if let Some(rest) = line.strip_prefix("vigil hub listening on http://") {
-            hub.addr = rest.trim_end_matches("/taxii2/").to_string();
-            return hub;
-        }
     }
 }
 
@@ -115,10 +73,8 @@ fn officer_screens_decides_and_finds_the_decision_kept_in_a_real_browser() {
         }
         Err(why) => panic!("VIGIL_REQUIRE_BROWSER=1 but {why}"),
     };
-    let dir = std::env::temp_dir().join(format!("vigil_screening_page_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let hub = start(&dir);
+    let dir = hubproc::temp_dir("screening_page");
+    let hub = hubproc::start(&dir);
 
     // An export-control officer: a contributor of a government organisation.
     let org = call(
