@@ -22,6 +22,7 @@ pub mod export;
 pub mod federation;
 pub mod media;
 pub mod metrics;
+pub mod oversight;
 pub mod rest;
 pub mod screening;
 pub mod taxii;
@@ -201,7 +202,7 @@ async fn not_found() -> ApiError {
 
 /// Builds the hub's HTTP API.
 pub fn router(state: AppState) -> Router {
-    use axum::routing::{delete as del, post};
+    use axum::routing::{delete as del, post, put};
     let c = "/api/collections/{cid}";
     // Compile the screening list now rather than on the first request.
     screening::screener();
@@ -263,7 +264,26 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(admin::openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
+        .route("/oversight/v1/log", get(oversight::log_info))
+        .route("/oversight/v1/report", get(oversight::report))
+        .route("/oversight/v1/roles", get(oversight::list_roles))
+        .route("/oversight/v1/roles/{user}", put(oversight::set_roles))
+        .route(
+            "/oversight/v1/authorisations",
+            get(oversight::list).post(oversight::submit),
+        )
+        .route("/oversight/v1/authorisations/{id}", get(oversight::get_one))
+        .route(
+            "/oversight/v1/authorisations/{id}/{step}",
+            post(oversight::step),
+        )
+        .route("/oversight/v1/expire", post(oversight::expire))
+        .route("/oversight/v1/due", get(oversight::due))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            oversight::log_admin_changes,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), taxii_errors))
         // Bodies are read with an explicit limit by the handlers, which
         // answer 413 as a TAXII error.
