@@ -190,13 +190,9 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
         for s in &scored {
             let truth = s.labelled.truth.as_deref();
             let top = s.candidates.first();
-            let alerts: Vec<&(String, f32)> = s
-                .candidates
-                .iter()
-                .filter(|c| c.1 >= DEFAULT_THRESHOLD)
-                .collect();
-            let missed = truth.is_some_and(|t| !alerts.iter().any(|a| a.0 == t));
-            let false_alert = alerts.iter().any(|a| Some(a.0.as_str()) != truth);
+            let alerts: Vec<&str> = eval::alerts(s, DEFAULT_THRESHOLD).collect();
+            let missed = truth.is_some_and(|t| !alerts.contains(&t));
+            let false_alert = alerts.iter().any(|a| Some(*a) != truth);
             if missed || false_alert {
                 let tscore = truth.and_then(|t| s.candidates.iter().find(|c| c.0 == t));
                 eprintln!(
@@ -210,8 +206,8 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
                 );
                 let q = &s.labelled.query;
                 for m in screener.score_query(q, 50) {
-                    let false_alert =
-                        m.score >= DEFAULT_THRESHOLD && Some(m.entity_id.as_str()) != truth;
+                    let false_alert = alerts.contains(&m.entity_id.as_str())
+                        && Some(m.entity_id.as_str()) != truth;
                     let is_truth = Some(m.entity_id.as_str()) == truth;
                     if false_alert || (is_truth && missed) || (missed && truth.is_none()) {
                         eprintln!(

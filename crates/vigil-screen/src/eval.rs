@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 
 use crate::entity::Entity;
-use crate::screener::{is_alert, Query, Screener, CANDIDATES};
+use crate::screener::{alert, best_rank, Query, Screener, CANDIDATES};
 
 /// One labelled query.
 #[derive(Debug, Clone)]
@@ -62,8 +62,8 @@ pub fn load(queries: &[Entity], labels_jsonl: &str) -> Vec<Labelled> {
 pub struct Scored {
     /// The labelled query.
     pub labelled: Labelled,
-    /// (entity id, score) of the retrieved candidates, best first.
-    pub candidates: Vec<(String, f32)>,
+    /// (entity id, score, rank) of the retrieved candidates, best first.
+    pub candidates: Vec<(String, f32, f32)>,
     /// Ids of candidates whose names are identical to the query's after
     /// normalisation (list homonyms no scorer can tell apart by name).
     pub same_name: Vec<String>,
@@ -87,7 +87,13 @@ pub fn score_all(screener: &Screener, set: &[Labelled]) -> Vec<Scored> {
                     })
                     .map(|m| m.entity_id.clone())
                     .collect(),
-                candidates: ms.into_iter().map(|m| (m.entity_id, m.score)).collect(),
+                candidates: ms
+                    .into_iter()
+                    .map(|m| {
+                        let rank = m.rank();
+                        (m.entity_id, m.score, rank)
+                    })
+                    .collect(),
                 margin: screener.config().margin,
             }
         })
@@ -117,11 +123,11 @@ pub struct Metrics {
 
 /// Ids of the candidates of one query that alert at `threshold`.
 pub fn alerts(s: &Scored, threshold: f32) -> impl Iterator<Item = &str> {
-    let best = s.candidates.first().map(|c| c.1).unwrap_or(0.0);
+    let best = best_rank(s.candidates.iter().map(|c| (c.1, c.2)), threshold);
     s.candidates
         .iter()
-        .filter(move |(_, sc)| is_alert(*sc, best, threshold, s.margin))
-        .map(|(id, _)| id.as_str())
+        .filter(move |(_, sc, rank)| alert(*sc, *rank, best, threshold, s.margin))
+        .map(|(id, _, _)| id.as_str())
 }
 
 /// Computes metrics at `threshold` over scored queries.
@@ -191,7 +197,7 @@ pub fn retrieval_recall(scored: &[Scored]) -> f64 {
         .iter()
         .filter(|s| {
             let t = s.labelled.truth.as_deref();
-            s.candidates.iter().any(|(id, _)| Some(id.as_str()) == t)
+            s.candidates.iter().any(|(id, _, _)| Some(id.as_str()) == t)
         })
         .count();
     hit as f64 / pos.len().max(1) as f64

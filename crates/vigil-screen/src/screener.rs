@@ -190,6 +190,19 @@ pub struct Match {
     /// spelling once the match is reported.
     #[serde(skip)]
     spans: Vec<(usize, usize)>,
+    /// `score` raised by corroborating facts (same birth date, country,
+    /// identifier); orders candidates and decides which are near the best.
+    #[serde(skip)]
+    rank: f32,
+}
+
+impl Match {
+    /// The score raised by corroborating facts, used to order candidates:
+    /// of two equally named entries, the one whose birth date agrees with
+    /// the query's ranks first.
+    pub fn rank(&self) -> f32 {
+        self.rank
+    }
 }
 
 /// Tunable weights of the scorer.
@@ -201,8 +214,17 @@ pub struct Config {
     pub extra_query_part: f32,
     /// Factor when both sides give birth years more than one year apart.
     pub birth_year_mismatch: f32,
-    /// Factor when countries are given on both sides and none is shared.
+    /// Factor when countries are given on both sides and none is shared,
+    /// and no birth date or identifier corroborates the match.
     pub country_mismatch: f32,
+    /// Factor for a country mismatch when the birth year agrees.
+    pub country_mismatch_same_year: f32,
+    /// Factor for a country mismatch when the full birth date or an
+    /// identifier agrees.
+    pub country_mismatch_corroborated: f32,
+    /// Share of the missing name credit restored when the full birth date
+    /// agrees (a typo in a name with the right birth date).
+    pub birth_date_credit: f32,
     /// Penalty weight for unmatched parts when both sides have some.
     pub conflict_part: f32,
     /// Credit lost per edit, relative to the part's length.
@@ -217,7 +239,10 @@ impl Default for Config {
             missing_candidate_part: 0.3,
             extra_query_part: 0.45,
             birth_year_mismatch: 0.55,
-            country_mismatch: 0.85,
+            country_mismatch: 0.75,
+            country_mismatch_same_year: 0.9,
+            country_mismatch_corroborated: 0.97,
+            birth_date_credit: 0.4,
             conflict_part: 0.9,
             edit_cost: 1.5,
             margin: 0.05,
@@ -487,9 +512,13 @@ impl Screener {
             for t in &norm.tokens {
                 ids.push(self.vocab_id(t));
             }
-            // Adjacent short parts also index joined ("jin hai" → "jinhai").
+            // Adjacent short parts also index joined ("jin hai" → "jinhai"),
+            // and so does a particle with the part it belongs to ("al
+            // khatib" → "alkhatib", "van dijk" → "vandijk").
             for w in norm.tokens.windows(2) {
-                if w[0].text.len() <= 5 && w[1].text.len() <= 5 && !w[0].abjad && !w[1].abjad {
+                let short = w[0].text.len() <= 5 && w[1].text.len() <= 5;
+                let particle = w[0].text.len() <= 3;
+                if (short || particle) && !w[0].abjad && !w[1].abjad {
                     let joined = Token::new(format!("{}{}", w[0].text, w[1].text), false);
                     seen.push(self.vocab_id(&joined));
                 }
@@ -545,7 +574,7 @@ impl Screener {
     }
 
     /// Retrieves up to `k` candidate entries for the query's names.
-    fn candidates(&self, names: &[&[Token]], k: usize) -> Vec<(u32, f32)> {
+    fn candidates(&self, names: &[&[Token]], facts: &Facts<'_>, k: usize) -> Vec<(u32, f32)> {
         SCRATCH.with(|cell| {
             let mut sc = cell.borrow_mut();
             let n = self.entries.len();
@@ -570,9 +599,18 @@ impl Screener {
                         w[0].abjad,
                     ));
                 }
-                for t in &probes {
+                for (pi, t) in probes.iter().enumerate() {
                     keys.clear();
                     token_keys(t, &mut keys);
+                    // A variant is evidence for the query's part, worth what
+                    // that part is worth: a rarer spelling of "hussein" is no
+                    // stronger a match than "hussein" itself. A joined pair
+                    // stands in for two parts already probed.
+                    let known = self
+                        .vocab_ids
+                        .get(vocab_key(t).as_ref())
+                        .map(|&id| self.weight(self.vocab[id as usize].df));
+                    let scale = if pi < tokens.len() { 1.0 } else { 0.5 };
                     let mut matched: Vec<(u32, f32)> = Vec::new();
                     for key in &keys {
                         if let Some(vs) = self.keys.get(key) {
@@ -580,7 +618,8 @@ impl Screener {
                                 let vt = &self.vocab[v as usize];
                                 let (sim, _, _) = token_sim(t, &vt.token, self.config.edit_cost);
                                 if sim >= 0.5 {
-                                    matched.push((v, sim * self.weight(vt.df)));
+                                    let w = known.unwrap_or_else(|| self.weight(vt.df));
+                                    matched.push((v, scale * sim * w));
                                 }
                             }
                         }
@@ -594,12 +633,18 @@ impl Screener {
                 .iter()
                 .flatten()
                 .any(|&(v, _)| self.vocab[v as usize].df <= common);
+            // Parts too common to walk are looked up in the names of the
+            // entries the rarer parts found instead, so that "Hussein" still
+            // tells the al-Khatib named Hussein from the other al-Khatibs.
+            let mut deferred: Vec<Vec<(u32, f32)>> = Vec::new();
             for matched in &probe_matches {
                 sc.generation = sc.generation.wrapping_add(1);
                 let gen = sc.generation;
+                let mut skipped: Vec<(u32, f32)> = Vec::new();
                 for &(v, credit) in matched {
                     let postings = &self.postings[v as usize];
                     if rare_exists && postings.len() > common as usize {
+                        skipped.push((v, credit));
                         continue;
                     }
                     for &e in postings {
@@ -614,6 +659,10 @@ impl Screener {
                         sc.score[e] += credit;
                     }
                 }
+                if !skipped.is_empty() {
+                    skipped.sort_unstable_by_key(|m| m.0);
+                    deferred.push(skipped);
+                }
             }
             let mut touched = std::mem::take(&mut sc.touched);
             let mut out: Vec<(u32, f32)> = touched
@@ -621,6 +670,29 @@ impl Screener {
                 .filter(|&&e| self.entries[e as usize].alive)
                 .map(|&e| (e, sc.score[e as usize]))
                 .collect();
+            // Second stage on the best first-stage entries: common parts,
+            // then agreeing birth years and countries as tie-breakers
+            // between equally named entries.
+            let pool = (k * 40).max(2000);
+            if out.len() > pool {
+                out.select_nth_unstable_by(pool, |a, b| b.1.total_cmp(&a.1));
+                out.truncate(pool);
+            }
+            for (e, score) in &mut out {
+                let entry = &self.entries[*e as usize];
+                for probe in &deferred {
+                    let mut best = 0f32;
+                    for name in &entry.names {
+                        for v in name.tokens.iter() {
+                            if let Ok(i) = probe.binary_search_by_key(v, |m| m.0) {
+                                best = best.max(probe[i].1);
+                            }
+                        }
+                    }
+                    *score += best;
+                }
+                *score += facts.support(&entry.entity);
+            }
             for &e in &touched {
                 sc.score[e as usize] = 0.0;
             }
@@ -643,8 +715,8 @@ impl Screener {
     /// match, weaker look-alikes are noise.
     pub fn match_query(&self, query: &Query, threshold: f32) -> Vec<Match> {
         let mut all = self.score_raw(query, CANDIDATES);
-        let best = all.first().map(|m| m.score).unwrap_or(0.0);
-        all.retain(|m| is_alert(m.score, best, threshold, self.config.margin));
+        let best = best_rank(all.iter().map(|m| (m.score, m.rank)), threshold);
+        all.retain(|m| alert(m.score, m.rank, best, threshold, self.config.margin));
         for m in &mut all {
             m.matched = true;
             finish(m);
@@ -681,7 +753,8 @@ impl Screener {
             return Vec::new();
         }
         let probe: Vec<&[Token]> = normed.iter().map(|(t, _, _)| t.as_slice()).collect();
-        let cands = self.candidates(&probe, k);
+        let facts = Facts::of(query);
+        let cands = self.candidates(&probe, &facts, k);
         let qnames: Vec<(QName, Vec<LegalForm>, &str)> = normed
             .into_iter()
             .map(|(t, f, raw)| (self.prepare(t), f, raw))
@@ -709,8 +782,9 @@ impl Screener {
             })
             .collect();
         out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
+            b.rank
+                .total_cmp(&a.rank)
+                .then_with(|| b.score.total_cmp(&a.score))
                 .then_with(|| a.entity_id.cmp(&b.entity_id))
         });
         out
@@ -797,18 +871,51 @@ impl Screener {
                 );
             }
         }
+        // Birth dates first: whether they agree decides how much a
+        // country mismatch weighs.
+        let cdates = &entry.entity.birth_dates;
+        let mut dates = DateEvidence::Absent;
+        if !query.birth_dates.is_empty() && !cdates.is_empty() {
+            let (factor, detail, evidence) =
+                compare_dates(&query.birth_dates, cdates, &self.config);
+            dates = evidence;
+            let factor = if evidence == DateEvidence::Day && name_score >= 0.5 && score > 0.0 {
+                // The same day of birth is strong evidence: it restores
+                // part of the credit a misspelt or shortened name lost.
+                (score + (1.0 - score) * self.config.birth_date_credit) / score
+            } else {
+                factor
+            };
+            feature("birth_date", factor, detail, &mut score);
+        }
+        let shared_id = qids.iter().find(|q| entry.ids.contains(q));
         // Countries.
         let ccountries = &entry.entity.countries;
+        let mut same_country = false;
         if !qcountries.is_empty() && !ccountries.is_empty() {
             if let Some(c) = qcountries.iter().find(|c| ccountries.contains(c)) {
+                same_country = true;
                 let cc = c.to_ascii_uppercase();
                 feature("country", 1.0, format!("country {cc} = {cc}"), &mut score);
             } else {
+                let (factor, why) = if dates == DateEvidence::Day || shared_id.is_some() {
+                    (
+                        self.config.country_mismatch_corroborated,
+                        " (other facts agree)",
+                    )
+                } else if dates == DateEvidence::Year {
+                    (
+                        self.config.country_mismatch_same_year,
+                        " (birth year agrees)",
+                    )
+                } else {
+                    (self.config.country_mismatch, "")
+                };
                 feature(
                     "country",
-                    self.config.country_mismatch,
+                    factor,
                     format!(
-                        "country {} ≠ {}",
+                        "country {} ≠ {}{why}",
                         qcountries.join(",").to_ascii_uppercase(),
                         ccountries.join(",").to_ascii_uppercase()
                     ),
@@ -816,14 +923,8 @@ impl Screener {
                 );
             }
         }
-        // Birth dates.
-        let cdates = &entry.entity.birth_dates;
-        if !query.birth_dates.is_empty() && !cdates.is_empty() {
-            let (factor, detail) = compare_dates(&query.birth_dates, cdates, &self.config);
-            feature("birth_date", factor, detail, &mut score);
-        }
         // Identifiers: a shared registration number is strong evidence.
-        if let Some(id) = qids.iter().find(|q| entry.ids.contains(q)) {
+        if let Some(id) = shared_id {
             let raised =
                 score
                     .max(0.5 + 0.5 * score)
@@ -836,7 +937,22 @@ impl Screener {
                 &mut score,
             );
         }
+        // Corroboration orders equally named candidates: the entry whose
+        // birth date, identifier or country agrees ranks above its
+        // homonyms, which then fall outside the alert margin.
+        let mut support = match dates {
+            DateEvidence::Day => 0.15,
+            DateEvidence::Year => 0.08,
+            _ => 0.0,
+        };
+        if shared_id.is_some() {
+            support += 0.15;
+        }
+        if same_country {
+            support += 0.04;
+        }
         let score = score.clamp(0.0, 1.0);
+        let rank = score * (1.0 + support);
         let ownership = if entry.entity.target {
             Vec::new()
         } else {
@@ -851,6 +967,7 @@ impl Screener {
             explanation: expl,
             ownership,
             spans,
+            rank,
         }
     }
 
@@ -1017,7 +1134,23 @@ const MAX_SPAN: usize = 3;
 /// Whether a candidate with `score` alerts, given the best score of the
 /// same query: at or above the threshold and within `margin` of the best.
 pub fn is_alert(score: f32, best: f32, threshold: f32, margin: f32) -> bool {
-    score >= threshold && score >= best - margin
+    alert(score, score, best, threshold, margin)
+}
+
+/// Whether a candidate alerts: its `score` reaches the threshold and its
+/// `rank` (see [`Match::rank`]) is within `margin` of `best`, the highest
+/// rank among the query's candidates that reach the threshold.
+pub fn alert(score: f32, rank: f32, best: f32, threshold: f32, margin: f32) -> bool {
+    score >= threshold && rank >= best - margin
+}
+
+/// The highest rank among (score, rank) pairs whose score reaches the
+/// threshold (0 when none does).
+pub fn best_rank(candidates: impl Iterator<Item = (f32, f32)>, threshold: f32) -> f32 {
+    candidates
+        .filter(|(s, _)| *s >= threshold)
+        .map(|(_, r)| r)
+        .fold(0.0, f32::max)
 }
 
 /// Replaces the listed parts in an explanation by their spelling in the
@@ -1039,6 +1172,38 @@ fn show_candidate_spelling(expl: &mut Explanation, spans: &[(usize, usize)], kin
             part.edits = osa_distance(&part.query, &part.candidate, 9);
         }
         part.length = part.query.len().max(part.candidate.len());
+    }
+}
+
+/// The facts of a query used to order retrieved candidates.
+struct Facts<'a> {
+    years: Vec<&'a str>,
+    countries: Vec<String>,
+}
+
+impl<'a> Facts<'a> {
+    fn of(q: &'a Query) -> Facts<'a> {
+        Facts {
+            years: q.birth_dates.iter().filter_map(|d| d.get(..4)).collect(),
+            countries: q.countries.iter().map(|c| c.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    /// A small retrieval bonus for an entry whose birth year or country
+    /// agrees with the query's (less than any name part is worth).
+    fn support(&self, e: &Entity) -> f32 {
+        let mut s = 0.0;
+        if !self.years.is_empty()
+            && e.birth_dates
+                .iter()
+                .any(|d| d.get(..4).is_some_and(|y| self.years.contains(&y)))
+        {
+            s += 0.02;
+        }
+        if !self.countries.is_empty() && e.countries.iter().any(|c| self.countries.contains(c)) {
+            s += 0.01;
+        }
+        s
     }
 }
 
@@ -1109,11 +1274,24 @@ fn year(d: &str) -> Option<i32> {
     d.get(..4).and_then(|y| y.parse().ok())
 }
 
-fn compare_dates(q: &[String], c: &[String], cfg: &Config) -> (f32, String) {
+/// What the birth dates of a query and a candidate say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateEvidence {
+    /// Not given on both sides, or not comparable.
+    Absent,
+    /// The same full date.
+    Day,
+    /// The same year (one side gives only the year).
+    Year,
+    /// Close or conflicting.
+    Other,
+}
+
+fn compare_dates(q: &[String], c: &[String], cfg: &Config) -> (f32, String, DateEvidence) {
     for a in q {
         for b in c {
             if a == b && a.len() == 10 {
-                return (1.0, format!("birth date {a} = {b}"));
+                return (1.0, format!("birth date {a} = {b}"), DateEvidence::Day);
             }
         }
     }
@@ -1129,21 +1307,35 @@ fn compare_dates(q: &[String], c: &[String], cfg: &Config) -> (f32, String) {
         }
     }
     match best {
-        None => (1.0, "birth dates not comparable".into()),
+        None => (
+            1.0,
+            "birth dates not comparable".into(),
+            DateEvidence::Absent,
+        ),
         Some((0, a, b)) => {
             if a.len() == 10 && b.len() == 10 {
-                (0.85, format!("birth date {a} ≠ {b} (same year)"))
+                (
+                    0.85,
+                    format!("birth date {a} ≠ {b} (same year)"),
+                    DateEvidence::Other,
+                )
             } else {
-                (1.0, format!("birth year {} = {}", &a[..4], &b[..4]))
+                (
+                    1.0,
+                    format!("birth year {} = {}", &a[..4], &b[..4]),
+                    DateEvidence::Year,
+                )
             }
         }
         Some((1, a, b)) => (
             (cfg.birth_year_mismatch + 1.0) / 2.0,
             format!("birth year {} ≈ {} (one year apart)", &a[..4], &b[..4]),
+            DateEvidence::Other,
         ),
         Some((_, a, b)) => (
             cfg.birth_year_mismatch,
             format!("birth year {} ≠ {}", &a[..4], &b[..4]),
+            DateEvidence::Other,
         ),
     }
 }

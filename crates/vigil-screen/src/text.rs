@@ -495,6 +495,7 @@ const FORMS: &[FormDef] = &[
             "naamloze vennootschap",
             "nv",
             "n v",
+            "spolka akcyjna",
         ],
         form: lf("sa", "Société Anonyme", JOINT_STOCK),
     },
@@ -521,6 +522,10 @@ const FORMS: &[FormDef] = &[
             "ojsc",
             "cjsc",
             "pjsc",
+            "aktsionernoe obshchestvo",
+            "publichnoe aktsionernoe obshchestvo",
+            "zakrytoe aktsionernoe obshchestvo",
+            "otkrytoe aktsionernoe obshchestvo",
         ],
         form: lf("jsc", "Joint-Stock Company (AO/PAO/ZAO)", JOINT_STOCK),
     },
@@ -544,6 +549,36 @@ const FORMS: &[FormDef] = &[
         form: lf("as", "Aksjeselskap / Akciová společnost", JOINT_STOCK),
     },
     FormDef {
+        spellings: &[
+            "anonim sirketi",
+            "anonim sirket",
+            "akciova spolecnost",
+            "aksjeselskap",
+            "aktieselskab",
+            "aktiebolag",
+            "osakeyhtio",
+            "julkinen osakeyhtio",
+        ],
+        form: lf(
+            "as",
+            "Anonim Şirketi / Aktiebolag / Osakeyhtiö",
+            JOINT_STOCK,
+        ),
+    },
+    FormDef {
+        spellings: &[
+            "sas",
+            "sasu",
+            "societe par actions simplifiee",
+            "societe par actions simplifiee unipersonnelle",
+        ],
+        form: lf("sas", "Société par Actions Simplifiée", JOINT_STOCK),
+    },
+    FormDef {
+        spellings: &["kk", "kabushiki kaisha", "kabushiki gaisha", "godo kaisha"],
+        form: lf("kk", "Kabushiki Kaisha", JOINT_STOCK),
+    },
+    FormDef {
         spellings: &["plc", "public limited company"],
         form: lf("plc", "Public Limited Company", JOINT_STOCK),
     },
@@ -560,6 +595,8 @@ const FORMS: &[FormDef] = &[
             "private limited",
             "pty ltd",
             "pvt ltd",
+            "limited sirketi",
+            "ltd sti",
         ],
         form: lf("ltd", "Limited", LIMITED),
     },
@@ -591,7 +628,12 @@ const FORMS: &[FormDef] = &[
         ),
     },
     FormDef {
-        spellings: &["gmbh", "gesellschaft mit beschrankter haftung", "ges m b h"],
+        spellings: &[
+            "gmbh",
+            "gesellschaft mit beschrankter haftung",
+            "gesellschaft mit beschraenkter haftung",
+            "ges m b h",
+        ],
         form: lf("gmbh", "Gesellschaft mit beschränkter Haftung", LIMITED),
     },
     FormDef {
@@ -622,7 +664,13 @@ const FORMS: &[FormDef] = &[
         ),
     },
     FormDef {
-        spellings: &["bv", "b v", "besloten vennootschap", "bvba"],
+        spellings: &[
+            "bv",
+            "b v",
+            "besloten vennootschap",
+            "besloten vennootschap met beperkte aansprakelijkheid",
+            "bvba",
+        ],
         form: lf("bv", "Besloten Vennootschap", LIMITED),
     },
     FormDef {
@@ -638,7 +686,18 @@ const FORMS: &[FormDef] = &[
         form: lf("spzoo", "Spółka z ograniczoną odpowiedzialnością", LIMITED),
     },
     FormDef {
-        spellings: &["ood", "eood", "doo", "d o o", "dooel", "sro", "s r o"],
+        spellings: &[
+            "ood",
+            "eood",
+            "doo",
+            "d o o",
+            "dooel",
+            "sro",
+            "s r o",
+            "spolecnost s rucenim omezenym",
+            "spolocnost s rucenim obmedzenym",
+            "drustvo s ogranicenom odgovornoscu",
+        ],
         form: lf("ood", "Limited-liability company (OOD/DOO/s.r.o.)", LIMITED),
     },
     FormDef {
@@ -834,6 +893,23 @@ mod tests {
         assert_eq!(c.legal_forms[0].code, "ooo");
         let d = normalise("深圳智龙电子有限公司", NameKind::Organisation);
         assert_eq!(d.legal_forms[0].code, "ltd");
+        for (spelled, short) in [
+            (
+                "Brarota Innovations Anonim Şirketi",
+                "Brarota Innovations A.Ş.",
+            ),
+            (
+                "Toruta Research Société par actions simplifiée",
+                "Toruta Research SAS",
+            ),
+            ("Kovar Aktsionernoe Obshchestvo", "AO Kovar"),
+            ("Nordvik Aktiebolag", "Nordvik AB"),
+        ] {
+            let a = normalise(spelled, NameKind::Organisation);
+            let b = normalise(short, NameKind::Organisation);
+            assert_eq!(a.tokens, b.tokens, "{spelled}");
+            assert_eq!(a.legal_forms[0].code, b.legal_forms[0].code, "{spelled}");
+        }
     }
 
     #[test]

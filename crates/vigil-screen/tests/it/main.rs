@@ -464,3 +464,59 @@ fn the_hub_registry_bundle_is_read_as_vendors_and_listed_persons() {
         .iter()
         .any(|l| l.source_url.contains("federalregister.gov")));
 }
+
+fn person(id: &str, name: &str, born: Option<&str>, country: &str) -> Entity {
+    Entity {
+        id: id.into(),
+        schema: "Person".into(),
+        names: vec![name.into()],
+        birth_dates: born.map(|b| vec![b.to_string()]).unwrap_or_default(),
+        countries: vec![country.into()],
+        ..Entity::default()
+    }
+}
+
+#[test]
+fn of_equally_named_entries_only_the_one_whose_birth_date_agrees_alerts() {
+    let s = Screener::build(
+        vec![
+            person("a", "Saeed Suleiman", Some("1985-10-25"), "jo"),
+            person("b", "SULEIMAN, Saeed", None, "jo"),
+            person("c", "Saeed Suleiman", Some("1962-09-19"), "jo"),
+        ],
+        Vec::new(),
+    );
+    let mut q = query("Person", "Saeed Suleiman", Some("jo"));
+    q.birth_dates = vec!["1985-10-25".into()];
+    let hits = s.match_query(&q, DEFAULT_THRESHOLD);
+    let ids: Vec<&str> = hits.iter().map(|m| m.entity_id.as_str()).collect();
+    assert_eq!(ids, ["a"], "{hits:#?}");
+    // Without a birth date nothing tells them apart: both undated-or-
+    // compatible entries alert, the one born 1962 too.
+    q.birth_dates.clear();
+    assert_eq!(s.match_query(&q, DEFAULT_THRESHOLD).len(), 3);
+}
+
+#[test]
+fn a_country_mismatch_alone_demotes_a_same_name_match_but_not_when_the_birth_date_agrees() {
+    let s = Screener::build(
+        vec![person("a", "Linda Klein", Some("1964-08-01"), "dk")],
+        Vec::new(),
+    );
+    let q = query("Person", "Linda Klein", Some("es"));
+    assert!(s.match_query(&q, DEFAULT_THRESHOLD).is_empty());
+    let all = s.score_query(&q, 5);
+    assert!(all[0].explanation.to_string().contains("country ES ≠ DK"));
+    let mut q = q;
+    q.birth_dates = vec!["1964-08-01".into()];
+    let hits = s.match_query(&q, DEFAULT_THRESHOLD);
+    assert_eq!(hits.len(), 1);
+    assert!(
+        hits[0]
+            .explanation
+            .to_string()
+            .contains("other facts agree"),
+        "{}",
+        hits[0].explanation
+    );
+}
