@@ -317,7 +317,9 @@ pub struct DecisionRequest {
 }
 
 /// POST /rest/v1/screening/decisions — records an officer's decision on a
-/// hit (contributors and admins). The officer is the caller.
+/// hit (contributors and admins). The officer is the caller. When the hub
+/// keeps a transparency log, the decision is appended to it first and the
+/// answer gives its `log_index`.
 pub async fn decide(State(s): State<AppState>, caller: Caller, body: Body) -> ApiResult<Response> {
     let user = caller.require_user()?.clone();
     if user.role < Role::Contributor {
@@ -363,6 +365,16 @@ pub async fn decide(State(s): State<AppState>, caller: Caller, body: Body) -> Ap
     let mut book = DecisionBook::new();
     book.record(decision.clone())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    // The decision is on the transparency log (salted hashes of the officer
+    // and of the party and entry) before it is kept; no log, no decision.
+    let subject = format!("screening:{}:{}", decision.query_key, decision.entity_id);
+    let log_index = s
+        .log_action(
+            vigil_oversight::HubActionKind::ExportScreening,
+            &user.name,
+            &subject,
+        )
+        .await?;
     let mut rec = DecisionRecord {
         id: 0,
         query_key: decision.query_key.clone(),
@@ -378,7 +390,9 @@ pub async fn decide(State(s): State<AppState>, caller: Caller, body: Body) -> Ap
         user = user.id,
         "screening decision recorded"
     );
-    Ok((StatusCode::CREATED, Json(decision_json(&rec, &decision))).into_response())
+    let mut body = decision_json(&rec, &decision);
+    body["log_index"] = json!(log_index);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// GET /rest/v1/screening/decisions?query_key=K — the decisions the caller

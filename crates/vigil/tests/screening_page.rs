@@ -102,6 +102,14 @@ fn officer_screens_decides_and_finds_the_decision_kept_in_a_real_browser() {
         .unwrap()
         .to_string();
 
+    let log_size = |hub: &hubproc::Hub| {
+        let r = vigil_server::client::request(&hub.addr, "GET", "/oversight/v1/log", &[], None)
+            .unwrap();
+        serde_json::from_str::<Value>(&r.text()).unwrap()["size"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = log_size(&hub);
     let out = Command::new("node")
         .arg(workspace().join("ui-tests/screening.mjs"))
         .arg(format!("http://{}", hub.addr))
@@ -145,7 +153,9 @@ fn officer_screens_decides_and_finds_the_decision_kept_in_a_real_browser() {
     assert_eq!(seen["decision"], seen["after_reload"], "{seen}");
     assert_eq!(seen["page_errors"], json!([]));
 
-    // The decision is in the hub's database, attributed to the officer.
+    // The decision went onto the hub's transparency log (one entry) and
+    // into its database, attributed to the officer.
+    assert_eq!(log_size(&hub), before + 1);
     let d = call(
         &hub.addr,
         "GET",
