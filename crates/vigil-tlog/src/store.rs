@@ -417,6 +417,9 @@ impl Log {
             return Err(TlogError::Poisoned(p.clone()));
         }
         let first = sh.next;
+        if entries.is_empty() {
+            return Ok(first..first);
+        }
         sh.next += entries.len() as u64;
         let last = sh.next;
         sh.pending.push(entries);
@@ -497,6 +500,10 @@ impl Log {
                 w.failed = true;
                 TlogError::Poisoned("batch too large".into())
             })?;
+            if count == 0 {
+                // A record of no entries would end the journal's chain.
+                return Ok(None);
+            }
             let mut record = Vec::with_capacity(journal::HEADER_LEN + st.entries.len());
             journal::encode(first, count, &st.entries, &mut record);
             let dir = self.dir.clone();

@@ -204,6 +204,30 @@ fn acknowledged_batches_are_replayed_from_the_journal_when_data_files_are_lost()
 }
 
 #[test]
+fn empty_batches_do_not_break_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path(), Options::default()).unwrap();
+    assert_eq!(log.append_batch(vec![]).unwrap(), 0..0);
+    log.append(entry(0)).unwrap();
+    assert_eq!(log.append_batch(vec![]).unwrap(), 1..1);
+    assert_eq!(log.append_batch(vec![entry(1), entry(2)]).unwrap(), 1..3);
+    crash(log);
+    // Recovery from the journal alone.
+    std::fs::remove_file(dir.path().join("state")).ok();
+    for f in ["entries", "bundles", "level-0"] {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join(f))
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+    }
+    let log = Log::open(dir.path(), Options::default()).unwrap();
+    assert_eq!(log.size(), 3);
+    assert_eq!(log.reader().entry(2).unwrap(), entry(2));
+}
+
+#[test]
 fn torn_or_stale_journal_records_are_not_replayed() {
     let dir = tempfile::tempdir().unwrap();
     let options = Options {
