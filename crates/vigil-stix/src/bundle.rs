@@ -202,8 +202,9 @@ impl<R: Read> BundleReader<R> {
     }
 
     /// Line (1-based) and column (bytes before `offset` on its line) of an
-    /// input offset, for offsets in the value read last or in the bytes
-    /// buffered now — which covers the offset of any error just yielded.
+    /// input offset, for offsets in the value read last or in the buffered
+    /// bytes not yet consumed — which covers the offset of any error just
+    /// yielded; `None` for others.
     pub fn line_column(&self, offset: u64) -> Option<(u64, u64)> {
         let (start, line, column) = self.scratch_at;
         if let Some(rel) = offset.checked_sub(start) {
@@ -707,7 +708,7 @@ struct Input<R> {
     pos: usize,
     end: usize,
     consumed: u64,
-    /// Line number (1-based) at `buf[0]`.
+    /// Line number (1-based) at the cursor (`buf[pos]`).
     line: u64,
     /// Input offset of the first byte of that line.
     line_start: u64,
@@ -730,14 +731,28 @@ impl<R: Read> Input<R> {
         }
     }
 
-    /// Line and column of an offset in the buffered bytes (see [`BundleReader::line_column`]).
+    /// Line and column of an offset at or after the cursor, in the buffered
+    /// bytes (see [`BundleReader::line_column`]).
     fn line_column(&self, offset: u64) -> Option<(u64, u64)> {
         let rel = usize::try_from(offset.checked_sub(self.consumed)?).ok()?;
-        let before = self.buf.get(..rel).filter(|_| rel <= self.end)?;
-        Some(match before.iter().rposition(|&b| b == b'\n') {
-            Some(last) => (self.line + count_newlines(before), (rel - last - 1) as u64),
+        let ahead = self.buf.get(self.pos..rel).filter(|_| rel <= self.end)?;
+        Some(match ahead.iter().rposition(|&b| b == b'\n') {
+            Some(last) => (
+                self.line + count_newlines(ahead),
+                (ahead.len() - last - 1) as u64,
+            ),
             None => (self.line, offset - self.line_start),
         })
+    }
+
+    /// Moves the cursor `n` bytes on, keeping the line count.
+    fn advance(&mut self, n: usize) {
+        let passed = &self.buf[self.pos..self.pos + n];
+        if let Some(last) = passed.iter().rposition(|&b| b == b'\n') {
+            self.line += count_newlines(passed);
+            self.line_start = self.consumed + (self.pos + last) as u64 + 1;
+        }
+        self.pos += n;
     }
 
     fn offset(&self) -> u64 {
@@ -748,11 +763,6 @@ impl<R: Read> Input<R> {
     fn fill(&mut self) -> Result<bool, Error> {
         if self.pos < self.end {
             return Ok(true);
-        }
-        let done = &self.buf[..self.end];
-        if let Some(last) = done.iter().rposition(|&b| b == b'\n') {
-            self.line += count_newlines(done);
-            self.line_start = self.consumed + last as u64 + 1;
         }
         self.consumed += self.end as u64;
         self.pos = 0;
@@ -775,7 +785,7 @@ impl<R: Read> Input<R> {
     }
 
     fn bump(&mut self) {
-        self.pos += 1;
+        self.advance(1);
     }
 
     /// Skips JSON whitespace and peeks at the next byte.
@@ -786,7 +796,8 @@ impl<R: Read> Input<R> {
             }
             while self.pos < self.end {
                 match self.buf[self.pos] {
-                    b' ' | b'\t' | b'\n' | b'\r' => self.pos += 1,
+                    b' ' | b'\t' | b'\r' => self.pos += 1,
+                    b'\n' => self.advance(1),
                     b => return Ok(Some(b)),
                 }
             }
@@ -829,7 +840,7 @@ impl<R: Read> Input<R> {
                 out.clear();
                 out.shrink_to(64 << 10);
             }
-            self.pos += n;
+            self.advance(n);
             if done {
                 return Ok(());
             }

@@ -62,7 +62,7 @@ fn main() {
     };
     let v = validator();
 
-    println!("vigil-validate throughput: parse + validate, per core (CPU time of the validating thread or process)");
+    println!("vigil-validate throughput: parse + validate, per core (CPU time of the validating thread or process; mean of runs)");
     println!();
     println!(
         "{:<44} {:>10} {:>8} {:>9} {:>12} {:>12} {:>10}",
@@ -71,7 +71,7 @@ fn main() {
     let mut total = Measure::default();
     for f in &files {
         let bytes = std::fs::read(f).expect("read corpus file");
-        let m = best_of(if bytes.len() > 4 << 20 { 3 } else { 7 }, || {
+        let m = mean_of_runs(|| {
             let report = v.validate_reader(&bytes[..]).expect("reading from memory");
             report.objects
         });
@@ -96,7 +96,7 @@ fn main() {
     Generated::new(&files, (py_mb * 1e6) as u64)
         .read_to_end(&mut sample)
         .expect("generate in memory");
-    let m = best_of(5, || {
+    let m = mean_of_runs(|| {
         v.validate_reader(&sample[..])
             .expect("reading from memory")
             .objects
@@ -180,26 +180,23 @@ impl Measure {
     }
 }
 
-/// The run with the least CPU time out of `runs`.
-fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> Measure {
-    let mut best = Measure {
-        cpu: Duration::MAX,
-        ..Measure::default()
-    };
-    for _ in 0..runs {
-        let (wall, cpu) = (Instant::now(), thread_cpu());
-        let objects = std::hint::black_box(f());
-        let cpu = thread_cpu().saturating_sub(cpu);
-        if cpu < best.cpu {
-            best = Measure {
-                bytes: 0,
-                objects,
-                cpu,
-                wall: wall.elapsed(),
-            };
-        }
+/// The mean of repeated runs, repeated until they used at least half a
+/// CPU-second: the thread's CPU clock advances in scheduler ticks, too
+/// coarsely to time one small file.
+fn mean_of_runs(mut f: impl FnMut() -> usize) -> Measure {
+    let (wall, cpu) = (Instant::now(), thread_cpu());
+    let mut runs = 0u32;
+    let mut objects = 0;
+    while runs < 3 || thread_cpu().saturating_sub(cpu) < Duration::from_millis(500) {
+        objects = std::hint::black_box(f());
+        runs += 1;
     }
-    best
+    Measure {
+        bytes: 0,
+        objects,
+        cpu: thread_cpu().saturating_sub(cpu) / runs,
+        wall: wall.elapsed() / runs,
+    }
 }
 
 fn row(label: &str, m: &Measure) {

@@ -137,15 +137,26 @@ pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, 
 
     // Property names, values that must not be null or empty, reserved names.
     for (name, value) in obj {
+        let empty = match value {
+            Value::Null => true,
+            Value::Array(a) => a.is_empty(),
+            _ => false,
+        };
+        let valid_name = syntax::property_name(name);
+        let reserved = RESERVED_PROPERTIES.contains(&name.as_str());
+        // The pointer is built only for a property with something to report.
+        if valid_name && !reserved && !empty {
+            continue;
+        }
         let p = push_pointer(ptr, name);
-        if !syntax::property_name(name) {
+        if !valid_name {
             sink.error(
                 "property-name",
                 &p,
                 format!("'{name}' is not a valid property name (a-z, 0-9 and _, 3 to 250 characters, starting with a letter)"),
             );
         }
-        if RESERVED_PROPERTIES.contains(&name.as_str()) {
+        if reserved {
             sink.error(
                 "reserved-property",
                 &p,

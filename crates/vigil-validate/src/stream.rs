@@ -3,6 +3,7 @@
 //! list is being read, so a bundle never has to fit in memory.
 
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::io::Read;
 
 use serde_json::{Map, Value};
@@ -16,8 +17,9 @@ use crate::{check, syntax, Diagnostic, Error, Report, Severity, Validator};
 struct Run<'v> {
     validator: &'v Validator,
     report: Report,
-    /// `(id, modified)` pairs seen so far, to spot duplicates.
-    seen: HashSet<(String, String)>,
+    /// `(id, modified)` pairs seen so far, to spot duplicates, as 128-bit
+    /// hashes: 16 bytes an object, so a bundle of millions fits in little memory.
+    seen: HashSet<u128>,
 }
 
 impl<'v> Run<'v> {
@@ -42,12 +44,8 @@ impl<'v> Run<'v> {
         };
         check::object(value, ptr, &mut sink, self.validator.options(), false);
         if let Some(id) = object_id {
-            let version = value
-                .get("modified")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            if !self.seen.insert((id.clone(), version)) {
+            let version = value.get("modified").and_then(Value::as_str).unwrap_or("");
+            if !self.seen.insert(version_key(&id, version)) {
                 sink.warn(
                     "duplicate-ids",
                     &push_pointer(ptr, "id"),
@@ -112,6 +110,17 @@ impl<'v> Run<'v> {
             message,
         });
     }
+}
+
+/// A 128-bit digest of an object version: two SipHash runs with different
+/// prefixes. A false "duplicate" would need a 128-bit collision.
+fn version_key(id: &str, modified: &str) -> u128 {
+    let half = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (salt, id, modified).hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
 }
 
 pub(crate) fn validate<R: Read>(validator: &Validator, reader: R) -> Result<Report, Error> {

@@ -366,8 +366,9 @@ fn errors_have_a_line_and_column() {
         reader.line_column(offset as u64),
         Some((3, (offset - line_start) as u64))
     );
-    // An offset in the first line, still buffered.
-    assert_eq!(reader.line_column(1), Some((1, 1)));
+    assert!(reader.next().is_none());
+    // The end of the input, after the closing `]` on line 4.
+    assert_eq!(reader.line_column(text.len() as u64), Some((4, 1)));
     assert!(reader.next().is_none());
     assert!(reader.closed());
 }
