@@ -243,7 +243,7 @@ impl Module for AqfModule {
         let wanted: Vec<&String> = names.iter().filter(|n| self.kind.wants(n)).collect();
         let mut ctx = Ctx::new(self.name(), String::new(), sink);
         if wanted.is_empty() {
-            ctx.warnings.push(format!(
+            ctx.warn(format!(
                 "no {} file in this acquisition",
                 self.name().trim_start_matches("aqf_")
             ));
@@ -265,8 +265,9 @@ impl Module for AqfModule {
             let (file, m) = errors.swap_remove(0);
             return Err(fail(file, m));
         }
-        ctx.warnings
-            .extend(errors.into_iter().map(|(f, e)| format!("{f}: {e}")));
+        for (f, e) in errors {
+            ctx.warn(format!("{f}: {e}"));
+        }
         Ok(ctx.summary())
     }
 }

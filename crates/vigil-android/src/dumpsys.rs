@@ -2,18 +2,17 @@
 //! parses its own section.
 
 use vigil_artefact::{
-    Module, ModuleError, ModuleSummary, Observable, ObservableKind as K, Provenance, Record,
+    Emitter, Module, ModuleError, ModuleSummary, Observable, ObservableKind as K, Provenance,
+    Record,
 };
 
 use crate::source::{for_each_line, Source, MAX_MEMBER};
 
 /// Emits records for one module run.
 pub(crate) struct Ctx<'a> {
-    pub module: &'static str,
+    /// The file the records come from.
     pub file: String,
-    sink: &'a mut dyn FnMut(Record),
-    pub records: u64,
-    pub warnings: Vec<String>,
+    out: Emitter<'a>,
 }
 
 impl<'a> Ctx<'a> {
@@ -23,40 +22,29 @@ impl<'a> Ctx<'a> {
         sink: &'a mut dyn FnMut(Record),
     ) -> Ctx<'a> {
         Ctx {
-            module,
             file,
-            sink,
-            records: 0,
-            warnings: Vec::new(),
+            out: Emitter::new(module, sink),
         }
     }
 
     pub(crate) fn record(&self, line: Option<u64>, event: &str) -> Record {
-        Record {
-            module: self.module.to_string(),
-            provenance: Provenance {
-                file: self.file.clone(),
-                line,
-                ..Provenance::default()
-            },
-            timestamp: None,
-            event: event.to_string(),
-            observables: Vec::new(),
-            data: serde_json::Map::new(),
-        }
+        let provenance = Provenance {
+            line,
+            ..Provenance::file(self.file.clone())
+        };
+        self.out.record(provenance, event)
     }
 
     pub(crate) fn emit(&mut self, r: Record) {
-        self.records += 1;
-        (self.sink)(r);
+        self.out.emit(r);
+    }
+
+    pub(crate) fn warn(&mut self, warning: String) {
+        self.out.warn(warning);
     }
 
     pub(crate) fn summary(self) -> ModuleSummary {
-        ModuleSummary {
-            module: self.module.to_string(),
-            records: self.records,
-            warnings: self.warnings,
-        }
+        self.out.summary()
     }
 }
 
@@ -519,8 +507,7 @@ impl Module for DumpsysModule {
             Err(m) => return Err(fail(&member, m)),
         }
         if !seen_section {
-            ctx.warnings
-                .push(format!("no {} section in {member}", self.name()));
+            ctx.warn(format!("no {} section in {member}", self.name()));
         }
         Ok(ctx.summary())
     }
@@ -550,7 +537,7 @@ impl Module for TombstonesModule {
             let bytes = match self.source.read(name, MAX_MEMBER.min(16 << 20)) {
                 Ok(b) => b,
                 Err(e) => {
-                    ctx.warnings.push(e);
+                    ctx.warn(e);
                     continue;
                 }
             };

@@ -106,6 +106,94 @@ pub struct Record {
     pub data: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Provenance {
+    /// Provenance naming only a file.
+    pub fn file(file: impl Into<String>) -> Provenance {
+        Provenance {
+            file: file.into(),
+            ..Provenance::default()
+        }
+    }
+}
+
+impl Record {
+    /// A record of `module` at `provenance` describing `event`, with no
+    /// timestamp, observables or fields yet (the reader adds them).
+    pub fn new(module: &str, provenance: Provenance, event: &str) -> Record {
+        Record {
+            module: module.to_string(),
+            provenance,
+            timestamp: None,
+            event: event.to_string(),
+            observables: Vec::new(),
+            data: serde_json::Map::new(),
+        }
+    }
+}
+
+/// Most warnings one module keeps; later ones are counted in the records, not stored.
+pub const MAX_WARNINGS: usize = 100;
+
+/// What a running module holds: where its records go, how many it emitted, its warnings.
+///
+/// Reader modules make one per run, build records with [`Emitter::record`],
+/// pass them to [`Emitter::emit`] and finish with [`Emitter::summary`].
+pub struct Emitter<'a> {
+    module: &'static str,
+    sink: &'a mut dyn FnMut(Record),
+    records: u64,
+    warnings: Vec<String>,
+}
+
+impl<'a> Emitter<'a> {
+    /// An emitter for `module` sending records to `sink`.
+    pub fn new(module: &'static str, sink: &'a mut dyn FnMut(Record)) -> Emitter<'a> {
+        Emitter {
+            module,
+            sink,
+            records: 0,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The module's name.
+    pub fn module(&self) -> &'static str {
+        self.module
+    }
+
+    /// A new record of this module (see [`Record::new`]).
+    pub fn record(&self, provenance: Provenance, event: &str) -> Record {
+        Record::new(self.module, provenance, event)
+    }
+
+    /// Sends one record on and counts it.
+    pub fn emit(&mut self, record: Record) {
+        self.records += 1;
+        (self.sink)(record);
+    }
+
+    /// Records a non-fatal problem (the first [`MAX_WARNINGS`] are kept).
+    pub fn warn(&mut self, warning: String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(warning);
+        }
+    }
+
+    /// Records emitted so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// The module's summary: its name, record count and warnings.
+    pub fn summary(self) -> ModuleSummary {
+        ModuleSummary {
+            module: self.module.to_string(),
+            records: self.records,
+            warnings: self.warnings,
+        }
+    }
+}
+
 /// A module-level failure: reported, and the scan goes on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error("{module}: {file}: {message}")]

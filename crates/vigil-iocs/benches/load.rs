@@ -3,17 +3,38 @@
 //! `cargo bench -p vigil-iocs --bench load` generates seeded indicator files
 //! under `target/bench-data/` (1,000,000 domains as a text list and as a STIX
 //! bundle, 100 and 100,000 as STIX), times loading them and building the
-//! matcher, times lookups against 100 and 1,000,000 indicators (the cost must
-//! not grow with the count), and, when the interop Python is present, times
-//! MVT's loader on the 100,000-indicator bundle in the same run and prints the
-//! ratio.
+//! matcher — wall time, CPU time of all threads, indicators per second and
+//! peak resident memory of each load — times lookups against 100 and
+//! 1,000,000 indicators (the cost must not grow with the count), and, when the
+//! interop Python is present, times MVT's loader in the same run on a bundle
+//! of `VIGIL_BENCH_MVT_IOCS` indicators (default 20,000: MVT's loader grows
+//! quadratically, 100,000 take it minutes) and prints the ratio.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use vigil_iocs::{load_file, Matcher, ObservableKind};
-use vigil_netlog::synth::Rng;
+
+/// Xorshift64: seeded names for the generated sets.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn word(&mut self, len: usize) -> String {
+        (0..len)
+            .map(|_| (b'a' + (self.next_u64() % 26) as u8) as char)
+            .collect()
+    }
+}
 
 fn domain(rng: &mut Rng, i: usize) -> String {
     let tld = ["com", "net", "org", "info", "xyz"][i % 5];
@@ -46,16 +67,72 @@ fn write_stix(path: &Path, n: usize) {
     std::fs::write(path, s).expect("write bench data");
 }
 
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
+/// Wall time, CPU time (user + system, all threads) and peak resident memory of one run.
+struct Cost {
+    wall: f64,
+    cpu: f64,
+    peak_rss_mb: f64,
+}
+
+/// CPU seconds this process has used so far (`/proc/self/stat` utime + stime).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Linux reports these in USER_HZ, which is 100 on every supported architecture.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Resets the kernel's peak-RSS mark (`VmHWM`) so the next reading covers only what follows.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Runs `f` `runs` times and keeps the fastest run's cost (the machine is shared).
+fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> (Cost, T) {
+    let mut best: Option<Cost> = None;
     let mut last = None;
     for _ in 0..runs {
-        let t = Instant::now();
+        drop(last.take());
+        reset_peak_rss();
+        let (t, c) = (Instant::now(), cpu_seconds());
         let v = f();
-        best = best.min(t.elapsed());
+        let cost = Cost {
+            wall: t.elapsed().as_secs_f64(),
+            cpu: cpu_seconds() - c,
+            peak_rss_mb: peak_rss_mb(),
+        };
+        if best.as_ref().is_none_or(|b| cost.wall < b.wall) {
+            best = Some(cost);
+        }
         last = Some(v);
     }
-    (best, last.expect("at least one run"))
+    (
+        best.expect("at least one run"),
+        last.expect("at least one run"),
+    )
+}
+
+fn report(what: &str, n: usize, c: &Cost) {
+    println!(
+        "{what:<44} {:>7.3} s wall {:>7.3} s CPU  {:>11.0} indicators/s  {:>11.0} per CPU-s  peak RSS {:>6.0} MB",
+        c.wall,
+        c.cpu,
+        n as f64 / c.wall,
+        n as f64 / c.cpu.max(0.01),
+        c.peak_rss_mb
+    );
 }
 
 fn load_and_build(path: &Path) -> Matcher {
@@ -71,14 +148,23 @@ fn lookups(m: &Matcher, queries: &[String]) -> usize {
 }
 
 fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("load bench: skipped (run with cargo bench)");
+        return;
+    }
+    let mvt_n: usize = std::env::var("VIGIL_BENCH_MVT_IOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let dir = vigil_testkit::workspace_root().join("target/bench-data/iocs");
     std::fs::create_dir_all(&dir).expect("bench dir");
     let file = |name: &str| -> PathBuf { dir.join(name) };
-    let (t1m_txt, t1m_stix, t100k, t100) = (
+    let (t1m_txt, t1m_stix, t100k, t100, tmvt) = (
         file("domains-1m.txt"),
         file("domains-1m.stix2"),
         file("domains-100k.stix2"),
         file("domains-100.stix2"),
+        file(&format!("domains-{mvt_n}.stix2")),
     );
     if !t1m_txt.exists() {
         write_text(&t1m_txt, 1_000_000);
@@ -86,23 +172,27 @@ fn main() {
         write_stix(&t100k, 100_000);
         write_stix(&t100, 100);
     }
-
-    let (d, m1m) = best_of(3, || load_and_build(&t1m_txt));
+    if !tmvt.exists() {
+        write_stix(&tmvt, mvt_n);
+    }
     println!(
-        "load+build 1,000,000 domains (text list):  {:>8.3} s",
-        d.as_secs_f64()
+        "load + build the matcher, best of 3 ({} cores):",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    let (d, _) = best_of(3, || load_and_build(&t1m_stix));
-    println!(
-        "load+build 1,000,000 domains (STIX 2.1):   {:>8.3} s",
-        d.as_secs_f64()
+    let (c, m1m) = measure(3, || load_and_build(&t1m_txt));
+    report("1,000,000 domains, text list", 1_000_000, &c);
+    drop(m1m);
+    let (c, m1m) = measure(3, || load_and_build(&t1m_stix));
+    report("1,000,000 domains, STIX 2.1 bundle (666 MB)", 1_000_000, &c);
+    let (c, _) = measure(3, || load_and_build(&t100k));
+    report("100,000 domains, STIX 2.1 bundle", 100_000, &c);
+    let (ours_mvt, _) = measure(3, || load_and_build(&tmvt));
+    report(
+        &format!("{mvt_n} domains, STIX 2.1 bundle"),
+        mvt_n,
+        &ours_mvt,
     );
-    let (ours_100k, _) = best_of(3, || load_and_build(&t100k));
-    println!(
-        "load+build   100,000 domains (STIX 2.1):   {:>8.3} s",
-        ours_100k.as_secs_f64()
-    );
-    let (_, m100) = best_of(1, || load_and_build(&t100));
+    let (_, m100) = measure(1, || load_and_build(&t100));
 
     // Lookups: subdomains of random names, a few of them listed.
     let mut rng = Rng(99);
@@ -115,16 +205,18 @@ fn main() {
             }
         })
         .collect();
-    let (d100, h100) = best_of(3, || lookups(&m100, &queries));
-    let (d1m, h1m) = best_of(3, || lookups(&m1m, &queries));
+    let (d100, h100) = measure(3, || lookups(&m100, &queries));
+    let (d1m, h1m) = measure(3, || lookups(&m1m, &queries));
     println!(
         "1,000,000 domain lookups: {:.1} ns each with 100 indicators ({h100} hits), {:.1} ns with 1,000,000 ({h1m} hits); ratio {:.2}",
-        d100.as_nanos() as f64 / 1e6,
-        d1m.as_nanos() as f64 / 1e6,
-        d1m.as_secs_f64() / d100.as_secs_f64()
+        d100.wall * 1e3,
+        d1m.wall * 1e3,
+        d1m.wall / d100.wall
     );
 
-    // MVT's loader on the same 100,000-indicator bundle.
+    // MVT's loader on a bundle of the same shape; it grows quadratically with
+    // the number of indicators (every indicator scans the relationships), so
+    // the size is capped (VIGIL_BENCH_MVT_IOCS, default 20,000).
     let Some(python) = vigil_testkit::python() else {
         println!("MVT comparison skipped: no interop Python");
         return;
@@ -132,7 +224,7 @@ fn main() {
     let script = "import sys,time,logging\nlogging.disable(logging.CRITICAL)\nfrom mvt.common.indicators import Indicators\nt=time.perf_counter()\ni=Indicators()\ni.parse_stix2(sys.argv[1])\nprint(time.perf_counter()-t, i.total_ioc_count)";
     let out = std::process::Command::new(python)
         .args(["-c", script])
-        .arg(&t100k)
+        .arg(&tmvt)
         .output()
         .expect("run MVT");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -142,8 +234,9 @@ fn main() {
         parts.next(),
     ) {
         (Some(mvt), Some(count)) => println!(
-            "MVT Indicators.parse_stix2, 100,000 domains: {mvt:.3} s ({count} loaded); vigil is {:.0}x faster",
-            mvt / ours_100k.as_secs_f64()
+            "MVT Indicators.parse_stix2, {mvt_n} domains: {mvt:.3} s ({count} loaded); vigil {:.3} s, {:.0}x faster",
+            ours_mvt.wall,
+            mvt / ours_mvt.wall
         ),
         _ => println!(
             "MVT comparison failed: {}",

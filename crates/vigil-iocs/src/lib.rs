@@ -21,6 +21,7 @@
 
 #![forbid(unsafe_code)]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -34,7 +35,7 @@ mod text;
 
 pub use kinds::{kind_for_path, normalise_domain, normalise_url, url_host};
 pub use matcher::{Hit, How, IndicatorId, Matcher};
-pub use pattern::{compile_full, compile_pattern, CompiledPattern};
+pub use pattern::{compile_fast, compile_full, compile_pattern, CompiledPattern};
 
 /// Largest indicator file this crate reads (bigger files are refused, not truncated).
 pub const MAX_FILE_BYTES: u64 = 4 << 30;
@@ -185,20 +186,39 @@ pub fn load_file(path: &Path) -> Result<IndicatorSet, Error> {
             ),
         });
     }
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    load_bytes(path, &bytes)
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    // Enough of the start to tell a bundle from a list.
+    let mut head = Vec::with_capacity(4096);
+    (&mut file).take(4096).read_to_end(&mut head).map_err(io)?;
+    let mut set = match Format::detect(path, &head) {
+        // Bundles are read as a stream, never held whole.
+        Format::Stix => stix::load(path, head.as_slice().chain(file))?,
+        format => {
+            let mut bytes = head;
+            file.read_to_end(&mut bytes).map_err(io)?;
+            load_list(path, format, &bytes)?
+        }
+    };
+    set.name = set_name(path);
+    set.source = path.to_path_buf();
+    Ok(set)
+}
+
+fn load_list(path: &Path, format: Format, bytes: &[u8]) -> Result<IndicatorSet, Error> {
+    match format {
+        Format::Stix => stix::load(path, bytes),
+        Format::Csv => text::load_csv(path, bytes),
+        Format::Text => text::load_text(path, bytes),
+    }
 }
 
 /// Loads indicators from bytes already in memory; `path` names them in messages.
 pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<IndicatorSet, Error> {
-    let mut set = match Format::detect(path, bytes) {
-        Format::Stix => stix::load(path, bytes)?,
-        Format::Csv => text::load_csv(path, bytes)?,
-        Format::Text => text::load_text(path, bytes)?,
-    };
+    let mut set = load_list(path, Format::detect(path, bytes), bytes)?;
     set.name = set_name(path);
     set.source = path.to_path_buf();
     Ok(set)

@@ -159,7 +159,7 @@ fn mask6(a: u128, prefix: u8) -> u128 {
 }
 
 /// Per-kind matchers over a list of indicator sets, built once.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Matcher {
     sets: Vec<IndicatorSet>,
     domains: Table,
@@ -182,9 +182,19 @@ pub struct Matcher {
     properties: Table,
     profiles: Table,
     general: Vec<IndicatorId>,
-    /// Parsed patterns of the general indicators, for the evaluator.
-    general_patterns: Vec<(IndicatorId, vigil_pattern::Pattern)>,
+    /// The general indicators' patterns, prepared for evaluation once.
+    general_patterns: Vec<(IndicatorId, vigil_pattern::Evaluator)>,
     terms: usize,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("sets", &self.sets.len())
+            .field("terms", &self.terms)
+            .field("general", &self.general.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The number of characters iOS keeps of a process name.
@@ -205,8 +215,13 @@ impl Matcher {
                 };
                 if ind.general.is_some() {
                     m.general.push(id);
-                    if let Ok(p) = vigil_pattern::parse(&ind.pattern) {
-                        m.general_patterns.push((id, p));
+                    // A pattern the evaluator cannot prepare (an impossible
+                    // literal) can never match; it stays listed in `general`.
+                    let prepared = vigil_pattern::parse(&ind.pattern)
+                        .ok()
+                        .and_then(|p| vigil_pattern::Evaluator::new(&p).ok());
+                    if let Some(e) = prepared {
+                        m.general_patterns.push((id, e));
                     }
                 }
                 for t in &ind.terms {
@@ -325,8 +340,8 @@ impl Matcher {
             number_observed: 1,
             objects: crate::kinds::scos(observables),
         }];
-        for (id, p) in &self.general_patterns {
-            if vigil_pattern::matches(p, &observed).unwrap_or(false) {
+        for (id, e) in &self.general_patterns {
+            if e.matches(&observed).unwrap_or(false) {
                 on_hit(*id);
             }
         }

@@ -21,7 +21,7 @@ pub enum CompiledPattern {
 
 /// Compiles a pattern string; `Err` is a message naming the column of the problem.
 pub fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
-    match compile_simple(pattern) {
+    match compile_fast(pattern) {
         Some(terms) => Ok(CompiledPattern::Terms(terms)),
         None => compile_full(pattern),
     }
@@ -75,8 +75,12 @@ fn to_term(object_type: &str, path: &str, subset: bool, value: &str) -> Result<T
     Ok(Term { kind, value })
 }
 
-/// The fast path: `[type:path = 'v' (OR …)*]`; `None` for anything else, or any doubt.
-fn compile_simple(pattern: &str) -> Option<Vec<Term>> {
+/// The fast path alone: `[type:path = 'v' (OR …)*]` read without the parser.
+///
+/// Returns `None` for anything else, or at any doubt; when it returns terms
+/// they are exactly what [`compile_full`] gives (a differential test checks
+/// this on every real pattern and on variants of them).
+pub fn compile_fast(pattern: &str) -> Option<Vec<Term>> {
     let mut p = Cursor {
         s: pattern.as_bytes(),
         i: 0,
@@ -86,6 +90,7 @@ fn compile_simple(pattern: &str) -> Option<Vec<Term>> {
         return None;
     }
     let mut terms = Vec::new();
+    let mut seen: Vec<(&str, String, bool, String)> = Vec::new();
     loop {
         p.ws();
         let (object_type, path) = p.object_path()?;
@@ -99,7 +104,15 @@ fn compile_simple(pattern: &str) -> Option<Vec<Term>> {
         };
         p.ws();
         let value = p.string()?;
-        terms.push(to_term(object_type, &path, op_is_subset, &value).ok()?);
+        // The compile step drops repeated comparisons (same type, path,
+        // operator and literal as written) before anything is normalised.
+        let ip = matches!(object_type, "ipv4-addr" | "ipv6-addr") && path == "value";
+        let subset = op_is_subset || (ip && value.contains('/'));
+        let key = (object_type, path, subset, value);
+        if !seen.contains(&key) {
+            terms.push(to_term(key.0, &key.1, op_is_subset, &key.3).ok()?);
+            seen.push(key);
+        }
         p.ws();
         if p.keyword("OR") {
             continue;
@@ -170,7 +183,12 @@ impl<'a> Cursor<'a> {
                     while self.s.get(self.i).is_some_and(|b| *b != b'\'') {
                         self.i += 1;
                     }
-                    path.push_str(std::str::from_utf8(&self.s[q..self.i]).ok()?);
+                    let step = std::str::from_utf8(&self.s[q..self.i]).ok()?;
+                    // A key holding a '.' is not a path of steps: the parser's case.
+                    if step.contains('.') {
+                        return None;
+                    }
+                    path.push_str(step);
                     if !self.eat(b'\'') {
                         return None;
                     }

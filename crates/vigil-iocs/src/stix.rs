@@ -1,13 +1,29 @@
-//! STIX 2.1 bundles as MVT's users have them.
+//! STIX 2.1 bundles as MVT's users have them, read as a stream.
 //!
 //! Indicators name their spyware through `indicates` relationships to a
 //! `malware` object, or by being listed in a `report`'s `object_refs`. Other
 //! object types are read only for those names. Objects with a problem are
-//! reported as diagnostics and skipped; the rest of the bundle loads.
+//! reported as diagnostics naming their index and byte offset, and skipped;
+//! the rest of the bundle loads.
+//!
+//! The bundle is never held whole: [`Splitter`] reads it in blocks, finds
+//! where each element of `objects` starts and ends (a structural scan over
+//! braces and strings, nothing is built), and hands blocks of whole objects
+//! to worker threads. Each worker deserialises the few properties this crate
+//! needs into borrowed fields and compiles the patterns; the names are joined
+//! to the indicators once every block is back, in file order. Memory holds
+//! the blocks in flight plus the indicators themselves.
+//!
+//! `vigil_stix::bundle::BundleReader` is the general streaming reader of the
+//! project, but it builds a full `serde_json::Value` per object (with
+//! duplicate-key checks), which for a million indicators and their million
+//! relationships costs several seconds more than this loader's whole budget;
+//! this reader parses only the properties it uses.
 
 use std::borrow::Cow;
+use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -15,15 +31,12 @@ use serde::Deserialize;
 use crate::pattern::{compile_pattern, CompiledPattern};
 use crate::{Error, Indicator, IndicatorSet};
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Document<'a> {
-    Bundle {
-        #[serde(borrow)]
-        objects: Vec<Object<'a>>,
-    },
-    List(#[serde(borrow)] Vec<Object<'a>>),
-}
+/// Bytes read from the input at a time; also the size of a block of objects given to a worker.
+const BLOCK: usize = 1 << 20;
+/// Largest accepted serialised size of one element of `objects` (as `vigil-stix` allows).
+const MAX_OBJECT_BYTES: usize = 32 << 20;
+/// Blocks waiting for a worker: bounds the memory in flight.
+const QUEUE: usize = 4;
 
 #[derive(Deserialize)]
 struct Object<'a> {
@@ -49,100 +62,617 @@ struct Object<'a> {
     object_refs: Vec<Cow<'a, str>>,
 }
 
-pub(crate) fn load(path: &Path, bytes: &[u8]) -> Result<IndicatorSet, Error> {
-    let doc: Document<'_> = serde_json::from_slice(bytes).map_err(|e| Error::Format {
-        path: path.to_path_buf(),
-        message: format!("not a STIX 2.1 bundle: {e}"),
-    })?;
-    let objects = match doc {
-        Document::Bundle { objects } => objects,
-        Document::List(objects) => objects,
+/// Where one element of `objects` lies in its block.
+#[derive(Debug, Clone, Copy)]
+struct Element {
+    /// Position in `objects`.
+    index: usize,
+    /// Byte offset in the file.
+    offset: u64,
+    start: usize,
+    end: usize,
+}
+
+/// Whole elements of `objects` and the bytes holding them.
+struct Block {
+    seq: usize,
+    bytes: Vec<u8>,
+    elements: Vec<Element>,
+}
+
+/// What one block contributes to the set.
+#[derive(Default)]
+struct Parsed {
+    seq: usize,
+    /// Indicators in file order, their spyware not yet filled in.
+    indicators: Vec<Indicator>,
+    /// Object id → name, for the types an indicator can point at.
+    names: Vec<(Box<str>, Arc<str>)>,
+    /// `indicates` relationships: (source, target).
+    indicates: Vec<(Box<str>, Box<str>)>,
+    /// Reports: (report id, referenced ids).
+    reports: Vec<(Box<str>, Vec<Box<str>>)>,
+    diagnostics: Vec<String>,
+}
+
+fn parse_block(block: &Block) -> Parsed {
+    let mut out = Parsed {
+        seq: block.seq,
+        ..Parsed::default()
     };
+    for e in &block.elements {
+        let bytes = &block.bytes[e.start..e.end];
+        match serde_json::from_slice::<Object<'_>>(bytes) {
+            Ok(o) => take_object(e, o, &mut out),
+            Err(err) => out.diagnostics.push(format!(
+                "object {} (byte {}): {}",
+                e.index,
+                e.offset,
+                json_problem(bytes, &err)
+            )),
+        }
+    }
+    out
+}
 
-    // Names of the things an indicator can point at.
-    let mut names: FxHashMap<&str, Arc<str>> = FxHashMap::default();
-    for o in &objects {
-        if matches!(
-            o.kind.as_ref(),
-            "malware" | "tool" | "threat-actor" | "intrusion-set" | "campaign" | "report"
-        ) {
+fn json_problem(bytes: &[u8], err: &serde_json::Error) -> String {
+    if bytes.first() != Some(&b'{') {
+        return "not a JSON object; skipped".into();
+    }
+    let msg = err.to_string();
+    let msg = msg
+        .rsplit_once(" at line ")
+        .map_or(msg.as_str(), |(m, _)| m);
+    format!("{msg}; skipped")
+}
+
+fn take_object(e: &Element, o: Object<'_>, out: &mut Parsed) {
+    match o.kind.as_ref() {
+        "indicator" => {}
+        "relationship" => {
+            if o.relationship_type.as_deref() == Some("indicates") {
+                if let (Some(src), Some(dst)) = (o.source_ref, o.target_ref) {
+                    out.indicates.push((src.into(), dst.into()));
+                }
+            }
+            return;
+        }
+        "malware" | "tool" | "threat-actor" | "intrusion-set" | "campaign" | "report" => {
             if let Some(n) = &o.name {
-                names.insert(o.id.as_ref(), Arc::from(n.as_ref()));
+                out.names
+                    .push((o.id.as_ref().into(), Arc::from(n.as_ref())));
             }
+            if o.kind == "report" && !o.object_refs.is_empty() {
+                let refs = o.object_refs.iter().map(|r| r.as_ref().into()).collect();
+                out.reports.push((o.id.as_ref().into(), refs));
+            }
+            return;
+        }
+        _ => return,
+    }
+    let where_ = || {
+        if o.id.is_empty() {
+            format!("object {}", e.index)
+        } else {
+            format!("{} (object {})", o.id, e.index)
+        }
+    };
+    if o.revoked {
+        return;
+    }
+    if let Some(pt) = &o.pattern_type {
+        if pt != "stix" {
+            out.diagnostics.push(format!(
+                "{}: pattern_type '{pt}' is not stix; skipped",
+                where_()
+            ));
+            return;
         }
     }
-    // indicator id → spyware names, from relationships and report refs.
-    let mut links: FxHashMap<&str, Vec<Arc<str>>> = FxHashMap::default();
-    for o in &objects {
-        match o.kind.as_ref() {
-            "relationship" if o.relationship_type.as_deref() == Some("indicates") => {
-                if let (Some(src), Some(dst)) = (&o.source_ref, &o.target_ref) {
-                    if let Some(n) = names.get(dst.as_ref()) {
-                        push_unique(links.entry(src.as_ref()).or_default(), n);
-                    }
-                }
-            }
-            "report" => {
-                if let Some(n) = names.get(o.id.as_ref()) {
-                    for r in &o.object_refs {
-                        push_unique(links.entry(r.as_ref()).or_default(), n);
-                    }
-                }
-            }
-            _ => {}
+    let Some(pattern) = &o.pattern else {
+        out.diagnostics
+            .push(format!("{}: no pattern; skipped", where_()));
+        return;
+    };
+    let (terms, general) = match compile_pattern(pattern) {
+        Ok(CompiledPattern::Terms(t)) => (t, None),
+        Ok(CompiledPattern::General(reason)) => (Vec::new(), Some(reason)),
+        Err(err) => {
+            out.diagnostics
+                .push(format!("{}: pattern: {err}", where_()));
+            return;
         }
-    }
+    };
+    out.indicators.push(Indicator {
+        id: o.id.into_owned(),
+        pattern: pattern.to_string(),
+        spyware: Vec::new(),
+        terms,
+        general,
+    });
+}
 
-    let mut set = IndicatorSet::default();
-    for (index, o) in objects.iter().enumerate() {
-        if o.kind != "indicator" {
-            continue;
+/// Reads a bundle (or a bare JSON array of objects) from `input`.
+pub(crate) fn load(path: &Path, input: impl Read) -> Result<IndicatorSet, Error> {
+    let mut splitter = Splitter::new(path, input);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut parsed = Vec::new();
+    splitter.start()?;
+    let first = splitter.next_block()?;
+    match first {
+        // Small bundles: one block, no threads.
+        Some(block) if splitter.ended => parsed.push(parse_block(&block)),
+        None => {}
+        Some(block) => {
+            let (to_workers, from_main) = mpsc::sync_channel::<Block>(QUEUE);
+            let (to_main, results) = mpsc::channel::<Parsed>();
+            let from_main = Mutex::new(from_main);
+            std::thread::scope(|scope| -> Result<(), Error> {
+                for _ in 0..workers {
+                    let to_main = to_main.clone();
+                    let from_main = &from_main;
+                    scope.spawn(move || loop {
+                        let next = from_main.lock().map(|rx| rx.recv());
+                        let Ok(Ok(block)) = next else { break };
+                        if to_main.send(parse_block(&block)).is_err() {
+                            break;
+                        }
+                    });
+                }
+                drop(to_main);
+                let mut next = Some(block);
+                let outcome = loop {
+                    let Some(block) = next.take() else {
+                        break Ok(());
+                    };
+                    if to_workers.send(block).is_err() {
+                        break Ok(());
+                    }
+                    match splitter.next_block() {
+                        Ok(b) => next = b,
+                        Err(e) => break Err(e),
+                    }
+                };
+                drop(to_workers);
+                parsed.extend(results.iter());
+                outcome
+            })?;
         }
-        let where_ = || {
-            if o.id.is_empty() {
-                format!("object {index}")
-            } else {
-                format!("{} (object {index})", o.id)
-            }
-        };
-        if o.revoked {
-            continue;
-        }
-        if let Some(pt) = &o.pattern_type {
-            if pt != "stix" {
-                set.diagnostics.push(format!(
-                    "{}: pattern_type '{pt}' is not stix; skipped",
-                    where_()
-                ));
-                continue;
-            }
-        }
-        let Some(pattern) = &o.pattern else {
-            set.diagnostics
-                .push(format!("{}: no pattern; skipped", where_()));
-            continue;
-        };
-        let (terms, general) = match compile_pattern(pattern) {
-            Ok(CompiledPattern::Terms(t)) => (t, None),
-            Ok(CompiledPattern::General(reason)) => (Vec::new(), Some(reason)),
-            Err(e) => {
-                set.diagnostics.push(format!("{}: pattern: {e}", where_()));
-                continue;
-            }
-        };
-        set.indicators.push(Indicator {
-            id: o.id.to_string(),
-            pattern: pattern.to_string(),
-            spyware: links.get(o.id.as_ref()).cloned().unwrap_or_default(),
-            terms,
-            general,
-        });
     }
-    Ok(set)
+    parsed.sort_unstable_by_key(|p| p.seq);
+    Ok(join(parsed))
+}
+
+/// Fills in every indicator's spyware from the names, relationships and reports of all blocks.
+fn join(mut parsed: Vec<Parsed>) -> IndicatorSet {
+    let mut set = IndicatorSet::default();
+    let total: usize = parsed.iter().map(|p| p.indicators.len()).sum();
+    set.indicators.reserve_exact(total);
+    let mut bodies = Vec::with_capacity(parsed.len());
+    for p in &mut parsed {
+        set.diagnostics.append(&mut p.diagnostics);
+        bodies.push(std::mem::take(&mut p.indicators));
+    }
+    let mut names: FxHashMap<&str, &Arc<str>> = FxHashMap::default();
+    for p in &parsed {
+        for (id, name) in &p.names {
+            names.insert(id, name);
+        }
+    }
+    let indicates: usize = parsed.iter().map(|p| p.indicates.len()).sum();
+    let mut links: FxHashMap<&str, Vec<Arc<str>>> = FxHashMap::default();
+    links.reserve(indicates);
+    for p in &parsed {
+        for (src, dst) in &p.indicates {
+            if let Some(n) = names.get(dst.as_ref()) {
+                push_unique(links.entry(src).or_default(), n);
+            }
+        }
+        for (report, refs) in &p.reports {
+            if let Some(n) = names.get(report.as_ref()) {
+                for r in refs {
+                    push_unique(links.entry(r).or_default(), n);
+                }
+            }
+        }
+    }
+    for body in bodies {
+        for mut ind in body {
+            if let Some(s) = links.get(ind.id.as_str()) {
+                ind.spyware = s.clone();
+            }
+            set.indicators.push(ind);
+        }
+    }
+    set
 }
 
 fn push_unique(v: &mut Vec<Arc<str>>, n: &Arc<str>) {
     if !v.iter().any(|x| x == n) {
         v.push(n.clone());
+    }
+}
+
+/// Cuts a bundle into blocks of whole objects while reading it.
+struct Splitter<'p, R> {
+    input: R,
+    path: &'p Path,
+    /// Unconsumed input starts at `pos`.
+    buf: Vec<u8>,
+    pos: usize,
+    /// File offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    /// Number of the next block.
+    seq: usize,
+    /// Index of the next element of `objects`.
+    index: usize,
+    /// A ',' must come before the next element.
+    need_comma: bool,
+    /// The top level is a bundle object (not a bare array).
+    bundle: bool,
+    /// The end of `objects` has been read.
+    ended: bool,
+}
+
+/// What a structural scan found.
+enum Scan {
+    /// The value ends at this position (exclusive).
+    End(usize),
+    /// More input is needed.
+    More,
+    /// Not valid here.
+    Bad(&'static str),
+}
+
+impl<'p, R: Read> Splitter<'p, R> {
+    fn new(path: &'p Path, input: R) -> Self {
+        Splitter {
+            input,
+            path,
+            buf: Vec::with_capacity(2 * BLOCK),
+            pos: 0,
+            base: 0,
+            eof: false,
+            seq: 0,
+            index: 0,
+            need_comma: false,
+            bundle: false,
+            ended: false,
+        }
+    }
+
+    fn err(&self, at: usize, message: impl std::fmt::Display) -> Error {
+        Error::Format {
+            path: self.path.to_path_buf(),
+            message: format!(
+                "not a STIX 2.1 bundle: {message} at byte {}",
+                self.base + at as u64
+            ),
+        }
+    }
+
+    /// Reads up to one more block; false at the end of the input.
+    fn fill(&mut self) -> Result<bool, Error> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 && self.pos * 2 >= self.buf.len() {
+            self.buf.drain(..self.pos);
+            self.base += self.pos as u64;
+            self.pos = 0;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + BLOCK, 0);
+        let mut got = 0;
+        while got < BLOCK {
+            match self.input.read(&mut self.buf[old + got..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    self.buf.truncate(old);
+                    return Err(Error::Io {
+                        path: self.path.to_path_buf(),
+                        source,
+                    });
+                }
+            }
+        }
+        self.buf.truncate(old + got);
+        Ok(got > 0)
+    }
+
+    /// The next non-blank byte (not consumed), reading more as needed; `None` at the end.
+    fn peek(&mut self) -> Result<Option<u8>, Error> {
+        loop {
+            while let Some(&b) = self.buf.get(self.pos) {
+                if !b.is_ascii_whitespace() {
+                    return Ok(Some(b));
+                }
+                self.pos += 1;
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn expect_peek(&mut self, what: &str) -> Result<u8, Error> {
+        match self.peek()? {
+            Some(b) => Ok(b),
+            None => Err(self.err(self.buf.len(), format!("the input ends inside {what}"))),
+        }
+    }
+
+    /// Scans one JSON value at `pos`, reading more as needed; returns its end.
+    fn value_end(&mut self) -> Result<usize, Error> {
+        loop {
+            let limit = MAX_OBJECT_BYTES.min(self.buf.len() - self.pos);
+            match scan_value(&self.buf[self.pos..self.pos + limit]) {
+                Scan::End(n) => return Ok(self.pos + n),
+                Scan::Bad(why) => return Err(self.err(self.pos, why)),
+                Scan::More if limit == MAX_OBJECT_BYTES => {
+                    return Err(self.err(
+                        self.pos,
+                        format!(
+                            "object {} is larger than {MAX_OBJECT_BYTES} bytes",
+                            self.index
+                        ),
+                    ))
+                }
+                Scan::More => {
+                    if !self.fill()? {
+                        return Err(self.err(self.buf.len(), "the input ends inside a value"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads up to the first element of `objects` (or of a bare array).
+    fn start(&mut self) -> Result<(), Error> {
+        match self.peek()? {
+            Some(b'[') => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(b'{') => {
+                self.pos += 1;
+                self.bundle = true;
+                if self.members(true)? {
+                    Ok(())
+                } else {
+                    Err(self.err(self.pos, "no `objects` array"))
+                }
+            }
+            Some(_) => Err(self.err(self.pos, "the top level is not a JSON object")),
+            None => Err(self.err(0, "the input is empty")),
+        }
+    }
+
+    /// Reads bundle properties up to `objects` (true) or the closing brace (false).
+    fn members(&mut self, mut first: bool) -> Result<bool, Error> {
+        loop {
+            let mut b = self.expect_peek("the bundle")?;
+            if b == b'}' {
+                self.pos += 1;
+                return Ok(false);
+            }
+            if !first {
+                if b != b',' {
+                    return Err(self.err(self.pos, "expected ',' or '}' between bundle properties"));
+                }
+                self.pos += 1;
+                b = self.expect_peek("the bundle")?;
+            }
+            first = false;
+            if b != b'"' {
+                return Err(self.err(self.pos, "expected a property name"));
+            }
+            let end = self.value_end()?;
+            let key: String = serde_json::from_slice(&self.buf[self.pos..end])
+                .map_err(|e| self.err(self.pos, format!("bad property name: {e}")))?;
+            self.pos = end;
+            if self.expect_peek("the bundle")? != b':' {
+                return Err(self.err(self.pos, format!("expected ':' after \"{key}\"")));
+            }
+            self.pos += 1;
+            let b = self.expect_peek("the bundle")?;
+            if key == "objects" {
+                if self.ended {
+                    return Err(self.err(self.pos, "a second `objects` array"));
+                }
+                if b != b'[' {
+                    return Err(self.err(self.pos, "`objects` is not an array"));
+                }
+                self.pos += 1;
+                return Ok(true);
+            }
+            let end = self.value_end()?;
+            if key == "type" && &self.buf[self.pos..end] != b"\"bundle\"" {
+                return Err(self.err(self.pos, "the top-level type is not \"bundle\""));
+            }
+            self.pos = end;
+        }
+    }
+
+    /// Reads what follows `objects`: more bundle properties, then the end of the input.
+    fn finish(&mut self) -> Result<(), Error> {
+        self.ended = true;
+        if self.bundle {
+            self.members(false)?;
+        }
+        match self.peek()? {
+            None => Ok(()),
+            Some(_) => Err(self.err(self.pos, "data after the end of the bundle")),
+        }
+    }
+
+    /// Skips blanks inside the buffer only; false when the buffer ran out.
+    fn skip_blank_buffered(&mut self) -> bool {
+        match self.buf[self.pos..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+        {
+            Some(i) => {
+                self.pos += i;
+                true
+            }
+            None => {
+                self.pos = self.buf.len();
+                false
+            }
+        }
+    }
+
+    /// Cuts the next block: every whole element in the next stretch of input; `None` after the last.
+    fn next_block(&mut self) -> Result<Option<Block>, Error> {
+        if self.ended {
+            return Ok(None);
+        }
+        if self.buf.len() - self.pos < BLOCK {
+            self.fill()?;
+        }
+        let mut elements = Vec::new();
+        loop {
+            if !self.skip_blank_buffered() {
+                if !elements.is_empty() {
+                    break;
+                }
+                self.expect_peek("`objects`")?;
+            }
+            let b = self.buf[self.pos];
+            if b == b']' && (self.need_comma || self.index == 0) {
+                self.pos += 1;
+                self.finish()?;
+                break;
+            }
+            if self.need_comma {
+                if b != b',' {
+                    return Err(self.err(
+                        self.pos,
+                        format!("expected ',' or ']' after object {}", self.index - 1),
+                    ));
+                }
+                self.pos += 1;
+                self.need_comma = false;
+                continue;
+            }
+            let limit = MAX_OBJECT_BYTES.min(self.buf.len() - self.pos);
+            let end = match scan_value(&self.buf[self.pos..self.pos + limit]) {
+                Scan::End(n) => self.pos + n,
+                Scan::Bad(why) => return Err(self.err(self.pos, why)),
+                // The rest of this element goes to the next block.
+                Scan::More if !elements.is_empty() => break,
+                Scan::More => self.value_end()?,
+            };
+            elements.push(Element {
+                index: self.index,
+                offset: self.base + self.pos as u64,
+                start: self.pos,
+                end,
+            });
+            self.index += 1;
+            self.pos = end;
+            self.need_comma = true;
+        }
+        if elements.is_empty() {
+            return Ok(None);
+        }
+        // Hand over the bytes up to `pos`; the rest starts the next block.
+        let rest = self.buf[self.pos..].to_vec();
+        let mut bytes = std::mem::replace(&mut self.buf, rest);
+        bytes.truncate(self.pos);
+        self.base += self.pos as u64;
+        self.pos = 0;
+        self.seq += 1;
+        Ok(Some(Block {
+            seq: self.seq,
+            bytes,
+            elements,
+        }))
+    }
+}
+
+/// Scans one JSON value at the start of `s` (after any blanks are skipped by the caller).
+///
+/// Only structure is checked: brackets balance and strings end. Whether the
+/// value is valid JSON is serde's job when the element is parsed.
+fn scan_value(s: &[u8]) -> Scan {
+    let Some(&first) = s.first() else {
+        return Scan::More;
+    };
+    match first {
+        b'{' | b'[' => {}
+        b'"' => {
+            return match string_end(s, 1) {
+                Some(n) => Scan::End(n),
+                None => Scan::More,
+            }
+        }
+        b']' | b'}' | b',' | b':' => return Scan::Bad("expected a value"),
+        _ => {
+            // A number, true, false or null: up to the next delimiter.
+            return match s
+                .iter()
+                .position(|b| matches!(b, b',' | b']' | b'}') || b.is_ascii_whitespace())
+            {
+                Some(n) => Scan::End(n),
+                None => Scan::More,
+            };
+        }
+    }
+    let close = if first == b'{' { b'}' } else { b']' };
+    scan_container(s, first, close)
+}
+
+/// Scans an object (or array) by counting its own kind of bracket.
+///
+/// In valid JSON the other kind nests properly inside, so only one kind
+/// needs counting; strings are skipped whole, whatever they hold.
+fn scan_container(s: &[u8], open: u8, close: u8) -> Scan {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr3(b'"', open, close, &s[i..]).map(|o| o + i) {
+        match s[off] {
+            b'"' => match string_end(s, off + 1) {
+                Some(n) => {
+                    i = n;
+                    continue;
+                }
+                None => return Scan::More,
+            },
+            b if b == open => depth += 1,
+            _ => {
+                if depth == 0 {
+                    return Scan::Bad("unbalanced brackets");
+                }
+                depth -= 1;
+                if depth == 0 {
+                    return Scan::End(off + 1);
+                }
+            }
+        }
+        i = off + 1;
+    }
+    Scan::More
+}
+
+/// The position just after the closing quote of a string whose body starts at `i`.
+fn string_end(s: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let off = memchr::memchr2(b'"', b'\\', &s[i..])? + i;
+        if s[off] == b'"' {
+            return Some(off + 1);
+        }
+        // An escape: skip the escaped byte (a quote or backslash included).
+        i = off + 2;
+        if i > s.len() {
+            return None;
+        }
     }
 }

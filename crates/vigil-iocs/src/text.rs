@@ -31,13 +31,101 @@ fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Error> {
     })
 }
 
+/// Lists larger than this are read on several threads.
+const PARALLEL_BYTES: usize = 256 << 10;
+
 pub(crate) fn load_text(path: &Path, bytes: &[u8]) -> Result<IndicatorSet, Error> {
     let text = utf8(path, bytes)?;
     let label = file_label(path);
+    let parts = if text.len() < PARALLEL_BYTES {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    };
+    let chunks = line_chunks(text, parts);
+    let outs: Vec<Chunk> = if chunks.len() == 1 {
+        chunks
+            .iter()
+            .map(|&(c, first)| read_lines(&label, c, first))
+            .collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|&(c, first)| {
+                    let label = &label;
+                    scope.spawn(move || read_lines(label, c, first))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    // A `# spyware:` comment names the lines after it, across chunk boundaries.
     let mut set = IndicatorSet::default();
+    set.indicators
+        .reserve_exact(outs.iter().map(|c| c.indicators.len()).sum());
+    let mut current: Vec<Arc<str>> = Vec::new();
+    for mut c in outs {
+        if !current.is_empty() {
+            for ind in &mut c.indicators[..c.before_comment] {
+                ind.spyware = current.clone();
+            }
+        }
+        if let Some(last) = c.last_comment {
+            current = last;
+        }
+        set.indicators.append(&mut c.indicators);
+        set.diagnostics.append(&mut c.diagnostics);
+    }
+    Ok(set)
+}
+
+/// Splits `text` into about `parts` pieces at line ends, each with the number of its first line.
+fn line_chunks(text: &str, parts: usize) -> Vec<(&str, usize)> {
+    let mut out = Vec::with_capacity(parts);
+    let mut start = 0;
+    let mut line = 1;
+    let step = text.len().div_ceil(parts.max(1)).max(1);
+    while start < text.len() {
+        let mut end = (start + step).min(text.len());
+        if end < text.len() {
+            end =
+                memchr::memchr(b'\n', &text.as_bytes()[end..]).map_or(text.len(), |i| end + i + 1);
+        }
+        let chunk = &text[start..end];
+        out.push((chunk, line));
+        line += memchr::memchr_iter(b'\n', chunk.as_bytes()).count();
+        start = end;
+    }
+    if out.is_empty() {
+        out.push(("", 1));
+    }
+    out
+}
+
+/// The indicators of one piece of a list.
+struct Chunk {
+    indicators: Vec<Indicator>,
+    diagnostics: Vec<String>,
+    /// How many indicators come before the piece's first `# spyware:` comment.
+    before_comment: usize,
+    /// The spyware named by the piece's last `# spyware:` comment, if it has one.
+    last_comment: Option<Vec<Arc<str>>>,
+}
+
+fn read_lines(label: &str, text: &str, first_line: usize) -> Chunk {
+    let mut out = Chunk {
+        indicators: Vec::new(),
+        diagnostics: Vec::new(),
+        before_comment: 0,
+        last_comment: None,
+    };
     let mut spyware: Vec<Arc<str>> = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let line_no = n + 1;
+        let line_no = first_line + n;
         let entry = line.trim();
         if let Some(comment) = entry.strip_prefix('#') {
             if let Some(name) = comment.trim().strip_prefix("spyware:") {
@@ -47,6 +135,10 @@ pub(crate) fn load_text(path: &Path, bytes: &[u8]) -> Result<IndicatorSet, Error
                 } else {
                     vec![Arc::from(name)]
                 };
+                if out.last_comment.is_none() {
+                    out.before_comment = out.indicators.len();
+                }
+                out.last_comment = Some(spyware.clone());
             }
             continue;
         }
@@ -58,14 +150,14 @@ pub(crate) fn load_text(path: &Path, bytes: &[u8]) -> Result<IndicatorSet, Error
                 Ok(CompiledPattern::Terms(t)) => (t, None),
                 Ok(CompiledPattern::General(r)) => (Vec::new(), Some(r)),
                 Err(e) => {
-                    set.diagnostics
+                    out.diagnostics
                         .push(format!("{label}:{line_no}: pattern: {e}"));
                     continue;
                 }
             }
         } else {
             let Some(kind) = guess_kind(entry) else {
-                set.diagnostics.push(format!(
+                out.diagnostics.push(format!(
                     "{label}:{line_no}: cannot tell what kind of indicator '{}' is",
                     truncate(entry)
                 ));
@@ -74,12 +166,12 @@ pub(crate) fn load_text(path: &Path, bytes: &[u8]) -> Result<IndicatorSet, Error
             match normalise_term(kind, entry) {
                 Ok(value) => (vec![Term { kind, value }], None),
                 Err(e) => {
-                    set.diagnostics.push(format!("{label}:{line_no}: {e}"));
+                    out.diagnostics.push(format!("{label}:{line_no}: {e}"));
                     continue;
                 }
             }
         };
-        set.indicators.push(Indicator {
+        out.indicators.push(Indicator {
             id: format!("{label}:{line_no}"),
             pattern: entry.to_string(),
             spyware: spyware.clone(),
@@ -87,7 +179,10 @@ pub(crate) fn load_text(path: &Path, bytes: &[u8]) -> Result<IndicatorSet, Error
             general,
         });
     }
-    Ok(set)
+    if out.last_comment.is_none() {
+        out.before_comment = out.indicators.len();
+    }
+    out
 }
 
 /// What a CSV column holds, from its header.

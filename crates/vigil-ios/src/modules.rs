@@ -9,7 +9,8 @@ use std::sync::Arc;
 use plist::Value;
 use rusqlite::types::ValueRef;
 use vigil_artefact::{
-    Module, ModuleError, ModuleSummary, Observable, ObservableKind as K, Provenance, Record,
+    Emitter, Module, ModuleError, ModuleSummary, Observable, ObservableKind as K, Provenance,
+    Record,
 };
 
 use crate::backup::{parse_file_blob, Backup};
@@ -23,56 +24,37 @@ use crate::util::{
 const MAX_PLIST: u64 = 64 << 20;
 
 /// Emits records for one module run and counts them.
-pub(crate) struct Ctx<'a> {
-    module: &'static str,
-    sink: &'a mut dyn FnMut(Record),
-    records: u64,
-    warnings: Vec<String>,
-}
+pub(crate) struct Ctx<'a>(Emitter<'a>);
 
-impl Ctx<'_> {
-    pub(crate) fn new<'a>(module: &'static str, sink: &'a mut dyn FnMut(Record)) -> Ctx<'a> {
-        Ctx {
-            module,
-            sink,
-            records: 0,
-            warnings: Vec::new(),
-        }
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(module: &'static str, sink: &'a mut dyn FnMut(Record)) -> Ctx<'a> {
+        Ctx(Emitter::new(module, sink))
     }
 
     /// A record of this module with provenance `file`/`table`.
     pub(crate) fn record(&self, file: &str, table: Option<&str>, event: &str) -> Record {
-        Record {
-            module: self.module.to_string(),
-            provenance: Provenance {
-                file: file.to_string(),
-                table: table.map(str::to_string),
-                ..Provenance::default()
-            },
-            timestamp: None,
-            event: event.to_string(),
-            observables: Vec::new(),
-            data: serde_json::Map::new(),
-        }
-    }
-
-    pub(crate) fn emit(&mut self, r: Record) {
-        self.records += 1;
-        (self.sink)(r);
-    }
-
-    pub(crate) fn warn(&mut self, w: String) {
-        if self.warnings.len() < 100 {
-            self.warnings.push(w);
-        }
+        let provenance = Provenance {
+            table: table.map(str::to_string),
+            ..Provenance::file(file)
+        };
+        self.0.record(provenance, event)
     }
 
     pub(crate) fn summary(self) -> ModuleSummary {
-        ModuleSummary {
-            module: self.module.to_string(),
-            records: self.records,
-            warnings: self.warnings,
-        }
+        self.0.summary()
+    }
+}
+
+impl<'a> std::ops::Deref for Ctx<'a> {
+    type Target = Emitter<'a>;
+    fn deref(&self) -> &Emitter<'a> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Ctx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
     }
 }
 
