@@ -234,6 +234,11 @@ impl VerifiedConsistency {
 
 impl InclusionProof {
     /// Checks the proof for `leaf_hash` against `root` (RFC 9162 2.1.3.2).
+    ///
+    /// The root does not bind `tree_size`: the same path also verifies for
+    /// another size whose tree has the same shape along it. Take the size
+    /// from the signed checkpoint that gave `root` and compare it with
+    /// `tree_size` (as `verify_checkpoint` users and `vigil log verify` do).
     pub fn verify(&self, leaf_hash: &Hash, root: &Hash) -> Result<VerifiedInclusion, LedgerError> {
         let (index, size) = (self.leaf_index, self.tree_size);
         if index >= size {
@@ -276,6 +281,9 @@ impl InclusionProof {
 impl ConsistencyProof {
     /// Checks that `old_root` (of `old_size` leaves) is a prefix of
     /// `new_root` (RFC 9162 2.1.4.2).
+    ///
+    /// As for inclusion, the roots do not bind the sizes: compare
+    /// `old_size` and `new_size` with the signed checkpoints' sizes.
     ///
     /// Equal sizes need an empty proof and equal roots; size 0 needs an empty
     /// proof and the empty-tree root.

@@ -10,7 +10,14 @@ impl TileReader for Mirror<'_> {
     fn read_tile(&mut self, id: &TileId) -> Result<Vec<Hash>, LedgerError> {
         let want = usize::from(id.width) * 32;
         let start = (id.index as usize).wrapping_mul(97) % self.0.len().max(1);
-        let mut bytes: Vec<u8> = self.0.iter().cycle().skip(start).take(want).copied().collect();
+        let mut bytes: Vec<u8> = self
+            .0
+            .iter()
+            .cycle()
+            .skip(start)
+            .take(want)
+            .copied()
+            .collect();
         if self.0.first().is_some_and(|b| b & 1 == 1) {
             bytes.truncate(want / 2); // a mirror that sends short tiles
         }
