@@ -611,3 +611,39 @@ async fn openapi_describes_every_rest_path() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misp_galaxy_of_surveillance_vendors_imports_and_is_searchable() {
+    let w = world().await;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/misp-galaxy/clusters/surveillance-vendor.json"
+    );
+    let galaxy: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let clusters = galaxy["values"].as_array().unwrap().len();
+    let token = w.callers[2].1.as_deref();
+    let r = w
+        .hub
+        .post(
+            "/rest/v1/collections/shared/import/misp-galaxy",
+            token,
+            &galaxy,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let j = r.json();
+    assert_eq!(j["failure_count"], 0, "{}", j["failures"]);
+    let stored = j["success_count"].as_u64().unwrap() as usize;
+    let skipped = j["skipped_count"].as_u64().unwrap() as usize;
+    assert!(
+        stored + skipped >= clusters,
+        "{stored} stored, {skipped} skipped of {clusters}"
+    );
+    assert!(stored >= clusters * 9 / 10, "{stored} of {clusters}");
+    let s = w
+        .hub
+        .get("/rest/v1/search?q=nso%20group&collection=shared", token)
+        .await
+        .json();
+    assert!(s["total"].as_u64().unwrap() >= 1, "{s}");
+}
