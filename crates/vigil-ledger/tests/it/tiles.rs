@@ -1,6 +1,6 @@
 use vigil_ledger::tiles::{
-    decode_bundle, encode_bundle, encode_index, tiles_at_level, TileId, TileKind, TileNodes,
-    TileReader,
+    decode_bundle, encode_bundle, encode_index, tiles_at_level, TileCache, TileId, TileKind,
+    TileNodes, TileReader,
 };
 use vigil_ledger::{prove_consistency, prove_inclusion, Hash, LedgerError, MemoryTree, NodeSource};
 
@@ -151,4 +151,45 @@ fn proofs_from_tiles_equal_proofs_from_memory() {
         let reads = nodes.into_inner().reads;
         assert!(reads <= 40, "{reads} tile reads for size {size}");
     }
+}
+
+/// A cache shared by proofs at growing sizes: every tile (level, index,
+/// width) is read once, and the proofs still equal those of the full tree.
+#[test]
+fn shared_tile_cache_reads_each_tile_once_across_sizes() {
+    let mut t = MemoryTree::new();
+    for k in 0..70_000u64 {
+        t.push(&k.to_be_bytes());
+    }
+    let mut mem = t.clone();
+    let mut cut = Cut {
+        tree: &mut t,
+        reads: 0,
+    };
+    let mut cache = TileCache::new(1024);
+    let sizes = [300u64, 301, 40_000, 65_536, 70_000];
+    for round in 0..2 {
+        let before = cut.reads;
+        for size in sizes {
+            let mut nodes = TileNodes::with_cache(&mut cut, size, &mut cache);
+            for i in [0, 255, 256, size / 2, size - 1] {
+                let a = prove_inclusion(&mut nodes, i, size).unwrap();
+                assert_eq!(a, prove_inclusion(&mut mem, i, size).unwrap());
+            }
+            for m in [1, 300, size - 1] {
+                let a = prove_consistency(&mut nodes, m, size).unwrap();
+                assert_eq!(a, prove_consistency(&mut mem, m, size).unwrap());
+            }
+        }
+        if round == 1 {
+            assert_eq!(cut.reads, before, "tiles read again from a warm cache");
+        }
+    }
+    assert!(!cache.is_empty());
+    assert!(
+        cache.len() == cut.reads,
+        "{} cached, {} read",
+        cache.len(),
+        cut.reads
+    );
 }
