@@ -13,37 +13,50 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::client::{request, HttpResponse};
+use crate::client::{Connector, HttpResponse};
 use crate::taxii::StatusBuilder;
 use crate::{timestamp, AppState};
 
-/// A remote collection to pull from.
+/// A remote collection to pull from or push to.
 #[derive(Debug, Clone)]
 pub struct Remote {
-    /// `host:port` of a plain-HTTP TAXII server.
+    /// `host:port` of the TAXII server.
     pub addr: String,
     /// Path of the remote collection, e.g. `/api/collections/<id>/`.
     pub collection_path: String,
     /// The `Authorization` header value, if any.
     pub authorization: Option<String>,
+    /// Plain HTTP, or HTTPS with verified certificates.
+    pub connector: Connector,
 }
 
 impl Remote {
-    /// Parses `http://host:port/path/to/collection/`.
+    /// Parses `http://host:port/path/to/collection/` or `https://…`. HTTPS
+    /// trusts the Mozilla root certificates; [`Remote::trust_ca_file`]
+    /// replaces them with a private CA.
     pub fn parse(url: &str, authorization: Option<String>) -> Result<Remote, FederationError> {
-        let rest = url.strip_prefix("http://").ok_or_else(|| {
-            FederationError::Url(format!(
-                "{url}: only http:// URLs are supported (terminate TLS in a proxy)"
-            ))
-        })?;
+        let (rest, connector, port) = if let Some(rest) = url.strip_prefix("http://") {
+            (rest, Connector::plain(), 80)
+        } else if let Some(rest) = url.strip_prefix("https://") {
+            let connector =
+                Connector::tls(None).map_err(|e| FederationError::Url(format!("{url}: {e}")))?;
+            (rest, connector, 443)
+        } else {
+            return Err(FederationError::Url(format!(
+                "{url}: only http:// and https:// URLs are supported"
+            )));
+        };
         let (addr, path) = rest.split_once('/').unwrap_or((rest, ""));
         if addr.is_empty() {
             return Err(FederationError::Url(format!("{url}: no host")));
         }
-        let addr = if addr.contains(':') {
+        let addr = if addr
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        {
             addr.to_string()
         } else {
-            format!("{addr}:80")
+            format!("{addr}:{port}")
         };
         let mut path = format!("/{path}");
         if !path.ends_with('/') {
@@ -53,11 +66,48 @@ impl Remote {
             addr,
             collection_path: path,
             authorization,
+            connector,
         })
     }
 
+    /// Verifies the remote's certificate against the CA certificates in the
+    /// PEM file `ca_file` (for partner hubs with a private CA).
+    pub fn trust_ca_file(mut self, ca_file: &std::path::Path) -> Result<Remote, FederationError> {
+        if !self.connector.is_tls() {
+            return Err(FederationError::Url(format!(
+                "{}: a CA file applies to https:// URLs only",
+                self.url("")
+            )));
+        }
+        self.connector =
+            Connector::tls(Some(ca_file)).map_err(|e| FederationError::Url(e.to_string()))?;
+        Ok(self)
+    }
+
+    /// The URL of `suffix` under the remote collection.
+    pub fn url(&self, suffix: &str) -> String {
+        let scheme = if self.connector.is_tls() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}{}{suffix}", self.addr, self.collection_path)
+    }
+
     fn key(&self) -> String {
-        format!("sync:http://{}{}", self.addr, self.collection_path)
+        format!("sync:{}", self.url(""))
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<&[u8]>) -> std::io::Result<HttpResponse> {
+        let mut headers = vec![("Accept", "application/taxii+json;version=2.1")];
+        if body.is_some() {
+            headers.push(("Content-Type", "application/taxii+json;version=2.1"));
+        }
+        if let Some(a) = &self.authorization {
+            headers.push(("Authorization", a.as_str()));
+        }
+        self.connector
+            .request(&self.addr, method, path, &headers, body)
     }
 }
 
@@ -103,21 +153,15 @@ async fn get_with_retries(remote: &Remote, path: String) -> Result<HttpResponse,
     for attempt in 1..=ATTEMPTS {
         let r = remote.clone();
         let p = path.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let mut headers = vec![("Accept", "application/taxii+json;version=2.1")];
-            if let Some(a) = &r.authorization {
-                headers.push(("Authorization", a.as_str()));
-            }
-            request(&r.addr, "GET", &p, &headers, None)
-        })
-        .await
-        .map_err(|e| FederationError::Local(e.to_string()))?;
+        let result = tokio::task::spawn_blocking(move || r.send("GET", &p, None))
+            .await
+            .map_err(|e| FederationError::Local(e.to_string()))?;
         match result {
             Ok(resp) if resp.status == 200 => return Ok(resp),
             // Client errors will not get better by retrying.
             Ok(resp) if (400..500).contains(&resp.status) && resp.status != 429 => {
                 return Err(FederationError::Remote {
-                    url: format!("http://{}{path}", remote.addr),
+                    url: remote.url(&path),
                     detail: format!(
                         "HTTP {}: {}",
                         resp.status,
@@ -135,7 +179,7 @@ async fn get_with_retries(remote: &Remote, path: String) -> Result<HttpResponse,
         }
     }
     Err(FederationError::Remote {
-        url: format!("http://{}{path}", remote.addr),
+        url: remote.url(&path),
         detail: last,
     })
 }
@@ -224,7 +268,7 @@ pub async fn pull(
     report.checkpoint = checkpoint.clone();
     let provenance = json!({
         "checkpoint": checkpoint,
-        "remote": format!("http://{}{}", remote.addr, remote.collection_path),
+        "remote": remote.url(""),
         "local_collection": collection.id,
         "last_run": timestamp::format(timestamp::now()),
         "received": report.received,
@@ -263,7 +307,7 @@ pub async fn push(
     let hub = &state.hub;
     let local_err = |e: &dyn std::fmt::Display| FederationError::Local(e.to_string());
     let collection = local_collection(state, local).await?;
-    let key = format!("push:http://{}{}", remote.addr, remote.collection_path);
+    let key = format!("push:{}", remote.url(""));
     let since: Option<i64> = hub
         .store
         .setting(&key)
@@ -304,18 +348,9 @@ pub async fn push(
         report.sent += bodies.len();
         let r = remote.clone();
         let resp = tokio::task::spawn_blocking(move || {
-            let mut headers = vec![
-                ("Accept", "application/taxii+json;version=2.1"),
-                ("Content-Type", "application/taxii+json;version=2.1"),
-            ];
-            if let Some(a) = &r.authorization {
-                headers.push(("Authorization", a.as_str()));
-            }
-            request(
-                &r.addr,
+            r.send(
                 "POST",
                 &format!("{}objects/", r.collection_path),
-                &headers,
                 Some(body.as_bytes()),
             )
         })
@@ -327,7 +362,7 @@ pub async fn push(
         })?;
         if resp.status != 202 && resp.status != 200 {
             return Err(FederationError::Remote {
-                url: format!("http://{}{}objects/", remote.addr, remote.collection_path),
+                url: remote.url("objects/"),
                 detail: format!(
                     "HTTP {}: {}",
                     resp.status,
@@ -360,7 +395,15 @@ mod tests {
         assert_eq!(r.addr, "hub.example:8080");
         assert_eq!(r.collection_path, "/api/collections/abc/");
         assert_eq!(Remote::parse("http://h/x/", None).unwrap().addr, "h:80");
-        assert!(Remote::parse("https://h/x/", None).is_err());
+        let tls = Remote::parse("https://h/x/", None).unwrap();
+        assert_eq!(tls.addr, "h:443");
+        assert!(tls.connector.is_tls());
+        assert_eq!(tls.url("objects/"), "https://h:443/x/objects/");
+        assert!(Remote::parse("ftp://h/x/", None).is_err());
+        assert!(Remote::parse("http://h/x/", None)
+            .unwrap()
+            .trust_ca_file(std::path::Path::new("ca.pem"))
+            .is_err());
         assert!(Remote::parse("http:///x", None).is_err());
     }
 }

@@ -724,6 +724,87 @@ pub(crate) async fn store_objects(
     Ok(())
 }
 
+/// The objects of a TAXII envelope (`{"objects": [...]}`) posted as `bytes`.
+pub fn parse_envelope(bytes: &[u8]) -> ApiResult<Vec<Value>> {
+    let envelope: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the request body is not JSON: {e}")))?;
+    let Value::Object(mut envelope) = envelope else {
+        return Err(ApiError::BadRequest(
+            "the request body is not a TAXII envelope (a JSON object)".into(),
+        ));
+    };
+    match envelope.remove("objects") {
+        Some(Value::Array(a)) => Ok(a),
+        Some(_) => Err(ApiError::BadRequest("\"objects\" is not an array".into())),
+        None => Err(ApiError::BadRequest(
+            "the envelope has no \"objects\" array".into(),
+        )),
+    }
+}
+
+/// What [`parse_request`] made of a request.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ParsedRequest {
+    /// Endpoints whose filters accepted the query (of objects, manifest,
+    /// object, versions, delete).
+    pub filters_accepted: usize,
+    /// Objects of the envelope that passed validation.
+    pub valid_objects: usize,
+    /// Objects of the envelope that were refused.
+    pub invalid_objects: usize,
+}
+
+/// Runs every check the TAXII endpoints apply to a request before touching
+/// the store — the query filters as each endpoint parses them, `Accept` and
+/// `Content-Type` negotiation, the envelope, and each object's validation
+/// and TLP classification — and the `next` token check. The first error is
+/// the one the endpoint would answer with. Used by the fuzz target.
+pub fn parse_request(
+    query: &str,
+    accept: &[u8],
+    content_type: &[u8],
+    body: &[u8],
+) -> ApiResult<ParsedRequest> {
+    let mut out = ParsedRequest::default();
+    for endpoint in [
+        Endpoint::Objects,
+        Endpoint::Manifest,
+        Endpoint::Object,
+        Endpoint::Versions,
+        Endpoint::Delete,
+    ] {
+        if let Ok(f) = parse_filters(Some(query), endpoint) {
+            out.filters_accepted += 1;
+            if let Some(token) = &f.next {
+                // A forged or foreign token is refused, never trusted.
+                let _ = cursor::decode(b"fuzz secret", &f.canonical, token);
+            }
+        }
+    }
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_bytes(accept) {
+        headers.insert(header::ACCEPT, v);
+    }
+    if let Ok(v) = HeaderValue::from_bytes(content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    check_accept(&headers)?;
+    check_content_type(&headers)?;
+    let objects = parse_envelope(body)?;
+    let mut markings = Markings::default();
+    markings.learn(&objects);
+    for o in &objects {
+        match validate::check(o) {
+            Ok(_) => {
+                markings.classify(o, vigil_store::Tlp::Amber);
+                out.valid_objects += 1;
+            }
+            Err(_) => out.invalid_objects += 1,
+        }
+    }
+    Ok(out)
+}
+
 /// POST /api/collections/{id}/objects/
 pub async fn post_objects(
     State(s): State<AppState>,
@@ -747,21 +828,11 @@ pub async fn post_objects(
             "the request body exceeds max_content_length ({limit} bytes)"
         ))
     })?;
-    let envelope: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the request body is not JSON: {e}")))?;
-    let objects = match envelope.get("objects") {
-        Some(Value::Array(a)) => a,
-        Some(_) => return Err(ApiError::BadRequest("\"objects\" is not an array".into())),
-        None => {
-            return Err(ApiError::BadRequest(
-                "the envelope has no \"objects\" array".into(),
-            ))
-        }
-    };
+    let objects = parse_envelope(&bytes)?;
     let request_timestamp = timestamp::now();
     let status_id = uuid::Uuid::new_v4().to_string();
     let mut st = StatusBuilder::default();
-    let prepared = prepare(&hub, &caller, objects, &mut st);
+    let prepared = prepare(&hub, &caller, &objects, &mut st);
     let user_id = caller.user().map(|u| u.id);
     if prepared.len() > hub.config.pending_threshold {
         // Large requests are acknowledged at once and stored in the

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls, Row};
+use tokio_postgres::{Client, NoTls, Row, Statement};
 
 use crate::migrations::{self, Dialect};
 use crate::sql::{to_pg, Param, Sql};
@@ -24,7 +24,11 @@ use crate::types::*;
 use crate::{Result, Store, StoreError};
 
 /// How many connections each hub process opens.
-const CONNECTIONS: usize = 8;
+const CONNECTIONS: usize = 16;
+
+/// Prepared statements kept per connection (query texts vary with the
+/// filters of a request; the cache is emptied when full).
+const STATEMENT_CACHE: usize = 256;
 
 /// An arbitrary constant identifying the migration advisory lock.
 const MIGRATION_LOCK: i64 = 0x0056_4947_494c;
@@ -46,9 +50,87 @@ fn pg_params(p: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
         .collect()
 }
 
+/// One connection and its prepared statements. Its `query`, `query_one`,
+/// `query_opt` and `execute` prepare each SQL text once per connection, so a
+/// request costs one round trip per statement instead of two.
+struct Conn {
+    client: Client,
+    statements: std::sync::Mutex<HashMap<String, Statement>>,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+impl Conn {
+    async fn statement(&self, sql: &str) -> std::result::Result<Statement, tokio_postgres::Error> {
+        let cached = self
+            .statements
+            .lock()
+            .ok()
+            .and_then(|m| m.get(sql).cloned());
+        if let Some(st) = cached {
+            return Ok(st);
+        }
+        let st = self.client.prepare(sql).await?;
+        if let Ok(mut m) = self.statements.lock() {
+            if m.len() >= STATEMENT_CACHE {
+                m.clear();
+            }
+            m.insert(sql.to_string(), st.clone());
+        }
+        Ok(st)
+    }
+
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Vec<Row>, tokio_postgres::Error> {
+        let st = self.statement(sql).await?;
+        self.client.query(&st, params).await
+    }
+
+    async fn query_one(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Row, tokio_postgres::Error> {
+        let st = self.statement(sql).await?;
+        self.client.query_one(&st, params).await
+    }
+
+    async fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Option<Row>, tokio_postgres::Error> {
+        let st = self.statement(sql).await?;
+        self.client.query_opt(&st, params).await
+    }
+
+    async fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<u64, tokio_postgres::Error> {
+        let st = self.statement(sql).await?;
+        self.client.execute(&st, params).await
+    }
+}
+
 /// The PostgreSQL backend.
 pub struct PgStore {
-    clients: Arc<Vec<Mutex<Client>>>,
+    clients: Arc<Vec<Mutex<Conn>>>,
     next: AtomicUsize,
     last_added: AtomicI64,
 }
@@ -92,7 +174,10 @@ impl PgStore {
                     .await
                     .map_err(err("select schema"))?;
             }
-            clients.push(Mutex::new(client));
+            clients.push(Mutex::new(Conn {
+                client,
+                statements: std::sync::Mutex::new(HashMap::new()),
+            }));
         }
         Ok(PgStore {
             clients: Arc::new(clients),
@@ -101,7 +186,7 @@ impl PgStore {
         })
     }
 
-    async fn client(&self) -> tokio::sync::MutexGuard<'_, Client> {
+    async fn client(&self) -> tokio::sync::MutexGuard<'_, Conn> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let n = self.clients.len();
         for i in 0..n {

@@ -54,6 +54,10 @@ pub struct Args {
     /// Bearer token for --sync-from.
     #[arg(long, env = "VIGIL_SYNC_TOKEN")]
     sync_token: Option<String>,
+    /// PEM file of the CA certificates trusted for an https:// --sync-from
+    /// (default: the Mozilla root certificates).
+    #[arg(long, env = "VIGIL_SYNC_CA_FILE", requires = "sync_from")]
+    sync_ca_file: Option<PathBuf>,
     /// Seconds between two pulls of --sync-from.
     #[arg(long, env = "VIGIL_SYNC_INTERVAL", default_value_t = 300)]
     sync_interval: u64,
@@ -312,7 +316,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             tracing::info!(collection = %alias, objects = n, rejected, "bundled collection loaded");
         }
         if let (Some(from), Some(into)) = (args.sync_from.clone(), args.sync_into.clone()) {
-            let remote = vigil_server::federation::Remote::parse(&from, args.sync_token.clone().map(|t| format!("Bearer {t}")))?;
+            let mut remote = vigil_server::federation::Remote::parse(&from, args.sync_token.clone().map(|t| format!("Bearer {t}")))?;
+            if let Some(ca) = &args.sync_ca_file {
+                remote = remote.trust_ca_file(ca)?;
+            }
             let st = state.clone();
             let every = std::time::Duration::from_secs(args.sync_interval.max(1));
             tokio::spawn(async move {

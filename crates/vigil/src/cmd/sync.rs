@@ -29,6 +29,10 @@ struct RemoteArgs {
     /// HTTP Basic password for the remote server.
     #[arg(long, env = "VIGIL_SYNC_PASSWORD")]
     password: Option<String>,
+    /// PEM file of the CA certificates trusted for an https:// remote
+    /// (default: the Mozilla root certificates).
+    #[arg(long, env = "VIGIL_SYNC_CA_FILE")]
+    ca_file: Option<PathBuf>,
     /// Local database: `postgres://…` or an SQLite path (default: DATA_DIR/vigil.db).
     #[arg(long, env = "VIGIL_DATABASE")]
     database: Option<String>,
@@ -50,6 +54,13 @@ impl RemoteArgs {
             )),
             _ => None,
         }
+    }
+    fn remote(&self, url: &str) -> anyhow::Result<Remote> {
+        let remote = Remote::parse(url, self.authorization())?;
+        Ok(match &self.ca_file {
+            Some(ca) => remote.trust_ca_file(ca)?,
+            None => remote,
+        })
     }
     fn database(&self) -> String {
         self.database.clone().unwrap_or_else(|| {
@@ -107,7 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .context("starting the async runtime")?;
     match args.command {
         SyncCommand::Pull { from, into, remote } => rt.block_on(async move {
-            let target = Remote::parse(&from, remote.authorization())?;
+            let target = remote.remote(&from)?;
             let state = open_hub(&remote.database()).await?;
             let report = pull(&state, &target, &into, remote.page_size.max(1)).await?;
             println!(
@@ -124,7 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             let level = vigil_store::Tlp::parse(&max_tlp)
                 .filter(|l| *l <= vigil_store::Tlp::Green)
                 .with_context(|| format!("--max-tlp {max_tlp:?}: only CLEAR or GREEN may leave the hub"))?;
-            let target = Remote::parse(&to, remote.authorization())?;
+            let target = remote.remote(&to)?;
             let state = open_hub(&remote.database()).await?;
             let report = push(&state, &target, &from, level, remote.page_size.max(1)).await?;
             println!(
