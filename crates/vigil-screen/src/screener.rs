@@ -673,7 +673,7 @@ impl Screener {
             // Second stage on the best first-stage entries: common parts,
             // then agreeing birth years and countries as tie-breakers
             // between equally named entries.
-            let pool = (k * 40).max(2000);
+            let pool = (k * 20).max(1000);
             if out.len() > pool {
                 out.select_nth_unstable_by(pool, |a, b| b.1.total_cmp(&a.1));
                 out.truncate(pool);

@@ -169,17 +169,18 @@ fn quality_floor_on_the_shipped_labelled_list() {
     assert_eq!(set.len(), 1024);
     let scored = eval::score_all(&s, &set);
     let m = eval::metrics(&scored, DEFAULT_THRESHOLD);
-    // The peer (nomenklatura logic-v2) reaches F1 0.822 at its default.
+    // The peer (nomenklatura logic-v2) reaches F1 0.822 at its default;
+    // this engine measured 0.943 when the floor was set.
     assert!(
-        m.f1 >= 0.85,
+        m.f1 >= 0.93,
         "F1 {:.3} (P {:.3} R {:.3})",
         m.f1,
         m.precision,
         m.recall
     );
-    assert!(m.recall >= 0.90, "recall {:.3}", m.recall);
+    assert!(m.recall >= 0.92, "recall {:.3}", m.recall);
     let r = eval::retrieval_recall(&scored);
-    assert!(r >= 0.99, "retrieval recall {r:.4}");
+    assert!(r >= 0.995, "retrieval recall {r:.4}");
 }
 
 #[test]
