@@ -1189,8 +1189,8 @@ impl<'a> Facts<'a> {
         }
     }
 
-    /// A small retrieval bonus for an entry whose birth year or country
-    /// agrees with the query's (less than any name part is worth).
+    /// A retrieval bonus for an entry whose birth year or country agrees
+    /// with the query's (less than a distinctive name part is worth).
     fn support(&self, e: &Entity) -> f32 {
         let mut s = 0.0;
         if !self.years.is_empty()
@@ -1198,10 +1198,10 @@ impl<'a> Facts<'a> {
                 .iter()
                 .any(|d| d.get(..4).is_some_and(|y| self.years.contains(&y)))
         {
-            s += 0.02;
+            s += 0.15;
         }
         if !self.countries.is_empty() && e.countries.iter().any(|c| self.countries.contains(c)) {
-            s += 0.01;
+            s += 0.05;
         }
         s
     }
