@@ -209,6 +209,7 @@ pub async fn pull(
     let hub = &state.hub;
     let local_err = |e: &dyn std::fmt::Display| FederationError::Local(e.to_string());
     let collection = local_collection(state, local).await?;
+    let source = format!("http://{}{}", remote.addr, remote.collection_path);
     let key = remote.key();
     let previous: Option<Value> = hub
         .store
@@ -246,7 +247,16 @@ pub async fn pull(
         let mut st = StatusBuilder::default();
         let prepared = crate::taxii::prepare_as_hub(hub, &objects, &mut st);
         report.rejected += st.failures.len();
+        let pulled: Vec<(String, String)> = prepared
+            .iter()
+            .map(|o| (o.id.clone(), o.version.clone()))
+            .collect();
         crate::taxii::store_objects(hub, &collection.id, prepared, &mut st)
+            .await
+            .map_err(|e| local_err(&e))?;
+        // Provenance per object: which partner collection it came from.
+        hub.store
+            .record_sources(&collection.id, &source, timestamp::now(), &pulled)
             .await
             .map_err(|e| local_err(&e))?;
         report.stored += st.successes.len();

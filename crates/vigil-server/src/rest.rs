@@ -345,7 +345,8 @@ pub async fn graph(
 /// GET /rest/v1/objects/{id}/provenance — where each version of an object
 /// the caller may see came from: collection, when the hub stored it, the
 /// submitting organisation (the user too, for members of that organisation
-/// and admins), or the hub itself (bundled registry, federation pull), plus
+/// and admins), the partner hub's collection it was pulled from and when,
+/// or the hub itself (bundled registry), plus
 /// the object's own `created_by_ref` and external references.
 pub async fn provenance(
     State(s): State<AppState>,
@@ -385,14 +386,22 @@ pub async fn provenance(
             continue;
         }
         let origins = s.hub.store.object_origins(&c.id, &id).await?;
+        let sources = s.hub.store.object_sources(&c.id, &id).await?;
         for (pk, v, tlp) in seen {
             let Some(origin) = origins.iter().find(|o| o.pk == pk) else {
                 continue;
             };
             let same_org = me.is_some_and(|u| u.org_id.is_some() && u.org_id == origin.org_id);
             let show_user = caller.is_admin() || same_org;
-            let submitted = if origin.user_id.is_none() && origin.org_id.is_none() {
-                json!({ "by": "hub", "how": "loaded by the hub itself (bundled registry or a federation pull)" })
+            let pulled: Vec<Value> = sources
+                .iter()
+                .filter(|x| x.version == origin.version)
+                .map(|x| json!({ "from": x.source, "at": timestamp::format(x.recorded_at) }))
+                .collect();
+            let submitted = if !pulled.is_empty() {
+                json!({ "by": "federation", "how": "pulled from a partner hub", "pulled": pulled })
+            } else if origin.user_id.is_none() && origin.org_id.is_none() {
+                json!({ "by": "hub", "how": "loaded by the hub itself (bundled registry)" })
             } else {
                 json!({
                     "by": "user",

@@ -164,6 +164,18 @@ pub trait Store: Send + Sync + 'static {
     /// Who submitted each stored version of object `id` in a collection, and
     /// when (callers filter by what the reader may see, by `pk`).
     async fn object_origins(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectOrigin>>;
+    /// Records that these (id, version) pairs of a collection were pulled
+    /// from `source` (a remote collection URL); pairs already recorded for
+    /// that source are left as they are.
+    async fn record_sources(
+        &self,
+        collection_id: &str,
+        source: &str,
+        recorded_at: i64,
+        objects: &[(String, String)],
+    ) -> Result<()>;
+    /// The remote sources recorded for object `id` of a collection.
+    async fn object_sources(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectSource>>;
 }
 
 /// Opens the backend a database URL names: `postgres://…` or

@@ -124,8 +124,21 @@ CREATE TABLE transparency_checkpoints (
 );
 ";
 
+/// Migration 4: where objects pulled from partner hubs came from (the
+/// remote collection's URL and when), per stored version.
+const V4: &str = "
+CREATE TABLE object_sources (
+    collection_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    source TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    PRIMARY KEY (collection_id, id, version, source)
+);
+";
+
 /// All migrations in order; the index plus one is the version.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The highest schema version this program knows.
 pub(crate) fn latest() -> i64 {

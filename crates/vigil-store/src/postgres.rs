@@ -809,4 +809,48 @@ impl Store for PgStore {
             })
             .collect())
     }
+
+    async fn record_sources(
+        &self,
+        collection_id: &str,
+        source: &str,
+        recorded_at: i64,
+        objects: &[(String, String)],
+    ) -> Result<()> {
+        let mut c = self.client().await;
+        let tx = c.transaction().await.map_err(err("begin sources"))?;
+        let st = tx
+            .prepare(
+                "INSERT INTO object_sources (collection_id, id, version, source, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .await
+            .map_err(err("prepare sources"))?;
+        for (id, version) in objects {
+            tx.execute(&st, &[&collection_id, id, version, &source, &recorded_at])
+                .await
+                .map_err(err("write source"))?;
+        }
+        tx.commit().await.map_err(err("commit sources"))
+    }
+
+    async fn object_sources(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectSource>> {
+        let c = self.client().await;
+        let rows = c
+            .query(
+                "SELECT version, source, recorded_at FROM object_sources \
+                 WHERE collection_id = $1 AND id = $2 ORDER BY recorded_at, source",
+                &[&collection_id, &id],
+            )
+            .await
+            .map_err(err("read sources"))?;
+        Ok(rows
+            .iter()
+            .map(|r| ObjectSource {
+                version: r.get(0),
+                source: r.get(1),
+                recorded_at: r.get(2),
+            })
+            .collect())
+    }
 }

@@ -888,4 +888,59 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn record_sources(
+        &self,
+        collection_id: &str,
+        source: &str,
+        recorded_at: i64,
+        objects: &[(String, String)],
+    ) -> Result<()> {
+        let (cid, source, objects) = (
+            collection_id.to_string(),
+            source.to_string(),
+            objects.to_vec(),
+        );
+        self.write(move |w| {
+            let tx = w.conn.transaction().map_err(err("begin sources"))?;
+            {
+                let mut st = tx
+                    .prepare(
+                        "INSERT INTO object_sources (collection_id, id, version, source, recorded_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                    )
+                    .map_err(err("prepare sources"))?;
+                for (id, version) in &objects {
+                    st.execute(params![cid, id, version, source, recorded_at])
+                        .map_err(err("write source"))?;
+                }
+            }
+            tx.commit().map_err(err("commit sources"))
+        })
+        .await
+    }
+
+    async fn object_sources(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectSource>> {
+        let (cid, id) = (collection_id.to_string(), id.to_string());
+        self.read(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT version, source, recorded_at FROM object_sources \
+                     WHERE collection_id = ?1 AND id = ?2 ORDER BY recorded_at, source",
+                )
+                .map_err(err("prepare sources query"))?;
+            let rows = st
+                .query_map(params![cid, id], |r| {
+                    Ok(ObjectSource {
+                        version: r.get(0)?,
+                        source: r.get(1)?,
+                        recorded_at: r.get(2)?,
+                    })
+                })
+                .map_err(err("read sources"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(err("read source row"))
+        })
+        .await
+    }
 }

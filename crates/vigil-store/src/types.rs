@@ -482,3 +482,14 @@ pub struct ObjectOrigin {
     /// User who submitted it.
     pub user_id: Option<i64>,
 }
+
+/// A remote source one stored version of an object was pulled from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectSource {
+    /// Version timestamp as written.
+    pub version: String,
+    /// The remote collection's URL.
+    pub source: String,
+    /// When it was first pulled from there, microseconds since the epoch.
+    pub recorded_at: i64,
+}

@@ -501,6 +501,10 @@ async fn provenance_of_hub_loaded_objects_says_so() {
     let j: Value = serde_json::from_slice(&body).unwrap();
     let v = &j["versions"][0];
     assert_eq!(v["submitted"]["by"], "hub", "{j}");
+    assert!(v["submitted"]["how"]
+        .as_str()
+        .unwrap()
+        .contains("bundled registry"));
     assert_eq!(v["collection"]["alias"], "registry");
     assert_eq!(
         v["external_references"][0]["url"],
@@ -646,4 +650,108 @@ async fn misp_galaxy_of_surveillance_vendors_imports_and_is_searchable() {
         .await
         .json();
     assert!(s["total"].as_u64().unwrap() >= 1, "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provenance_names_the_partner_hub_an_object_was_pulled_from() {
+    // Hub A, served over TCP, holds the bundle in its public `shared` collection.
+    let dir = std::env::temp_dir().join(format!("vigil_rest_fed_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let open = |name: &str| {
+        let path = dir.join(name);
+        async move {
+            let store = vigil_store::open(path.to_str().unwrap()).await.unwrap();
+            vigil_server::AppState::new(store, vigil_server::HubConfig::default())
+                .await
+                .unwrap()
+        }
+    };
+    let a = open("a.db").await;
+    let first = vigil_server::bootstrap::first_start(&a, Vec::new())
+        .await
+        .unwrap();
+    let a_token = first.admin_token.unwrap();
+    let cid = vigil_server::bootstrap::new_collection_id();
+    a.hub
+        .store
+        .create_collection(&vigil_store::NewCollection {
+            id: cid.clone(),
+            alias: Some("shared".into()),
+            title: "shared".into(),
+            description: String::new(),
+            public: true,
+            owner_org: None,
+        })
+        .await
+        .unwrap();
+    let app = vigil_server::router(a.clone());
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri(format!("/api/collections/{cid}/objects/"))
+        .header("authorization", format!("Bearer {a_token}"))
+        .header("content-type", TAXII)
+        .header("accept", TAXII)
+        .body(axum::body::Body::from(
+            json!({ "objects": bundle() }).to_string(),
+        ))
+        .unwrap();
+    use tower::ServiceExt as _;
+    assert_eq!(
+        app.oneshot(req).await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(vigil_server::serve(a, listener, None, async {
+        let _ = stopped.await;
+    }));
+
+    // Hub B pulls it into `partners`.
+    let b = open("b.db").await;
+    let b_first = vigil_server::bootstrap::first_start(&b, Vec::new())
+        .await
+        .unwrap();
+    let b_token = b_first.admin_token.unwrap();
+    b.hub
+        .store
+        .create_collection(&vigil_store::NewCollection {
+            id: vigil_server::bootstrap::new_collection_id(),
+            alias: Some("partners".into()),
+            title: "partners".into(),
+            description: String::new(),
+            public: false,
+            owner_org: None,
+        })
+        .await
+        .unwrap();
+    let url = format!("http://{addr}/api/collections/{cid}/");
+    let remote =
+        vigil_server::federation::Remote::parse(&url, Some(format!("Bearer {a_token}"))).unwrap();
+    let report = vigil_server::federation::pull(&b, &remote, "partners", 100)
+        .await
+        .unwrap();
+    assert!(report.stored >= 2, "{report:?}");
+    let _ = stop.send(());
+
+    let app_b = vigil_server::router(b);
+    let req = axum::http::Request::builder()
+        .uri(format!("/rest/v1/objects/{MALWARE}/provenance"))
+        .header("authorization", format!("Bearer {b_token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = app_b.oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    use http_body_util::BodyExt as _;
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let j: Value = serde_json::from_slice(&body).unwrap();
+    let v = &j["versions"][0];
+    assert_eq!(v["collection"]["alias"], "partners", "{j}");
+    assert_eq!(v["submitted"]["by"], "federation", "{j}");
+    assert_eq!(v["submitted"]["pulled"][0]["from"], url, "{j}");
+    assert!(v["submitted"]["pulled"][0]["at"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
 }

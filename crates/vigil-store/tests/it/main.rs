@@ -597,4 +597,24 @@ async fn decisions_and_origins(s: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_empty());
+
+    let remote = "http://partner:8080/api/collections/x/";
+    let pairs = vec![(o.to_string(), "v2".to_string())];
+    s.record_sources(C, remote, 5, &pairs).await.unwrap();
+    s.record_sources(C, remote, 9, &pairs).await.unwrap();
+    let sources = s.object_sources(C, o).await.unwrap();
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(
+        (
+            sources[0].version.as_str(),
+            sources[0].source.as_str(),
+            sources[0].recorded_at
+        ),
+        ("v2", remote, 5)
+    );
+    assert!(s
+        .object_sources(C, "indicator--missing")
+        .await
+        .unwrap()
+        .is_empty());
 }
