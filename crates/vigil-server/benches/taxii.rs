@@ -1,5 +1,7 @@
-//! TAXII throughput and latency: Vigil (SQLite, and PostgreSQL when
-//! `VIGIL_TEST_POSTGRES_URL` is set) against OASIS medallion 3.0.0 with its
+//! TAXII throughput and latency: Vigil (SQLite, and PostgreSQL from
+//! `VIGIL_TEST_POSTGRES_URL` or a throwaway cluster started with
+//! `scripts/pg-start` when the server binaries are installed) against OASIS
+//! medallion 3.0.0 with its
 //! memory backend, on the same objects, in one run. Prints objects/s for
 //! ingest (TAXII POST) and paginated GET, the ratios, and p50/p99 latency
 //! of 200 concurrent clients (bounded load, loopback only).
@@ -167,7 +169,10 @@ fn vigil_hub(rt: &tokio::runtime::Runtime, database: String) -> Target {
             })
             .await
             .unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // A deep accept queue, as `vigil serve` binds: 200 clients connect at once.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(4096).unwrap().into_std().unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         tokio::spawn(vigil_server::serve(
             state,
@@ -229,6 +234,45 @@ fn medallion() -> Option<(Medallion, Target)> {
     None
 }
 
+/// A PostgreSQL database: `VIGIL_TEST_POSTGRES_URL`, or a throwaway
+/// cluster from `scripts/pg-start`, stopped when dropped.
+struct Postgres {
+    url: String,
+    dir: Option<String>,
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = Command::new(vigil_testkit::workspace_root().join("scripts/pg-stop"))
+                .arg(dir)
+                .status();
+        }
+    }
+}
+
+fn postgres() -> Option<Postgres> {
+    if let Ok(url) = std::env::var("VIGIL_TEST_POSTGRES_URL") {
+        return Some(Postgres { url, dir: None });
+    }
+    let dir_file = std::env::temp_dir().join(format!("vigil_bench_pg_{}", std::process::id()));
+    let out = Command::new(vigil_testkit::workspace_root().join("scripts/pg-start"))
+        .env("VIGIL_PG_DIR_FILE", &dir_file)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let dir = std::fs::read_to_string(&dir_file)
+        .ok()
+        .map(|d| d.trim().to_string());
+    let _ = std::fs::remove_file(&dir_file);
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || url.is_empty() {
+        println!("PostgreSQL not available (no server binaries): SQLite figures only");
+        return None;
+    }
+    Some(Postgres { url, dir })
+}
+
 /// One line of the results table: server, ingest/s, GET/s, (p50, p99) ms.
 type Row = (String, f64, Option<f64>, (f64, f64));
 
@@ -258,7 +302,8 @@ fn main() {
     let get = get_all(&sqlite, n, Duration::from_secs(600));
     let lat = latency(&sqlite, 200, 20);
     rows.push(("vigil/sqlite".into(), ing, get, lat));
-    if let Ok(url) = std::env::var("VIGIL_TEST_POSTGRES_URL") {
+    let cluster = postgres();
+    if let Some(url) = cluster.as_ref().map(|c| c.url.clone()) {
         let pg = vigil_hub(&rt, url);
         let ing = ingest(&pg, &objs);
         let get = get_all(&pg, n, Duration::from_secs(600));

@@ -332,7 +332,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 }
             });
         }
-        let listener = std::net::TcpListener::bind(settings.listen)
+        let listener = listen(settings.listen)
             .with_context(|| format!("listening on {}", settings.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         let scheme = if settings.tls.is_some() {
@@ -352,6 +352,20 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             .context("serving")?;
         Ok(Outcome::Ok)
     })
+}
+
+/// Binds `addr` with a deep accept queue: the default of 128 pending
+/// connections drops SYNs under a burst of clients, each costing a one-second
+/// retransmission.
+fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)?.into_std()
 }
 
 /// Hides the password of a database URL in messages and logs.
