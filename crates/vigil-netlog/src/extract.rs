@@ -94,10 +94,10 @@ pub fn extract_observables(text: &str, out: &mut dyn FnMut(ObservableKind, &str)
                     out(ObservableKind::Url, &text[s..end]);
                 }
             }
-            classify(&text[start..i - 1], out);
+            classify(&text[start..i - 1], seen, out);
             continue;
         }
-        classify(&text[start..i], out);
+        classify(&text[start..i], seen, out);
     }
 }
 
@@ -115,15 +115,20 @@ fn scheme_start(tok: &[u8]) -> Option<usize> {
 }
 
 fn trim_token(t: &str) -> &str {
-    t.trim_matches(|c: char| matches!(c, '.' | '-' | ':' | '_' | '%' | '@'))
+    // Every byte trimmed is ASCII, so the cut is on a character boundary.
+    let b = t.as_bytes();
+    let trim = |c: u8| matches!(c, b'.' | b'-' | b':' | b'_' | b'%' | b'@');
+    let start = b.iter().position(|c| !trim(*c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !trim(*c)).map_or(start, |i| i + 1);
+    &t[start..end]
 }
 
-fn classify(tok: &str, out: &mut dyn FnMut(ObservableKind, &str)) {
+fn classify(tok: &str, flags: u8, out: &mut dyn FnMut(ObservableKind, &str)) {
     let tok = trim_token(tok);
     if tok.len() < 4 {
         return;
     }
-    if tok.contains(':') {
+    if flags & COLON != 0 && tok.as_bytes().contains(&b':') {
         if looks_ipv6(tok) && tok.parse::<Ipv6Addr>().is_ok() {
             out(ObservableKind::Ipv6, tok);
             return;
@@ -142,47 +147,96 @@ fn looks_ipv6(t: &str) -> bool {
             .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
 }
 
+/// What one pass over a token tells about it.
+struct Shape {
+    last_at: Option<usize>,
+    ats: usize,
+    last_dot: Option<usize>,
+    double_dot: bool,
+    percent: bool,
+    digits_and_dots: bool,
+    hex: bool,
+}
+
+fn shape(b: &[u8]) -> Shape {
+    let mut s = Shape {
+        last_at: None,
+        ats: 0,
+        last_dot: None,
+        double_dot: false,
+        percent: false,
+        digits_and_dots: true,
+        hex: true,
+    };
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'.' => {
+                s.double_dot |= s.last_dot == Some(i.wrapping_sub(1));
+                s.last_dot = Some(i);
+            }
+            b'@' => {
+                s.ats += 1;
+                s.last_at = Some(i);
+            }
+            b'%' => s.percent = true,
+            _ => {}
+        }
+        s.digits_and_dots &= c.is_ascii_digit() || c == b'.';
+        s.hex &= c.is_ascii_hexdigit();
+    }
+    s
+}
+
 fn classify_piece(tok: &str, out: &mut dyn FnMut(ObservableKind, &str)) {
     let bytes = tok.as_bytes();
     if bytes.len() < 4 {
         return;
     }
-    if let Some(at) = tok.rfind('@') {
+    let sh = shape(bytes);
+    if let Some(at) = sh.last_at {
         let (local, domain) = (&tok[..at], &tok[at + 1..]);
-        if !local.is_empty() && !local.contains('@') && is_domain(domain) {
+        if !local.is_empty() && sh.ats == 1 && is_domain(domain) {
             out(ObservableKind::Email, tok);
             out(ObservableKind::Domain, domain);
         }
         return;
     }
-    if matches!(bytes.len(), 32 | 40 | 64 | 128) && bytes.iter().all(|b| b.is_ascii_hexdigit()) {
+    if sh.hex && matches!(bytes.len(), 32 | 40 | 64 | 128) {
         out(ObservableKind::FileHash, tok);
         return;
     }
-    if bytes[0].is_ascii_digit() && bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+    if bytes[0].is_ascii_digit() && sh.digits_and_dots {
         if tok.parse::<Ipv4Addr>().is_ok() {
             out(ObservableKind::Ipv4, tok);
         }
         return;
     }
-    if is_domain(tok) {
+    if domain_shape(bytes, &sh) {
         out(ObservableKind::Domain, tok);
     }
 }
 
 fn is_domain(t: &str) -> bool {
-    let b = t.as_bytes();
-    if b.len() < 4 || b.len() > 253 || !t.contains('.') || t.contains("..") || t.contains('%') {
+    domain_shape(t.as_bytes(), &shape(t.as_bytes()))
+}
+
+/// Dotted, no empty label or `%`, not starting with `.`/`-`, ending in an
+/// alphabetic label of two or more letters (or an `xn--` label).
+fn domain_shape(b: &[u8], sh: &Shape) -> bool {
+    let Some(last_dot) = sh.last_dot else {
+        return false;
+    };
+    if b.len() < 4 || b.len() > 253 || sh.double_dot || sh.percent || sh.last_at.is_some() {
         return false;
     }
     if b[0] == b'.' || b[0] == b'-' {
         return false;
     }
-    let tld = t.rsplit('.').next().unwrap_or("");
+    let tld = &b[last_dot + 1..];
     tld.len() >= 2
-        && (tld.bytes().all(|c| c.is_ascii_alphabetic())
-            || (tld.starts_with("xn--")
-                && tld.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')))
+        && (tld.iter().all(|c| c.is_ascii_alphabetic())
+            || (tld.starts_with(b"xn--")
+                && tld.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')))
 }
 
 #[cfg(test)]

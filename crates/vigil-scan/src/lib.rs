@@ -10,8 +10,8 @@
 //! the spyware, the indicator file, the module, the record's provenance and
 //! its timestamp. The [`ScanReport`] starts with a verdict line and lists what
 //! was checked and what could not be; [`output::write`] saves it as
-//! per-module JSON, `detections.json`, an MVT-compatible `timeline.csv` and a
-//! Markdown report.
+//! per-module JSON, `detections.json`, an MVT-compatible `timeline.csv` and an
+//! HTML and a Markdown report.
 //!
 //! **Architecture Invariant:** the scanner never writes inside its input and
 //! never opens a network connection; it writes only to the output folder it
@@ -30,6 +30,7 @@ use vigil_iocs::{IndicatorId, Matcher};
 
 mod input;
 pub mod output;
+mod prefilter;
 mod time;
 
 pub use input::{Input, InputKind};
@@ -225,8 +226,8 @@ pub struct ModuleRecords {
     pub module: String,
     /// The JSON file its records were written to, if any.
     pub json_file: Option<String>,
-    /// Its timeline rows, when an output folder is set.
-    pub timeline: Vec<TimelineRow>,
+    /// Its timeline rows as sorted run files ([`output::TimelineSpool`]), when an output folder is set.
+    pub timeline_runs: Vec<std::path::PathBuf>,
 }
 
 /// The matcher's view of a record: all detections it carries (each indicator once).
@@ -292,9 +293,16 @@ fn detection(
 }
 
 /// A filter for the network and log readers: keep records that can match.
+///
+/// Domains and addresses are first checked against a compact Bloom filter of
+/// the indicators ([`prefilter`]); the matcher decides only for values that
+/// pass it.
 pub fn netlog_filter(matcher: Arc<Matcher>) -> vigil_netlog::Filter {
-    let general = !matcher.general().is_empty();
-    Arc::new(move |kind, value| general || matcher.is_match(kind, value))
+    if !matcher.general().is_empty() {
+        return Arc::new(|_, _| true);
+    }
+    let p = prefilter::Prefilter::new(matcher);
+    Arc::new(move |kind, value| p.is_match(kind, value))
 }
 
 /// Runs the modules on a pool of threads and matches every record.
@@ -409,7 +417,7 @@ fn run_one(
         Some(dir) => match output::RecordWriter::create(&dir.join(json_name)) {
             Ok(w) => {
                 records.json_file = Some(json_name.to_string());
-                Some(w)
+                Some((w, output::TimelineSpool::new(dir, json_name)))
             }
             Err(e) => {
                 let outcome = ModuleOutcome {
@@ -439,17 +447,22 @@ fn run_one(
                 progress.records(total.fetch_add(4096, Ordering::Relaxed) + 4096);
             }
             detections.extend(detect(matcher, &record));
-            if let Some(w) = writer.as_mut() {
-                records.timeline.push(output::timeline_row(&record));
-                if let Err(e) = w.write(&record) {
+            if let Some((w, timeline)) = writer.as_mut() {
+                if let Err(e) = w
+                    .write(&record)
+                    .and_then(|()| timeline.push(output::timeline_row(&record)))
+                {
                     write_error.get_or_insert(e);
                 }
             }
         })
     }));
-    if let Some(w) = writer {
-        if let Err(e) = w.finish() {
-            write_error.get_or_insert(e);
+    if let Some((w, timeline)) = writer {
+        match w.finish().and_then(|()| timeline.finish()) {
+            Ok(runs) => records.timeline_runs = runs,
+            Err(e) => {
+                write_error.get_or_insert(e);
+            }
         }
     }
     total.fetch_add(emitted % 4096, Ordering::Relaxed);

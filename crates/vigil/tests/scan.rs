@@ -1,21 +1,28 @@
 //! `vigil scan` and `vigil iocs` end to end: exit codes, the verdict line,
-//! the output folder, and the local indicator folder.
+//! the output folder, and the local indicator folder; and as a user meets it
+//! on big or hostile input: a progress bar on a terminal and nothing of it
+//! for scripts, gigantic logs and binary garbage read in bounded memory, the
+//! HTML report next to the Markdown one.
 
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use vigil_netlog::synth;
 
 const T0: i64 = 1_626_609_600_000_000;
 
+fn cli() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    c.env_remove("VIGIL_IOCS_DIR")
+        .env_remove("VIGIL_BACKUP_PASSWORD");
+    c
+}
+
 fn vigil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .env_remove("VIGIL_IOCS_DIR")
-        .env_remove("VIGIL_BACKUP_PASSWORD")
-        .output()
-        .expect("run vigil")
+    cli().args(args).output().expect("run vigil")
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -222,4 +229,214 @@ fn local_sets_import_list_export_and_the_default_set() {
     std::fs::write(&bad, "not an indicator\n").unwrap();
     let out = vigil(&["iocs", "import", s(&bad), "--iocs-dir", s(&local)]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Runs vigil, sampling its peak resident memory (VmHWM) until it exits.
+fn run_measured(args: &[&str]) -> (Output, u64) {
+    let mut child = cli()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    // The pipes are drained on other threads so the child never blocks on them.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut v).map(|_| v)
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut v).map(|_| v)
+    });
+    let mut peak_kib = 0u64;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            if let Some(v) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak_kib = peak_kib.max(v);
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = child.wait().unwrap();
+    let output = Output {
+        status,
+        stdout: t_out.join().unwrap().unwrap(),
+        stderr: t_err.join().unwrap().unwrap(),
+    };
+    (output, peak_kib * 1024)
+}
+
+#[test]
+fn gigantic_log_is_read_in_bounded_memory_and_the_hit_at_its_end_found() {
+    let dir = tmp("gigantic");
+    let log = dir.join("huge.log");
+    // 768 MiB of NUL bytes without a line break (a sparse file), then real lines.
+    let f = std::fs::File::create(&log).unwrap();
+    f.set_len(768 << 20).unwrap();
+    drop(f);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(b"\n2021-07-18T12:00:03Z query[A] free.smscentro.com from 10.0.0.5\n")
+        .unwrap();
+    drop(f);
+    let (out, peak) = run_measured(&["scan", "log", s(&log), "--iocs", &pegasus(), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &report["detections"][0];
+    assert_eq!(d["observed"]["value"], "free.smscentro.com");
+    assert_eq!(d["provenance"]["line"], 2);
+    assert_eq!(d["provenance"]["offset"], (768u64 << 20) + 1);
+    let warnings = report["modules"][0]["warnings"].to_string();
+    assert!(warnings.contains("longer than"), "{warnings}");
+    assert!(
+        peak < 300 << 20,
+        "peak resident memory {} MiB for a 768 MiB log",
+        peak >> 20
+    );
+}
+
+#[test]
+fn binary_garbage_is_reported_not_fatal_and_memory_stays_bounded() {
+    let dir = tmp("garbage");
+    let bin = dir.join("garbage.bin");
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut junk = Vec::with_capacity(64 << 20);
+    while junk.len() < 64 << 20 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        junk.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::write(&bin, &junk).unwrap();
+    drop(junk);
+    let (out, peak) = run_measured(&["scan", "log", s(&bin), "--iocs", &pegasus(), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["detections"].as_array().unwrap().len(), 0);
+    let warnings = report["modules"][0]["warnings"].to_string();
+    assert!(warnings.contains("binary"), "{warnings}");
+    assert!(peak < 300 << 20, "peak resident memory {} MiB", peak >> 20);
+
+    // The same garbage named as a capture is an error of that module, exit 2.
+    let out = cli()
+        .args(["scan", "pcap", s(&bin), "--iocs", &pegasus()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not a pcap or pcapng capture"), "{text}");
+}
+
+fn planted_log(dir: &Path) -> PathBuf {
+    let log = dir.join("dnsmasq.log");
+    std::fs::write(
+        &log,
+        "2021-07-18T12:00:00Z query[A] example.org from 10.0.0.5\n\
+         2021-07-18T12:00:03Z query[A] free.smscentro.com from 10.0.0.5\n",
+    )
+    .unwrap();
+    log
+}
+
+/// Runs vigil on a pseudo-terminal (`script`), returning everything it drew.
+fn on_terminal(args: &[&str]) -> Option<(i32, String)> {
+    let cmd = std::iter::once(env!("CARGO_BIN_EXE_vigil"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .env_remove("VIGIL_IOCS_DIR")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    Some((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+#[test]
+fn progress_bar_on_a_terminal_only() {
+    let dir = tmp("progress");
+    let log = planted_log(&dir);
+    let iocs = pegasus();
+    let Some((code, drawn)) = on_terminal(&["scan", s(&log), "--iocs", &iocs]) else {
+        panic!("`script` (util-linux) is needed to give vigil a terminal");
+    };
+    assert_eq!(code, 1, "{drawn}");
+    assert!(
+        drawn.contains("modules]"),
+        "no progress bar drawn: {drawn:?}"
+    );
+    assert!(drawn.contains("1 detection: Pegasus (1)"), "{drawn}");
+    // Quiet and JSON modes draw no bar, even on a terminal.
+    for flag in ["-q", "--json"] {
+        let (code, drawn) = on_terminal(&["scan", s(&log), "--iocs", &iocs, flag]).unwrap();
+        assert_eq!(code, 1);
+        assert!(!drawn.contains("modules]"), "{flag}: {drawn:?}");
+    }
+    let (_, drawn) = on_terminal(&["scan", s(&log), "--iocs", &iocs, "-q"]).unwrap();
+    assert_eq!(drawn.trim(), "1 detection: Pegasus (1)");
+    // Without a terminal (a pipe), nothing but the report.
+    let out = cli()
+        .args(["scan", s(&log), "--iocs", &iocs])
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("1 detection: Pegasus (1)\n"), "{stdout}");
+}
+
+#[test]
+fn output_folder_has_the_html_report() {
+    let dir = tmp("html");
+    let log = planted_log(&dir);
+    let out_dir = dir.join("results");
+    let out = cli()
+        .args([
+            "scan",
+            s(&log),
+            "--iocs",
+            &pegasus(),
+            "-o",
+            s(&out_dir),
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    let verdict = html.find("1 detection: Pegasus (1)").unwrap();
+    let row = html.find("free.smscentro.com").unwrap();
+    assert!(verdict < row);
+    assert!(html.contains("dnsmasq.log, line 2, offset 56"), "{html}");
+    assert!(html.contains("pegasus.stix2"));
+    assert!(html.contains("2021-07-18 12:00:03"));
 }

@@ -295,6 +295,29 @@ fn output_folder_has_module_json_detections_mvt_timeline_and_report() {
         "{detected}"
     );
 
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let verdict = html
+        .find("1 detection: Pegasus (1)")
+        .expect("verdict in the HTML report");
+    assert!(
+        verdict < html.find("<h2>Detections</h2>").unwrap(),
+        "verdict first"
+    );
+    for part in [
+        "https://tookcheckout.com/x",
+        "Library/Safari/History.db, table history_visits, row 500",
+        "2021-07-18 12:00:00.000500",
+        "pegasus.stix2",
+        "<h2>Could not be checked</h2>",
+        "sms: Library/SMS/sms.db: file is not a database",
+    ] {
+        assert!(html.contains(part), "{part} missing from {html}");
+    }
+    assert!(
+        !out.join(".timeline-runs").exists(),
+        "temporary runs removed"
+    );
+
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("**1 detection: Pegasus (1)**"), "{md}");
     assert!(md.contains("## Could not be checked"));
@@ -354,4 +377,129 @@ fn inputs_are_recognised_by_content() {
         names.contains(&"pcap") && names.contains(&"zeek_conn") && names.contains(&"log"),
         "{names:?}"
     );
+}
+
+/// Emits many records, newest first, each with a long description.
+struct Many(i64);
+
+impl Module for Many {
+    fn name(&self) -> &'static str {
+        "many"
+    }
+    fn run(&self, sink: &mut dyn FnMut(Record)) -> Result<ModuleSummary, ModuleError> {
+        for i in (0..self.0).rev() {
+            let mut r = record(
+                "many",
+                &format!("host-{i:07}.{}.example.org", "x".repeat(60)),
+                i,
+            );
+            r.module = "many".into();
+            sink(r);
+        }
+        Ok(ModuleSummary {
+            module: "many".into(),
+            records: self.0 as u64,
+            warnings: Vec::new(),
+        })
+    }
+}
+
+#[test]
+fn timeline_is_spilled_in_sorted_runs_and_merged_in_time_order() {
+    let dir = tmp("spool");
+    let out = dir.join("results");
+    std::fs::create_dir_all(&out).unwrap();
+    let n = 120_000;
+    let (report, recs) = scan(
+        vec![Box::new(Many(n)), Box::new(Works)],
+        &real_matcher(),
+        &Options {
+            threads: 2,
+            output: Some(out.clone()),
+        },
+        &Quiet,
+    );
+    // More rows than one module may keep in memory: they went to disk in runs.
+    assert!(
+        recs[0].timeline_runs.len() >= 2,
+        "{:?}",
+        recs[0].timeline_runs
+    );
+    vigil_scan::output::write(&out, &report, recs).unwrap();
+    let timeline = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
+    let rows: Vec<&str> = timeline.lines().skip(1).collect();
+    assert_eq!(rows.len(), n as usize + 1000);
+    let times: Vec<&str> = rows.iter().map(|r| &r[1..27]).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "sorted by time");
+    assert!(
+        rows[0].starts_with("\"2021-07-18 12:00:00.000000\",\"many\""),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].starts_with("\"2021-07-18 12:00:00.000000\",\"safari_history\""),
+        "{}",
+        rows[1]
+    );
+    assert!(!out.join(".timeline-runs").exists());
+}
+
+#[test]
+fn html_report_escapes_hostile_values() {
+    let dir = tmp("hostile");
+    let list = dir.join("hostile.txt");
+    std::fs::write(
+        &list,
+        "# spyware: <script>alert('spy')</script>\nevil-\"quote\".example.com\ntookcheckout.com\n",
+    )
+    .unwrap();
+    let m = Matcher::new(vec![vigil_iocs::load_file(&list).unwrap()]);
+    let (mut report, _) = scan(
+        vec![Box::new(Works)],
+        &m,
+        &Options {
+            threads: 1,
+            output: None,
+        },
+        &Quiet,
+    );
+    report.input = "<img src=x onerror=alert(1)>.log".into();
+    report.input_kind = "text log".into();
+    report
+        .not_checked
+        .push("</li><script>steal()</script>".into());
+    assert_eq!(report.detections.len(), 1);
+    let html = vigil_scan::output::html(&report);
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(&#39;spy&#39;)&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;.log"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;/li&gt;&lt;script&gt;steal()&lt;/script&gt;"),
+        "{html}"
+    );
+    // Only the page's own markup remains: every tag is one the report writes.
+    let tags: std::collections::BTreeSet<&str> = html
+        .split('<')
+        .skip(1)
+        .map(|t| t.split([' ', '>']).next().unwrap_or(""))
+        .collect();
+    for t in &tags {
+        assert!(
+            [
+                "!DOCTYPE", "html", "/html", "head", "/head", "meta", "title", "/title", "style",
+                "/style", "body", "/body", "h1", "/h1", "h2", "/h2", "p", "/p", "strong",
+                "/strong", "ul", "/ul", "li", "/li", "table", "/table", "tr", "/tr", "th", "/th",
+                "td", "/td", "code", "/code", "br"
+            ]
+            .contains(t),
+            "unexpected tag <{t}"
+        );
+    }
 }

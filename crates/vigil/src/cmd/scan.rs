@@ -23,7 +23,7 @@ pub struct Args {
     input: Vec<String>,
     #[command(flatten)]
     iocs: IocsSource,
-    /// Write per-module JSON, detections.json, timeline.csv and report.md here.
+    /// Write per-module JSON, detections.json, timeline.csv, report.html and report.md here.
     #[arg(long, short = 'o', value_name = "DIR")]
     output: Option<PathBuf>,
     /// Password of an encrypted iOS backup.
@@ -49,6 +49,11 @@ impl Progress for Bar {
     fn started(&self, module: &str) {
         if let Some(b) = &self.0 {
             b.set_message(module.to_string());
+        }
+    }
+    fn records(&self, total: u64) {
+        if let Some(b) = &self.0 {
+            b.set_message(format!("{total} records read"));
         }
     }
     fn finished(&self, outcome: &ModuleOutcome) {
@@ -136,6 +141,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b.tick();
         Some(b)
     } else {
         None
