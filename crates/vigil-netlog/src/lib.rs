@@ -101,9 +101,26 @@ fn first_bytes(path: &Path, n: usize) -> Vec<u8> {
     buf
 }
 
-/// True when `path` is a file starting with a pcap or pcapng magic number.
+/// The first bytes of a file's content, decompressed when it is gzip.
+fn content_head(path: &Path, n: usize) -> Vec<u8> {
+    use std::io::Read;
+    let head = first_bytes(path, n);
+    if !head.starts_with(&[0x1f, 0x8b]) {
+        return head;
+    }
+    let Ok(f) = std::fs::File::open(path) else {
+        return head;
+    };
+    let mut out = Vec::new();
+    let _ = flate2::read::MultiGzDecoder::new(f)
+        .take(n as u64)
+        .read_to_end(&mut out);
+    out
+}
+
+/// True when `path` is a file starting with a pcap or pcapng magic number (gzip-compressed or not).
 pub fn looks_like_pcap(path: &Path) -> bool {
-    path.is_file() && pcap::is_capture_magic(&first_bytes(path, 4))
+    path.is_file() && pcap::is_capture_magic(&content_head(path, 4))
 }
 
 /// True when `path` is a Zeek log file, or a folder holding Zeek logs.
@@ -221,7 +238,7 @@ pub fn log_modules(path: &Path, options: &Options) -> Result<Vec<Box<dyn Module>
 pub fn auto_modules(path: &Path, options: &Options) -> Result<Vec<Box<dyn Module>>, Error> {
     one_per_file(path, files_of(path, MAX_FILES)?, "no files here", |f| {
         let head = first_bytes(&f, 512);
-        if pcap::is_capture_magic(&head) {
+        if pcap::is_capture_magic(&content_head(&f, 4)) {
             Box::new(PcapModule::new(f, options.clone()))
         } else if zeek::is_zeek_file(&f, &head) {
             Box::new(ZeekModule::new(f, options.clone()))

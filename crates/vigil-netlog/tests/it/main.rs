@@ -177,6 +177,27 @@ fn pcapng_reads_the_same() {
 }
 
 #[test]
+fn gzip_compressed_capture_reads_the_same() {
+    use std::io::Write;
+    let dir = tmp("pcapgz");
+    let mut p = synth::Pcap::new();
+    let offsets: Vec<u64> = sample_packets()
+        .iter()
+        .map(|(t, f)| p.packet(*t, f))
+        .collect();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&p.into_bytes()).unwrap();
+    let file = dir.join("capture.pcap.gz");
+    std::fs::write(&file, enc.finish().unwrap()).unwrap();
+    assert!(vigil_netlog::looks_like_pcap(&file));
+    let mods = vigil_netlog::auto_modules(&dir, &Options::default()).unwrap();
+    assert_eq!(mods[0].name(), "pcap");
+    let (recs, summary) = run(mods[0].as_ref());
+    assert_eq!(summary.records, 5);
+    check_sample(&recs, &file, Some(&offsets));
+}
+
+#[test]
 fn filter_keeps_only_wanted_records_but_counts_every_packet() {
     let dir = tmp("filter");
     let mut p = synth::Pcap::new();
