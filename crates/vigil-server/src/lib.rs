@@ -284,6 +284,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             oversight::log_admin_changes,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            oversight::log_red_releases,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), taxii_errors))
         // Bodies are read with an explicit limit by the handlers, which
         // answer 413 as a TAXII error.

@@ -583,3 +583,75 @@ pub async fn log_admin_changes(State(s): State<AppState>, req: Request, next: Ne
     }
     next.run(Request::from_parts(parts, body)).await
 }
+
+/// Middleware: before objects are added to a collection, every object that
+/// the hub would store as TLP:RED is appended to the log as a TLP:RED
+/// release (salted hashes of the submitter and of `collection/object id`),
+/// for callers allowed to write there. If an append fails, nothing is
+/// stored.
+pub async fn log_red_releases(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(t) = s.transparency.clone() else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path().to_string();
+    let cid = path
+        .strip_prefix("/api/collections/")
+        .and_then(|r| r.strip_suffix("/objects/"))
+        .filter(|c| !c.contains('/'))
+        .map(str::to_string);
+    let Some(cid) = cid.filter(|_| req.method() == Method::POST) else {
+        return next.run(req).await;
+    };
+    let (mut parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, s.hub.config.max_content_length).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError::TooLarge("the request body is too large".into()).into_response()
+        }
+    };
+    let forward =
+        |parts, bytes| next.run(Request::from_parts(parts, axum::body::Body::from(bytes)));
+    let maybe_red = s.hub.config.default_tlp == vigil_store::Tlp::Red
+        || bytes.windows(20).any(|w| w == b"marking-definition--");
+    let caller =
+        <Caller as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &s)
+            .await;
+    let (Ok(caller), true) = (caller, maybe_red) else {
+        return forward(parts, bytes).await;
+    };
+    let Some(user) = caller.user().cloned() else {
+        return forward(parts, bytes).await;
+    };
+    let may_write = match s.hub.store.collection(&cid).await {
+        Ok(Some(c)) => match s.hub.store.grants(&c.id).await {
+            Ok(g) => crate::auth::access(&caller, &c, &g).write,
+            Err(_) => false,
+        },
+        _ => false,
+    };
+    let objects = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("objects")?.as_array().cloned())
+        .unwrap_or_default();
+    if may_write {
+        let mut markings = crate::tlp::Markings::default();
+        markings.learn(&objects);
+        for o in &objects {
+            if markings.classify(o, s.hub.config.default_tlp) != vigil_store::Tlp::Red {
+                continue;
+            }
+            let id = o.get("id").and_then(Value::as_str).unwrap_or("");
+            if let Err(e) = t
+                .log_action(
+                    HubActionKind::TlpRedRelease,
+                    &user.name,
+                    &format!("{cid}/{id}"),
+                )
+                .await
+            {
+                return e.into_response();
+            }
+        }
+    }
+    forward(parts, bytes).await
+}

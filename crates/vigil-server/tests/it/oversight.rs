@@ -609,3 +609,55 @@ async fn entries_without_their_row_are_reconciled() {
         size
     );
 }
+
+/// Objects stored as TLP:RED are on the log as TLP:RED releases, before
+/// they are stored; other objects are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn red_releases_are_logged() {
+    let h = hub(false).await.unwrap();
+    let c = h
+        .store
+        .create_collection(&vigil_store::NewCollection {
+            id: vigil_server::bootstrap::new_collection_id(),
+            alias: Some("cases".into()),
+            title: "Cases".into(),
+            description: String::new(),
+            public: false,
+            owner_org: None,
+        })
+        .await
+        .unwrap();
+    let before = h.log.log().size();
+    let obj = |n: u32, marking: &str| {
+        json!({"type": "indicator", "spec_version": "2.1",
+            "id": format!("indicator--00000000-0000-4000-8000-00000000000{n}"),
+            "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z",
+            "pattern": "[domain-name:value = 'c2.example']", "pattern_type": "stix",
+            "valid_from": "2024-01-01T00:00:00Z", "object_marking_refs": [marking]})
+    };
+    let envelope = json!({"objects": [
+        obj(1, "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"),
+        obj(2, "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"),
+    ]});
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/collections/{}/objects/", c.id))
+        .header("authorization", format!("Bearer {}", h.tokens["root"]))
+        .header("content-type", "application/taxii+json;version=2.1")
+        .header("accept", "application/taxii+json;version=2.1")
+        .body(Body::from(envelope.to_string()))
+        .unwrap();
+    let resp = h.app.clone().oneshot(req).await.unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let rows = h.ostore.log_entries(before as i64, i64::MAX).await.unwrap();
+    let red: Vec<_> = rows
+        .iter()
+        .filter(|e| String::from_utf8_lossy(&e.body).contains("tlp_red_release"))
+        .collect();
+    assert_eq!(red.len(), 1, "one RED object, one release entry");
+    let expected = h.log.pseudonym(
+        "subject",
+        &format!("{}/indicator--00000000-0000-4000-8000-000000000001", c.id),
+    );
+    assert!(String::from_utf8_lossy(&red[0].body).contains(&expected));
+}
