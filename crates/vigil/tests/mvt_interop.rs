@@ -7,15 +7,14 @@
 //! detection; every extra Vigil detection must be listed in [`EXPLAINED`]
 //! with the reason.
 //!
-//! Vigil's side: the reader modules' observables are checked against the
-//! indicator values with a deliberately simple oracle written here (exact
-//! values, parent domains of URL hosts, iOS's 16-character process names).
+//! Vigil's side is the real `vigil scan` binary on the same input and the same
+//! indicator files; its `detections.json` is compared with MVT's `alerts.json`
+//! as (module, indicator value) pairs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use vigil_artefact::{Module, ObservableKind as K};
 use vigil_testgen::{AndroidSpec, IosBackupSpec, Plants};
 
 /// Extra Vigil detections in any acquisition, by Vigil module, and why MVT does not report them.
@@ -32,134 +31,6 @@ const MVT_TO_VIGIL: &[(&str, &str)] = &[
 
 fn stix_dir() -> PathBuf {
     vigil_testkit::workspace_root().join("data/indicators")
-}
-
-/// Indicator values by STIX object path, from the `[type:path = 'value']` comparisons of each pattern.
-#[derive(Default, Debug)]
-struct Iocs(BTreeMap<String, BTreeSet<String>>);
-
-impl Iocs {
-    fn load(files: &[PathBuf]) -> Iocs {
-        let mut out = Iocs::default();
-        for f in files {
-            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
-            for o in v["objects"].as_array().unwrap() {
-                let Some(p) = o["pattern"].as_str() else {
-                    continue;
-                };
-                for cmp in p.split(['[', ']']).flat_map(|c| c.split(" OR ")) {
-                    let Some((lhs, rhs)) = cmp.split_once('=') else {
-                        continue;
-                    };
-                    let value = rhs.trim().trim_matches('\'').to_string();
-                    let path = lhs
-                        .trim()
-                        .replace("'SHA-256'", "sha256")
-                        .to_ascii_lowercase();
-                    out.0
-                        .entry(path)
-                        .or_default()
-                        .insert(value.to_ascii_lowercase());
-                }
-            }
-        }
-        out
-    }
-
-    fn has(&self, path: &str, v: &str) -> bool {
-        self.0
-            .get(path)
-            .is_some_and(|s| s.contains(&v.to_ascii_lowercase()))
-    }
-
-    /// Indicator values this observable matches.
-    fn matches(&self, kind: K, value: &str) -> Vec<String> {
-        let v = value.to_ascii_lowercase();
-        let mut out = Vec::new();
-        let mut domain = |host: &str| {
-            let mut h = host;
-            loop {
-                if self.has("domain-name:value", h) {
-                    out.push(h.to_string());
-                }
-                match h.split_once('.') {
-                    Some((_, rest)) if rest.contains('.') => h = rest,
-                    _ => break,
-                }
-            }
-        };
-        match kind {
-            K::Domain => domain(&v),
-            K::Url => {
-                let host = v
-                    .split("://")
-                    .nth(1)
-                    .unwrap_or(&v)
-                    .split(['/', ':', '?', '#'])
-                    .next()
-                    .unwrap_or("");
-                domain(host)
-            }
-            K::ProcessName => {
-                for p in self.0.get("process:name").into_iter().flatten() {
-                    if *p == v || (v.len() == 16 && p.starts_with(&v)) {
-                        out.push(p.clone());
-                    }
-                }
-            }
-            K::FilePath => {
-                if self.has("file:path", &v) {
-                    out.push(v.clone());
-                }
-            }
-            K::FileName => {
-                if self.has("file:name", &v) {
-                    out.push(v.clone());
-                }
-            }
-            K::AppId => {
-                if self.has("app:id", &v) {
-                    out.push(v.clone());
-                }
-            }
-            K::FileHash => {
-                for k in ["file:hashes.sha256", "file:hashes.md5", "file:hashes.sha1"] {
-                    if self.has(k, &v) {
-                        out.push(v.clone());
-                    }
-                }
-            }
-            K::AppCertHash => {
-                if self.has("app:cert.sha256", &v)
-                    || self.has("app:cert.sha1", &v)
-                    || self.has("app:cert.md5", &v)
-                {
-                    out.push(v.clone());
-                }
-            }
-            K::AndroidProperty => {
-                if self.has("android-property:name", &v) {
-                    out.push(v.clone());
-                }
-            }
-            K::Email => {
-                if self.has("email-addr:value", &v) {
-                    out.push(v.clone());
-                }
-            }
-            K::ConfigurationProfileId => {
-                if self.has("configuration-profile:id", &v) {
-                    out.push(v.clone());
-                }
-            }
-            K::Ipv4 | K::Ipv6 => {
-                if self.has("ipv4-addr:value", &v) || self.has("ipv6-addr:value", &v) {
-                    out.push(v.clone());
-                }
-            }
-        }
-        out
-    }
 }
 
 /// (module, indicator value) of every MVT alert that matched an indicator.
@@ -200,20 +71,44 @@ fn run_mvt(
         .collect()
 }
 
-/// (module, indicator value) of every Vigil observable that matches an indicator.
-fn run_vigil(modules: &[Box<dyn Module>], iocs: &Iocs) -> BTreeSet<(String, String)> {
-    let mut hits = BTreeSet::new();
-    for m in modules {
-        let summary = m.run(&mut |r| {
-            for o in &r.observables {
-                for v in iocs.matches(o.kind, &o.value) {
-                    hits.insert((r.module.clone(), v));
-                }
-            }
-        });
-        assert!(summary.is_ok(), "{}: {summary:?}", m.name());
+/// (module, indicator value) of every detection of the `vigil scan` binary, from its `detections.json`.
+fn run_vigil(
+    kind: &str,
+    input: &Path,
+    iocs: &[PathBuf],
+    extra: &[&str],
+    out: &Path,
+) -> BTreeSet<(String, String)> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    cmd.arg("scan").arg(kind).arg(input).args(extra);
+    for f in iocs {
+        cmd.arg("--iocs").arg(f);
     }
-    hits
+    let res = cmd
+        .arg("--output")
+        .arg(out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert_eq!(
+        res.status.code(),
+        Some(1),
+        "vigil scan should exit 1 (detections): {}{}",
+        String::from_utf8_lossy(&res.stdout),
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let detections: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("detections.json")).unwrap()).unwrap();
+    detections
+        .as_array()
+        .expect("detections.json is an array")
+        .iter()
+        .map(|d| {
+            let module = d["module"].as_str().expect("module");
+            let value = d["indicator_value"].as_str().expect("indicator_value");
+            (module.to_string(), value.to_ascii_lowercase())
+        })
+        .collect()
 }
 
 /// In androidqf only: MVT's `check-androidqf` reads dumpsys output only from a nested
@@ -321,8 +216,11 @@ fn ios_backup_every_mvt_detection_is_a_vigil_detection() {
         &dir.path().join("mvt"),
     );
     let vigil = run_vigil(
-        &vigil_ios::backup_modules(&backup, None).unwrap(),
-        &Iocs::load(&files),
+        "ios-backup",
+        &backup,
+        &files,
+        &[],
+        &dir.path().join("vigil"),
     );
     compare("iOS backup", &mvt, &vigil, &[]);
     // The planted hits are all there (MVT reports each of them too).
@@ -364,10 +262,12 @@ fn encrypted_ios_backup_vigil_reads_directly_what_mvt_finds_after_decrypting() {
         &decrypted,
         &dir.path().join("mvt"),
     );
-    let unlock = vigil_ios::Unlock::Password("journalist-2024".into());
     let vigil = run_vigil(
-        &vigil_ios::backup_modules(&backup, Some(unlock)).unwrap(),
-        &Iocs::load(&files),
+        "ios-backup",
+        &backup,
+        &files,
+        &["--password", "journalist-2024"],
+        &dir.path().join("vigil"),
     );
     compare("encrypted iOS backup", &mvt, &vigil, &[]);
 }
@@ -414,10 +314,7 @@ fn androidqf_every_mvt_detection_is_a_vigil_detection() {
         &acq,
         &dir.path().join("mvt"),
     );
-    let vigil = run_vigil(
-        &vigil_android::androidqf_modules(&acq).unwrap(),
-        &Iocs::load(&files),
-    );
+    let vigil = run_vigil("androidqf", &acq, &files, &[], &dir.path().join("vigil"));
     compare("androidqf", &mvt, &vigil, EXPLAINED_ANDROIDQF);
     for v in ["com.gu.activity", "sys.brand.note"] {
         assert!(
@@ -444,8 +341,11 @@ fn bugreport_every_mvt_detection_is_a_vigil_detection() {
         &dir.path().join("mvt"),
     );
     let vigil = run_vigil(
-        &vigil_android::bugreport_modules(&zip).unwrap(),
-        &Iocs::load(&files),
+        "android-bugreport",
+        &zip,
+        &files,
+        &[],
+        &dir.path().join("vigil"),
     );
     compare("bugreport", &mvt, &vigil, &[]);
     assert!(mvt.len() >= 6, "{mvt:?}");

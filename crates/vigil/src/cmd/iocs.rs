@@ -5,7 +5,8 @@
 //! `~/.local/share/vigil/iocs`) plus the default set shipped with Vigil (the
 //! public Amnesty Tech and MVT indicator sets in `data/indicators`, found via
 //! `$VIGIL_DEFAULT_IOCS`, next to the binary in `../share/vigil/indicators`,
-//! or in the source tree it was built from).
+//! or in the source tree it was built from; failing those, the STIX bundles
+//! of `data/indicators` built into the binary by `vigil-registry`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -57,40 +58,69 @@ pub fn default_dir() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_dir())
 }
 
+/// Where one group of sets comes from.
+enum Origin {
+    /// A file or folder.
+    Path(PathBuf),
+    /// The indicator bundles built into the binary.
+    BuiltIn,
+}
+
 /// The sources in use: `--iocs`, or the local folder and the default set.
-fn sources(src: &IocsSource) -> Vec<PathBuf> {
+fn sources(src: &IocsSource) -> Vec<Origin> {
     if !src.iocs.is_empty() {
-        return src.iocs.clone();
+        return src.iocs.iter().cloned().map(Origin::Path).collect();
     }
     let mut out = Vec::new();
     if let Some(d) = local_dir(src).filter(|d| d.is_dir()) {
-        out.push(d);
+        out.push(Origin::Path(d));
     }
     if !src.no_default_iocs {
-        if let Some(d) = default_dir() {
-            out.push(d);
-        }
+        out.push(default_dir().map_or(Origin::BuiltIn, Origin::Path));
     }
     out
 }
 
+/// The public indicator bundles built into the binary, named by their path in the source tree.
+fn built_in_sets() -> (Vec<IndicatorSet>, Vec<String>) {
+    let mut sets = Vec::new();
+    let mut errors = Vec::new();
+    for b in vigil_registry::bundles().filter(|b| b.source == vigil_registry::Source::Indicators) {
+        let path = Path::new("data").join(b.path);
+        match vigil_iocs::load_bytes(&path, b.text.as_bytes()) {
+            Ok(set) => sets.push(set),
+            Err(e) => errors.push(format!("indicators: {e}")),
+        }
+    }
+    (sets, errors)
+}
+
 /// Loads the sets in use; files that fail are returned as messages, the rest load.
 pub fn load_sets(src: &IocsSource) -> anyhow::Result<(Vec<IndicatorSet>, Vec<String>)> {
-    let paths = sources(src);
-    if paths.is_empty() {
+    let origins = sources(src);
+    if origins.is_empty() {
         bail!(
             "no indicator sets: give --iocs FILE_OR_DIR, or import sets with `vigil iocs import`"
         );
     }
     let mut sets = Vec::new();
     let mut errors = Vec::new();
-    for p in paths {
-        if !p.exists() {
-            bail!("{}: no such indicator file or folder", p.display());
-        }
-        let (s, e) = vigil_iocs::load_path(&p);
+    for origin in origins {
+        let (s, e) = match origin {
+            Origin::BuiltIn => built_in_sets(),
+            Origin::Path(p) => {
+                if !p.exists() {
+                    bail!("{}: no such indicator file or folder", p.display());
+                }
+                let (s, e) = vigil_iocs::load_path(&p);
+                (
+                    s,
+                    e.into_iter().map(|e| format!("indicators: {e}")).collect(),
+                )
+            }
+        };
         sets.extend(s);
-        errors.extend(e.into_iter().map(|e| format!("indicators: {e}")));
+        errors.extend(e);
     }
     if sets.iter().all(|s| s.indicators.is_empty()) {
         let why = errors.first().cloned().unwrap_or_default();
