@@ -6,12 +6,16 @@
 //! ```
 //!
 //! Generates (once, under `target/bench-data/`) a backup with 1,000,000 SMS and
-//! 1,000,000 Safari visits with planted Pegasus domains, and STIX files of 100
-//! and 100,000 domain indicators; runs both tools on each and prints wall time,
-//! peak memory (from `/usr/bin/time -v`) and the ratios. Environment:
-//! `VIGIL_BENCH_SMS`, `VIGIL_BENCH_VISITS` (sizes), `VIGIL_BENCH_IOCS` (comma-separated
-//! indicator counts), `VIGIL_BIN` (the vigil binary; default `target/release/vigil`),
-//! `VIGIL_BENCH_SKIP_MVT=1`. Under `cargo test` it does nothing.
+//! 1,000,000 Safari visits with planted Pegasus domains, and STIX files of 100,
+//! 100,000 and 1,000,000 domain indicators; runs both tools on each and prints
+//! wall time, peak memory (from `/usr/bin/time -v`), the ratios, and how much
+//! Vigil's time grows from the smallest to the largest indicator set. MVT runs
+//! only up to `VIGIL_BENCH_MVT_MAX_IOCS` indicators (default 100,000: its
+//! loader alone takes minutes there). Environment: `VIGIL_BENCH_SMS`,
+//! `VIGIL_BENCH_VISITS` (sizes), `VIGIL_BENCH_IOCS` (comma-separated indicator
+//! counts), `VIGIL_BIN` (the vigil binary; default: `vigil` in the same cargo
+//! profile folder as this benchmark), `VIGIL_BENCH_SKIP_MVT=1`. Under `cargo
+//! test` it does nothing.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -104,7 +108,7 @@ fn main() {
     let sms = env_usize("VIGIL_BENCH_SMS", 1_000_000);
     let visits = env_usize("VIGIL_BENCH_VISITS", 1_000_000);
     let counts: Vec<usize> = std::env::var("VIGIL_BENCH_IOCS")
-        .unwrap_or_else(|_| "100,100000".into())
+        .unwrap_or_else(|_| "100,100000,1000000".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
@@ -131,9 +135,13 @@ fn main() {
     }
     let vigil = std::env::var_os("VIGIL_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/release/vigil"));
-    let mvt = root.join("target/interop-venv/bin/mvt-ios");
+        .unwrap_or_else(default_vigil_bin);
+    let mvt = vigil_testkit::python()
+        .and_then(|p| p.parent().map(|bin| bin.join("mvt-ios")))
+        .unwrap_or_else(|| root.join("target/interop-venv/bin/mvt-ios"));
     let run_mvt = mvt.exists() && std::env::var("VIGIL_BENCH_SKIP_MVT").map_or(true, |v| v != "1");
+    let mvt_max = env_usize("VIGIL_BENCH_MVT_MAX_IOCS", 100_000);
+    let mut vigil_secs: Vec<(usize, f64)> = Vec::new();
     if !vigil.exists() {
         println!(
             "no vigil binary at {} (cargo build --release -p vigil, or set VIGIL_BIN)",
@@ -159,7 +167,10 @@ fn main() {
                 backup.display().to_string(),
             ])
         });
-        let m = run_mvt.then(|| {
+        if let Some(v) = v.as_ref().filter(|v| v.ok) {
+            vigil_secs.push((n, v.secs));
+        }
+        let m = (run_mvt && n <= mvt_max).then(|| {
             let out = dir.join(format!("mvt-out-{n}"));
             let _ = std::fs::remove_dir_all(&out);
             measure(vec![
@@ -190,4 +201,23 @@ fn main() {
         };
         println!("{n:>10}  {vs:>12} {vm:>10}  {ms:>12} {mm:>10}  {speed:>8} {mem:>8}");
     }
+    if let (Some(first), Some(last)) = (vigil_secs.first(), vigil_secs.last()) {
+        if last.0 > first.0 {
+            println!(
+                "vigil time with {} indicators / with {}: {:.2}",
+                last.0,
+                first.0,
+                last.1 / first.1
+            );
+        }
+    }
+}
+
+/// The `vigil` binary of the cargo profile this benchmark was built in
+/// (`<target>/release/deps/ios_backup-…` → `<target>/release/vigil`).
+fn default_vigil_bin() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("vigil")))
+        .unwrap_or_else(|| vigil_testkit::workspace_root().join("target/release/vigil"))
 }
