@@ -926,3 +926,38 @@ pub async fn status(
     }
     Ok(taxii_json(StatusCode::OK, rec.body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &[u8] = TAXII_21.as_bytes();
+
+    #[test]
+    fn request_checks_refuse_what_the_endpoints_refuse() {
+        let ok = br#"{"objects":[]}"#;
+        // match[type] is a filter of the objects and manifest endpoints only.
+        let r = parse_request("match[type]=indicator&limit=5", T, T, ok).unwrap();
+        assert_eq!(r.filters_accepted, 2);
+        assert_eq!(
+            parse_request("limit=0", T, T, ok).unwrap().filters_accepted,
+            1
+        );
+        assert!(matches!(
+            parse_request("", b"text/html", T, ok),
+            Err(ApiError::NotAcceptable(_))
+        ));
+        assert!(matches!(
+            parse_request("", T, b"", ok),
+            Err(ApiError::UnsupportedMediaType(_))
+        ));
+        for bad in [&b"[]"[..], b"{\"objects\":{}}", b"{", b"{}"] {
+            assert!(matches!(
+                parse_request("", T, T, bad),
+                Err(ApiError::BadRequest(_))
+            ));
+        }
+        let r = parse_request("", T, T, br#"{"objects":[{"type":"indicator"},7]}"#).unwrap();
+        assert_eq!((r.valid_objects, r.invalid_objects), (0, 2));
+    }
+}
