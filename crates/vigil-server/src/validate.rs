@@ -1,33 +1,14 @@
-//! The checks every posted object passes before it is stored: enough of
-//! STIX 2.1 to index it correctly (id, type, spec_version, timestamps).
-//! A failing object is reported in the status resource; the others of the
+//! The checks every posted object passes before it is stored: the STIX 2.1
+//! validator (`vigil-validate`, with the pattern grammar), one object at a
+//! time. An error rejects the object and is reported in the status resource
+//! with the property at fault; warnings do not stop it. The others of the
 //! same request are still stored.
 
+use std::sync::OnceLock;
+
 use serde_json::Value;
-
-use crate::timestamp;
-
-/// STIX Cyber-observable types: `created`/`modified` are optional for them.
-const SCO_TYPES: &[&str] = &[
-    "artifact",
-    "autonomous-system",
-    "directory",
-    "domain-name",
-    "email-addr",
-    "email-message",
-    "file",
-    "ipv4-addr",
-    "ipv6-addr",
-    "mac-addr",
-    "mutex",
-    "network-traffic",
-    "process",
-    "software",
-    "url",
-    "user-account",
-    "windows-registry-key",
-    "x509-certificate",
-];
+use vigil_stix::Timestamp;
+use vigil_validate::{Options, Severity, Validator};
 
 /// What the hub indexes of a valid object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,22 +23,9 @@ pub struct Checked {
     pub version: Option<(String, i64)>,
 }
 
-fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
-fn valid_type(t: &str) -> bool {
-    (3..=250).contains(&t.len())
-        && t.bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-        && !t.starts_with('-')
-        && !t.ends_with('-')
-        && !t.contains("--")
+fn validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| Validator::new(Options::with_stix_patterns(false)))
 }
 
 /// Checks one object; the error names the property at fault.
@@ -65,55 +33,41 @@ pub fn check(o: &Value) -> Result<Checked, String> {
     let Some(map) = o.as_object() else {
         return Err("not a JSON object".into());
     };
-    let t = map
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or("property \"type\" is missing or not a string")?;
-    if !valid_type(t) {
-        return Err(format!("type {t:?} is not a valid STIX type name"));
-    }
-    let id = map
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or("property \"id\" is missing or not a string")?;
-    match id.split_once("--") {
-        Some((prefix, uuid)) if prefix == t && is_uuid(uuid) => {}
-        _ => return Err(format!("id {id:?} is not \"{t}--\" followed by a UUID")),
-    }
-    if t == "bundle" {
+    if map.get("type").and_then(Value::as_str) == Some("bundle") {
         return Err("a bundle cannot be stored as an object".into());
     }
-    let is_sco = SCO_TYPES.contains(&t);
-    let spec_version = match map.get("spec_version") {
-        Some(Value::String(s)) if s == "2.1" => s.clone(),
-        Some(Value::String(s)) => return Err(format!("spec_version {s:?} is not \"2.1\"")),
-        Some(_) => return Err("spec_version is not a string".into()),
-        None if is_sco => "2.1".to_string(),
-        None => return Err("property \"spec_version\" is missing".into()),
+    let report = validator().validate_object(o);
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            let at = if d.pointer.is_empty() {
+                "/"
+            } else {
+                &d.pointer
+            };
+            format!("{at}: {}", d.message)
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors.join("; "));
+    }
+    // The validator has checked these: present where required, well formed.
+    let text = |key: &str| map.get(key).and_then(Value::as_str);
+    let (Some(id), Some(stix_type)) = (text("id"), text("type")) else {
+        return Err("property \"id\" or \"type\" is missing".into());
     };
     let stamp = |key: &str| -> Result<Option<(String, i64)>, String> {
-        match map.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => timestamp::parse(s)
-                .map(|us| Some((s.clone(), us)))
-                .ok_or_else(|| format!("{key} {s:?} is not a STIX timestamp")),
-            Some(_) => Err(format!("{key} is not a string")),
-        }
+        let Some(s) = text(key) else { return Ok(None) };
+        let t = Timestamp::parse(s).map_err(|e| format!("/{key}: {e}"))?;
+        Ok(Some((s.to_string(), t.to_unix_micros())))
     };
-    let created = stamp("created")?;
-    let modified = stamp("modified")?;
-    if !is_sco && created.is_none() {
-        return Err("property \"created\" is missing".into());
-    }
-    if let (Some((_, c)), Some((_, m))) = (&created, &modified) {
-        if m < c {
-            return Err("modified is earlier than created".into());
-        }
-    }
+    let (created, modified) = (stamp("created")?, stamp("modified")?);
     Ok(Checked {
         id: id.to_string(),
-        stix_type: t.to_string(),
-        spec_version,
+        stix_type: stix_type.to_string(),
+        spec_version: text("spec_version").unwrap_or("2.1").to_string(),
         version: modified.or(created),
     })
 }
@@ -126,9 +80,9 @@ mod tests {
     #[test]
     fn accepts_sdo_and_sco() {
         let sdo = json!({"type": "malware", "id": "malware--2b0d3bf7-3a1b-4f0e-9d6c-cf9e24b94fb7", "spec_version": "2.1",
-            "created": "2021-07-18T00:00:00.000Z", "modified": "2021-07-19T00:00:00Z", "name": "Pegasus", "is_family": true});
+            "created": "2021-07-18T00:00:00.000Z", "modified": "2021-07-19T00:00:00.000Z", "name": "Pegasus", "is_family": true});
         let c = check(&sdo).unwrap();
-        assert_eq!(c.version.unwrap().0, "2021-07-19T00:00:00Z");
+        assert_eq!(c.version.unwrap().0, "2021-07-19T00:00:00.000Z");
         let sco = json!({"type": "domain-name", "id": "domain-name--2b0d3bf7-3a1b-4f0e-9d6c-cf9e24b94fb7", "value": "x.example"});
         assert_eq!(check(&sco).unwrap().version, None);
     }
@@ -137,10 +91,10 @@ mod tests {
     fn names_the_fault() {
         let cases = [
             (json!([]), "not a JSON object"),
-            (json!({"id": "x"}), "\"type\""),
+            (json!({"id": "x"}), "'type'"),
             (
                 json!({"type": "malware", "id": "indicator--2b0d3bf7-3a1b-4f0e-9d6c-cf9e24b94fb7"}),
-                "is not \"malware--\"",
+                "/id: id 'indicator--2b0d3bf7-3a1b-4f0e-9d6c-cf9e24b94fb7' must start with the object's type 'malware--'",
             ),
             (
                 json!({"type": "malware", "id": "malware--2b0d3bf7-3a1b-4f0e-9d6c-cf9e24b94fb7", "spec_version": "2.1"}),
@@ -148,16 +102,30 @@ mod tests {
             ),
             (
                 json!({"type": "malware", "id": "malware--2b0d3bf7-3a1b-4f0e-9d6c-cf9e24b94fb7", "spec_version": "2.1", "created": "yesterday"}),
-                "STIX timestamp",
-            ),
-            (
-                json!({"type": "malware", "id": "malware--2b0d3bf7-3a1b-4f0e-9d6c-cf9e24b94fb7", "spec_version": "2.0", "created": "2021-07-18T00:00:00Z"}),
-                "spec_version",
+                "/created",
             ),
         ];
         for (o, needle) in cases {
             let e = check(&o).unwrap_err();
             assert!(e.contains(needle), "{e} lacks {needle}");
         }
+    }
+
+    #[test]
+    fn warnings_pass_and_pattern_errors_reject() {
+        let indicator = |pattern: &str| {
+            json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--2b0d3bf7-3a1b-4f0e-9d6c-cf9e24b94fb7",
+                "created": "2021-07-18T00:00:00.000Z", "modified": "2021-07-18T00:00:00.000Z",
+                "pattern": pattern, "pattern_type": "stix", "valid_from": "2021-07-18T00:00:00Z"})
+        };
+        // No name or description: the validator only warns, so the hub stores it.
+        let ok = check(&indicator("[app:id = 'com.example']")).unwrap();
+        assert_eq!(ok.stix_type, "indicator");
+        assert_eq!(ok.version.unwrap().1, 1_626_566_400_000_000);
+        let e = check(&indicator("[domain-name:value = 'x'")).unwrap_err();
+        assert!(e.starts_with("/pattern: "), "{e}");
+        let bundle =
+            json!({"type": "bundle", "id": "bundle--2b0d3bf7-3a1b-4f0e-9d6c-cf9e24b94fb7"});
+        assert!(check(&bundle).unwrap_err().contains("bundle"));
     }
 }

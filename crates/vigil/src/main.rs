@@ -4,7 +4,8 @@
 //! Exit codes (documented in README.md):
 //! - 0: success — valid, no findings, no match is *not* this (see per-command docs);
 //! - 1: findings — invalid input, detections, screening hits, pattern did not match;
-//! - 2: usage error or I/O error (clap uses 2 for usage errors too).
+//! - 2: usage error or I/O error (clap uses 2 for usage errors too);
+//! - 141: standard output was closed early (`vigil … | head`): quiet exit.
 
 use std::process::ExitCode;
 
@@ -53,7 +54,43 @@ pub enum Outcome {
     Findings,
 }
 
+/// Exit status of a process killed by SIGPIPE, as a shell reports it (128 + 13).
+const BROKEN_PIPE_EXIT: i32 = 141;
+
+/// Whether an error means the reader of our output went away (`vigil … | head`).
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Makes `vigil … | head` end quietly: Rust ignores SIGPIPE, so a write to a
+/// closed pipe fails, and `println!` panics on that failure. Such a panic
+/// (on any thread) exits at once with the status a SIGPIPE death would give.
+fn exit_quietly_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(BROKEN_PIPE_EXIT);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Stix(a) => cmd::stix::run(a),
@@ -70,6 +107,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Ok) => ExitCode::from(0),
         Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(BROKEN_PIPE_EXIT as u8),
         Err(err) => {
             eprintln!("vigil: error: {err:#}");
             ExitCode::from(2)

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `vigil` binary: exit codes and output a user sees.
 
+mod broken_pipe;
+
 use std::process::Command;
 
 fn vigil() -> Command {
