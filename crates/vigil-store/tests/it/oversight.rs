@@ -64,9 +64,12 @@ async fn roles_rows_entries_and_checkpoints(s: Arc<dyn Store>, o: Arc<dyn Oversi
         body: "{}".into(),
         updated: 1,
     };
-    o.record(&[entry(0, "requested", Some("A-000001"))], std::slice::from_ref(&row))
-        .await
-        .unwrap();
+    o.record(
+        &[entry(0, "requested", Some("A-000001"))],
+        std::slice::from_ref(&row),
+    )
+    .await
+    .unwrap();
     let row2 = AuthorisationRow {
         status: "active".into(),
         updated: 2,
