@@ -291,9 +291,9 @@ fn acknowledged_writes_survive_sigkill() {
                     .map(|i| {
                         json!({"type": "indicator", "spec_version": "2.1",
                             "id": format!("indicator--{w:08x}-0000-4000-8000-{:012x}", batch_no * 1000 + i),
-                            "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z",
+                            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
                             "pattern": "[domain-name:value = 'x.example']", "pattern_type": "stix",
-                            "valid_from": "2024-01-01T00:00:00Z",
+                            "valid_from": "2024-01-01T00:00:00.000Z",
                             "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]})
                     })
                     .collect();
@@ -369,9 +369,9 @@ fn sync(args: &[&str]) -> String {
 fn stix_indicator(n: usize, marking: Option<&str>) -> Value {
     let mut v = json!({"type": "indicator", "spec_version": "2.1",
         "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
-        "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z",
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
         "pattern": format!("[domain-name:value = 'c2-{n}.example']"), "pattern_type": "stix",
-        "valid_from": "2024-01-01T00:00:00Z"});
+        "valid_from": "2024-01-01T00:00:00.000Z"});
     if let Some(m) = marking {
         v["object_marking_refs"] = json!([m]);
     }
