@@ -280,8 +280,22 @@ pub fn import_galaxy(json: &Value, created: &str) -> Result<Import, Error> {
         let mut refs = Vec::new();
         for key in ["refs", "official-refs"] {
             if let Some(list) = meta.and_then(|m| m.get(key)).and_then(Value::as_array) {
-                for url in list.iter().filter_map(Value::as_str) {
-                    refs.push(json!({"source_name": if key == "refs" { "reference" } else { "official" }, "url": url}));
+                let source = if key == "refs" {
+                    "reference"
+                } else {
+                    "official"
+                };
+                // Real galaxies carry references with stray spaces around the
+                // address; one with spaces inside is kept as text, not a URL.
+                for url in list.iter().filter_map(Value::as_str).map(str::trim) {
+                    if url.is_empty() {
+                        continue;
+                    }
+                    if url.contains(char::is_whitespace) || !url.contains(':') {
+                        refs.push(json!({"source_name": source, "description": url}));
+                    } else {
+                        refs.push(json!({"source_name": source, "url": url}));
+                    }
                 }
             }
         }

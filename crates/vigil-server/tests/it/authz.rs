@@ -21,21 +21,21 @@ const RED_V1: &str = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed";
 
 /// The marked objects: (name, object).
 fn objects() -> Vec<(&'static str, Value)> {
-    let mut granular = indicator(8, "2024-01-01T00:00:00Z", &[GREEN]);
+    let mut granular = indicator(8, "2024-01-01T00:00:00.000Z", &[GREEN]);
     granular["granular_markings"] = json!([{ "marking_ref": RED, "selectors": ["pattern"] }]);
     vec![
-        ("clear", indicator(1, "2024-01-01T00:00:00Z", &[CLEAR])),
-        ("green", indicator(2, "2024-01-01T00:00:00Z", &[GREEN])),
-        ("amber", indicator(3, "2024-01-01T00:00:00Z", &[AMBER])),
-        ("strict", indicator(4, "2024-01-01T00:00:00Z", &[STRICT])),
-        ("red", indicator(5, "2024-01-01T00:00:00Z", &[RED])),
-        ("unmarked", indicator(6, "2024-01-01T00:00:00Z", &[])),
+        ("clear", indicator(1, "2024-01-01T00:00:00.000Z", &[CLEAR])),
+        ("green", indicator(2, "2024-01-01T00:00:00.000Z", &[GREEN])),
+        ("amber", indicator(3, "2024-01-01T00:00:00.000Z", &[AMBER])),
+        ("strict", indicator(4, "2024-01-01T00:00:00.000Z", &[STRICT])),
+        ("red", indicator(5, "2024-01-01T00:00:00.000Z", &[RED])),
+        ("unmarked", indicator(6, "2024-01-01T00:00:00.000Z", &[])),
         (
             "white_v1",
-            indicator(7, "2024-01-01T00:00:00Z", &[WHITE_V1]),
+            indicator(7, "2024-01-01T00:00:00.000Z", &[WHITE_V1]),
         ),
         ("granular_red", granular),
-        ("red_v1", indicator(9, "2024-01-01T00:00:00Z", &[RED_V1])),
+        ("red_v1", indicator(9, "2024-01-01T00:00:00.000Z", &[RED_V1])),
     ]
 }
 

@@ -631,9 +631,9 @@ async fn red_releases_are_logged() {
     let obj = |n: u32, marking: &str| {
         json!({"type": "indicator", "spec_version": "2.1",
             "id": format!("indicator--00000000-0000-4000-8000-00000000000{n}"),
-            "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z",
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
             "pattern": "[domain-name:value = 'c2.example']", "pattern_type": "stix",
-            "valid_from": "2024-01-01T00:00:00Z", "object_marking_refs": [marking]})
+            "valid_from": "2024-01-01T00:00:00.000Z", "object_marking_refs": [marking]})
     };
     let envelope = json!({"objects": [
         obj(1, "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"),

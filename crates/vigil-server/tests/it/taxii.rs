@@ -243,7 +243,7 @@ async fn large_posts_are_pending_then_complete() {
     let cid = h.collection("intel", false, None).await;
     h.grant(&cid, "org", org, true, true).await;
     let objects: Vec<Value> = (0..35)
-        .map(|i| indicator(i, "2024-01-01T00:00:00Z", &[]))
+        .map(|i| indicator(i, "2024-01-01T00:00:00.000Z", &[]))
         .collect();
     let r = h
         .post(
@@ -278,11 +278,11 @@ async fn filters_and_date_added_headers() {
     let (h, cid, tok) = setup().await;
     let uri = format!("/api/collections/{cid}/objects/");
     let malware = json!({"type": "malware", "spec_version": "2.1", "id": "malware--00000000-0000-4000-8000-000000000009",
-        "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z", "name": "Pegasus", "is_family": true});
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z", "name": "Pegasus", "is_family": true});
     h.post(
         &uri,
         Some(&tok),
-        &envelope(vec![indicator(1, "2024-01-01T00:00:00Z", &[]), malware]),
+        &envelope(vec![indicator(1, "2024-01-01T00:00:00.000Z", &[]), malware]),
     )
     .await;
     let r = h
@@ -333,7 +333,7 @@ async fn pagination_with_and_without_limit() {
     h.grant(&cid, "org", org, true, true).await;
     let uri = format!("/api/collections/{cid}/objects/");
     let objects: Vec<Value> = (0..10)
-        .map(|i| indicator(i, "2024-01-01T00:00:00Z", &[]))
+        .map(|i| indicator(i, "2024-01-01T00:00:00.000Z", &[]))
         .collect();
     h.post(&uri, Some(&tok), &envelope(objects)).await;
     for (query, pages) in [("limit=3", 4), ("", 3)] {
@@ -520,7 +520,7 @@ async fn request_size_limit_is_a_taxii_413() {
     let cid = h.collection("intel", false, None).await;
     let big = envelope(
         (0..5)
-            .map(|i| indicator(i, "2024-01-01T00:00:00Z", &[]))
+            .map(|i| indicator(i, "2024-01-01T00:00:00.000Z", &[]))
             .collect(),
     );
     let r = h
@@ -612,7 +612,7 @@ async fn health_metrics_openapi() {
     h.post(
         &format!("/api/collections/{cid}/objects/"),
         Some(&tok),
-        &envelope(vec![indicator(1, "2024-01-01T00:00:00Z", &[TLP_GREEN])]),
+        &envelope(vec![indicator(1, "2024-01-01T00:00:00.000Z", &[TLP_GREEN])]),
     )
     .await;
     assert_eq!(h.get("/healthz", None).await.status, StatusCode::OK);
