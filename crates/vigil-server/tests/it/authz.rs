@@ -27,7 +27,10 @@ fn objects() -> Vec<(&'static str, Value)> {
         ("clear", indicator(1, "2024-01-01T00:00:00.000Z", &[CLEAR])),
         ("green", indicator(2, "2024-01-01T00:00:00.000Z", &[GREEN])),
         ("amber", indicator(3, "2024-01-01T00:00:00.000Z", &[AMBER])),
-        ("strict", indicator(4, "2024-01-01T00:00:00.000Z", &[STRICT])),
+        (
+            "strict",
+            indicator(4, "2024-01-01T00:00:00.000Z", &[STRICT]),
+        ),
         ("red", indicator(5, "2024-01-01T00:00:00.000Z", &[RED])),
         ("unmarked", indicator(6, "2024-01-01T00:00:00.000Z", &[])),
         (
@@ -35,7 +38,10 @@ fn objects() -> Vec<(&'static str, Value)> {
             indicator(7, "2024-01-01T00:00:00.000Z", &[WHITE_V1]),
         ),
         ("granular_red", granular),
-        ("red_v1", indicator(9, "2024-01-01T00:00:00.000Z", &[RED_V1])),
+        (
+            "red_v1",
+            indicator(9, "2024-01-01T00:00:00.000Z", &[RED_V1]),
+        ),
     ]
 }
 
