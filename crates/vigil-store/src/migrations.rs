@@ -137,8 +137,22 @@ CREATE TABLE object_sources (
 );
 ";
 
+/// Migration 5: hub actions waiting for the transparency log. Any process
+/// on the database (a replica without the log, a command-line admin
+/// change) queues an entry here; the replica holding the log appends queued
+/// entries in `id` order and sets `log_index` (see `oversight.rs`).
+const V5: &str = "
+CREATE TABLE transparency_queue (
+    id {PK},
+    body {BLOB} NOT NULL,
+    queued_at BIGINT NOT NULL,
+    log_index BIGINT UNIQUE
+);
+CREATE INDEX transparency_queue_pending ON transparency_queue (id) WHERE log_index IS NULL;
+";
+
 /// All migrations in order; the index plus one is the version.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The highest schema version this program knows.
 pub(crate) fn latest() -> i64 {
