@@ -296,6 +296,15 @@ pub(crate) fn modules(source: Source) -> Vec<Box<dyn Module>> {
         {
             v.extend(dumpsys::dumpsys_modules_for(&source, d));
         }
+        if let Some(b) = names
+            .iter()
+            .find(|n| n.rsplit('/').next() == Some("backup.ab"))
+        {
+            v.push(Box::new(crate::backup::SmsModule {
+                source: source.clone(),
+                member: b.clone(),
+            }));
+        }
     }
     v
 }

@@ -15,7 +15,8 @@
 //! parse only their own section (`DUMP OF SERVICE package:`, `SYSTEM
 //! PROPERTIES` …); androidqf modules read the JSON and text files androidqf
 //! writes (`packages.json`, `getprop.txt`, `ps.txt`, `files.json`,
-//! `settings_*.txt`, `dumpsys.txt`, logcat).
+//! `settings_*.txt`, `dumpsys.txt`, logcat, and the SMS in `backup.ab`).
+//! Android backup files (`adb backup`) are read for their SMS and MMS.
 //!
 //! **Invariant:** archives are read in place, never extracted: member names
 //! with `..`, absolute paths or symbolic links cannot reach outside, and every
@@ -27,10 +28,13 @@ use std::path::Path;
 pub use vigil_artefact::Module;
 
 mod androidqf;
+mod backup;
 mod dumpsys;
 mod source;
 
 use source::Source;
+
+pub use backup::{read_header, BackupHeader};
 
 /// Errors opening an Android acquisition (module-level problems are [`vigil_artefact::ModuleError`]s).
 #[derive(Debug, thiserror::Error)]
@@ -112,4 +116,33 @@ pub fn androidqf_modules(path: &Path) -> Result<Vec<Box<dyn Module>>, Error> {
         ));
     }
     Ok(androidqf::modules(Source::open(path)))
+}
+
+/// Whether `path` is an Android backup file (`adb backup`, `backup.ab`): it starts with `ANDROID BACKUP`.
+pub fn looks_like_android_backup(path: &Path) -> bool {
+    let mut head = [0u8; 15];
+    path.is_file()
+        && std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok()
+        && head[..] == backup::MAGIC[..]
+}
+
+/// The reader modules for an Android backup file: its SMS and MMS.
+pub fn android_backup_modules(path: &Path) -> Result<Vec<Box<dyn Module>>, Error> {
+    if !looks_like_android_backup(path) {
+        return Err(Error::NotRecognised(path.to_path_buf(), "Android backup"));
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(Error::NotRecognised(path.to_path_buf(), "Android backup"));
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    Ok(vec![Box::new(backup::SmsModule {
+        source: Source::Dir(dir.to_path_buf()),
+        member: name.to_string_lossy().into_owned(),
+    })])
 }

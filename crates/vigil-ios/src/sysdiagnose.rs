@@ -31,6 +31,10 @@ pub(crate) fn looks_like(path: &Path) -> bool {
             || path.join("system_logs.logarchive").exists()
             || path.join("ps.txt").is_file())
         && !crate::looks_like_filesystem(path)
+        // androidqf folders have a ps.txt too, next to files no sysdiagnose has.
+        && !["getprop.txt", "packages.json"]
+            .iter()
+            .any(|f| path.join(f).exists())
 }
 
 /// Which members a module wants.

@@ -76,31 +76,4 @@ fn uri_escape(p: &str) -> String {
     s
 }
 
-/// Finds the URLs in free text (`http://`, `https://` and `www.` links), as message readers need.
-pub fn extract_urls(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let lower = text.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &lower[i..];
-        let starts =
-            rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("www.");
-        let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        if starts && boundary {
-            let end = rest
-                .find(|c: char| {
-                    c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '\u{0}')
-                })
-                .unwrap_or(rest.len());
-            let url = text[i..i + end].trim_end_matches(['.', ',', ')', ']', ';', ':', '!', '?']);
-            if url.len() > 8 && out.len() < 1000 {
-                out.push(url.to_string());
-            }
-            i += end.max(1);
-        } else {
-            i += rest.chars().next().map_or(1, char::len_utf8);
-        }
-    }
-    out
-}
+pub use vigil_artefact::extract_urls;

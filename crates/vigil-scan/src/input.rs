@@ -19,6 +19,8 @@ pub enum InputKind {
     AndroidBugreport,
     /// An androidqf acquisition folder or zip.
     Androidqf,
+    /// An Android backup file (`adb backup`, `backup.ab`).
+    AndroidBackup,
     /// A pcap or pcapng capture (or a folder of them).
     Pcap,
     /// Zeek logs.
@@ -36,6 +38,7 @@ impl InputKind {
             InputKind::Sysdiagnose => "sysdiagnose",
             InputKind::AndroidBugreport => "android-bugreport",
             InputKind::Androidqf => "androidqf",
+            InputKind::AndroidBackup => "android-backup",
             InputKind::Pcap => "pcap",
             InputKind::Zeek => "zeek",
             InputKind::Log => "log",
@@ -50,6 +53,7 @@ impl InputKind {
             InputKind::Sysdiagnose,
             InputKind::AndroidBugreport,
             InputKind::Androidqf,
+            InputKind::AndroidBackup,
             InputKind::Pcap,
             InputKind::Zeek,
             InputKind::Log,
@@ -66,6 +70,7 @@ impl InputKind {
             InputKind::Sysdiagnose => "iOS sysdiagnose",
             InputKind::AndroidBugreport => "Android bugreport",
             InputKind::Androidqf => "androidqf acquisition",
+            InputKind::AndroidBackup => "Android backup",
             InputKind::Pcap => "packet capture",
             InputKind::Zeek => "Zeek logs",
             InputKind::Log => "text log",
@@ -91,16 +96,23 @@ impl Input {
                 path.display()
             )));
         }
+        // The order matters: an androidqf folder holds a `ps.txt` like an
+        // extracted sysdiagnose, so the Android probes (which look for files
+        // a sysdiagnose never has) go before the sysdiagnose one; the
+        // file-system dump goes before both because a whole `private/var`
+        // tree may hold any file name somewhere.
         let kind = if vigil_ios::looks_like_backup(path) {
             InputKind::IosBackup
-        } else if vigil_ios::looks_like_sysdiagnose(path) {
-            InputKind::Sysdiagnose
         } else if vigil_ios::looks_like_filesystem(path) {
             InputKind::IosFs
+        } else if vigil_android::looks_like_android_backup(path) {
+            InputKind::AndroidBackup
         } else if vigil_android::looks_like_androidqf(path) {
             InputKind::Androidqf
         } else if vigil_android::looks_like_bugreport(path) {
             InputKind::AndroidBugreport
+        } else if vigil_ios::looks_like_sysdiagnose(path) {
+            InputKind::Sysdiagnose
         } else if vigil_netlog::looks_like_pcap(path) {
             InputKind::Pcap
         } else if vigil_netlog::looks_like_zeek(path) {
@@ -138,6 +150,9 @@ impl Input {
             }
             InputKind::Androidqf => {
                 vigil_android::androidqf_modules(p).map_err(|x| e(x.to_string()))
+            }
+            InputKind::AndroidBackup => {
+                vigil_android::android_backup_modules(p).map_err(|x| e(x.to_string()))
             }
             InputKind::Pcap => vigil_netlog::pcap_modules(p, netlog).map_err(|x| e(x.to_string())),
             InputKind::Zeek => vigil_netlog::zeek_modules(p, netlog).map_err(|x| e(x.to_string())),

@@ -8,11 +8,14 @@
 //! Generates (once, under `target/bench-data/`) a backup with 1,000,000 SMS and
 //! 1,000,000 Safari visits with planted Pegasus domains, and STIX files of 100,
 //! 100,000 and 1,000,000 domain indicators; runs both tools on each and prints
-//! wall time, peak memory (from `/usr/bin/time -v`), the ratios, and how much
-//! Vigil's time grows from the smallest to the largest indicator set. MVT runs
-//! only up to `VIGIL_BENCH_MVT_MAX_IOCS` indicators (default 100,000: its
-//! loader alone takes minutes there). Environment: `VIGIL_BENCH_SMS`,
-//! `VIGIL_BENCH_VISITS` (sizes), `VIGIL_BENCH_IOCS` (comma-separated indicator
+//! wall time, CPU time (user + system), peak memory (all from `/usr/bin/time
+//! -v`), the ratios, and how much Vigil's time grows from the smallest to the
+//! largest indicator set. MVT runs only up to `VIGIL_BENCH_MVT_MAX_IOCS`
+//! indicators (default 100,000: its loader alone takes minutes there).
+//! Environment: `VIGIL_BENCH_SIZE` (SMS and Safari visits alike, default
+//! 1,000,000; `VIGIL_BENCH_SIZE=100000` runs both tools in a few minutes),
+//! `VIGIL_BENCH_SMS`, `VIGIL_BENCH_VISITS` (each table on its own),
+//! `VIGIL_BENCH_IOCS` (comma-separated indicator
 //! counts), `VIGIL_BIN` (the vigil binary; default: `vigil` in the same cargo
 //! profile folder as this benchmark), `VIGIL_BENCH_SKIP_MVT=1`. Under `cargo
 //! test` it does nothing.
@@ -58,6 +61,7 @@ fn write_stix(path: &Path, n: usize) {
 
 struct Measure {
     secs: f64,
+    cpu_secs: f64,
     max_rss_kb: u64,
     ok: bool,
 }
@@ -81,6 +85,14 @@ fn measure(mut cmd: Vec<String>) -> Measure {
                 .fold(0.0, |acc, p| acc * 60.0 + p.parse::<f64>().unwrap_or(0.0))
         })
         .unwrap_or(f64::NAN);
+    let cpu_secs = ["User time (seconds):", "System time (seconds):"]
+        .iter()
+        .map(|f| {
+            field(f)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        })
+        .sum();
     let max_rss_kb = field("Maximum resident set size (kbytes):")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
@@ -94,6 +106,7 @@ fn measure(mut cmd: Vec<String>) -> Measure {
     }
     Measure {
         secs,
+        cpu_secs,
         max_rss_kb,
         ok,
     }
@@ -105,8 +118,10 @@ fn main() {
         return;
     }
     let root = vigil_testkit::workspace_root();
-    let sms = env_usize("VIGIL_BENCH_SMS", 1_000_000);
-    let visits = env_usize("VIGIL_BENCH_VISITS", 1_000_000);
+    // One knob for both tables; the two specific ones override it.
+    let size = env_usize("VIGIL_BENCH_SIZE", 1_000_000);
+    let sms = env_usize("VIGIL_BENCH_SMS", size);
+    let visits = env_usize("VIGIL_BENCH_VISITS", size);
     let counts: Vec<usize> = std::env::var("VIGIL_BENCH_IOCS")
         .unwrap_or_else(|_| "100,100000,1000000".into())
         .split(',')
@@ -149,8 +164,11 @@ fn main() {
         );
     }
     println!(
-        "{:>10}  {:>12} {:>10}  {:>12} {:>10}  {:>8} {:>8}",
-        "indicators", "vigil s", "vigil MB", "mvt s", "mvt MB", "speed", "memory"
+        "backup: {sms} SMS, {visits} Safari visits; wall and CPU (user+sys) seconds, peak RSS in MB"
+    );
+    println!(
+        "{:>10}  {:>8} {:>8} {:>8}  {:>8} {:>8} {:>8}  {:>7} {:>7} {:>7}",
+        "indicators", "vigil s", "cpu s", "MB", "mvt s", "cpu s", "MB", "wall", "cpu", "memory"
     );
     for n in counts {
         let iocs = dir.join(format!("domains-{n}.stix2"));
@@ -186,20 +204,24 @@ fn main() {
         let fmt = |x: &Option<Measure>| match x {
             Some(m) if m.ok => (
                 format!("{:.2}", m.secs),
+                format!("{:.2}", m.cpu_secs),
                 format!("{:.0}", m.max_rss_kb as f64 / 1024.0),
             ),
-            Some(_) => ("failed".into(), "-".into()),
-            None => ("-".into(), "-".into()),
+            Some(_) => ("failed".into(), "-".into(), "-".into()),
+            None => ("-".into(), "-".into(), "-".into()),
         };
-        let ((vs, vm), (ms, mm)) = (fmt(&v), fmt(&m));
-        let (speed, mem) = match (&v, &m) {
+        let ((vs, vc, vm), (ms, mc, mm)) = (fmt(&v), fmt(&m));
+        let (speed, cpu, mem) = match (&v, &m) {
             (Some(v), Some(m)) if v.ok && m.ok => (
                 format!("{:.0}x", m.secs / v.secs),
+                format!("{:.0}x", m.cpu_secs / v.cpu_secs),
                 format!("{:.1}x", m.max_rss_kb as f64 / v.max_rss_kb.max(1) as f64),
             ),
-            _ => ("-".into(), "-".into()),
+            _ => ("-".into(), "-".into(), "-".into()),
         };
-        println!("{n:>10}  {vs:>12} {vm:>10}  {ms:>12} {mm:>10}  {speed:>8} {mem:>8}");
+        println!(
+            "{n:>10}  {vs:>8} {vc:>8} {vm:>8}  {ms:>8} {mc:>8} {mm:>8}  {speed:>7} {cpu:>7} {mem:>7}"
+        );
     }
     if let (Some(first), Some(last)) = (vigil_secs.first(), vigil_secs.last()) {
         if last.0 > first.0 {

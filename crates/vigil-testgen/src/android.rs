@@ -403,3 +403,123 @@ pub fn write_bugreport(path: &Path, spec: &AndroidSpec) -> Result<Vec<Planted>, 
     planted.sort();
     Ok(planted)
 }
+
+/// What Android backup (`adb backup` / androidqf's `backup.ab`) to write.
+#[derive(Debug, Clone, Default)]
+pub struct AndroidBackupSpec {
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Number of benign SMS (the planted ones come on top).
+    pub sms: usize,
+    /// Compress the tar stream (the header's compression flag), as `adb backup` does by default.
+    pub compressed: bool,
+    /// Indicator values to plant: `domains` become links in received SMS.
+    pub plants: Plants,
+}
+
+const SMS_TEXTS: &[&str] = &[
+    "See you at 6",
+    "Your parcel is on its way: https://track.example.org/p/",
+    "Call me when you can",
+    "Meeting moved to Thursday",
+    "Photos from the weekend https://photos.example.net/s/",
+    "OK",
+];
+
+/// Writes an unencrypted Android backup at `path` whose telephony provider
+/// entry holds SMS (a zlib-deflated JSON array, as Android's telephony backup
+/// agent writes it) with the planted domains as links; returns the planted hits
+/// (module `backup_sms`).
+pub fn write_android_backup(path: &Path, spec: &AndroidBackupSpec) -> Result<Vec<Planted>, Error> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+    }
+    let mut rng = Rng::new(spec.seed);
+    let base_ms: i64 = 1_709_251_200_000;
+    let mut messages = Vec::new();
+    let mut planted = Vec::new();
+    let plants = &spec.plants.domains;
+    let total = spec.sms + plants.len();
+    for i in 0..total {
+        // Planted messages are spread evenly among the benign ones.
+        let step = (total / plants.len().max(1)).max(1);
+        let plant = if i % step == 0 {
+            plants.get(i / step)
+        } else {
+            None
+        };
+        let sent = plant.is_none() && rng.below(3) == 0;
+        let body = match plant {
+            Some(d) => {
+                planted.push(Planted {
+                    module: "backup_sms",
+                    value: d.clone(),
+                });
+                format!("Your account needs attention: https://{d}/{}", rng.hex(4))
+            }
+            None => {
+                let t = rng.pick(SMS_TEXTS);
+                if t.ends_with('/') {
+                    format!("{t}{}", rng.hex(4))
+                } else {
+                    t.to_string()
+                }
+            }
+        };
+        let date = base_ms + i as i64 * 61_000;
+        messages.push(serde_json::json!({
+            "self_phone": "+15550000000",
+            "address": format!("+1555{:07}", rng.below(10_000_000)),
+            "body": body,
+            "date": date.to_string(),
+            "date_sent": if sent { date.to_string() } else { "0".to_string() },
+            "status": "-1",
+            "type": if sent { "2" } else { "1" },
+            "recipients": ["+15550000000"],
+            "read": "1",
+        }));
+    }
+    let fmt_err = |message: String| Error::Format {
+        path: path.display().to_string(),
+        message,
+    };
+    let json = serde_json::to_vec(&serde_json::Value::Array(messages))
+        .map_err(|e| fmt_err(e.to_string()))?;
+    let mut deflated = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    deflated
+        .write_all(&json)
+        .map_err(|e| fmt_err(e.to_string()))?;
+    let sms_file = deflated.finish().map_err(|e| fmt_err(e.to_string()))?;
+
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, data) in [
+        (
+            "apps/com.android.providers.telephony/_manifest",
+            b"1\ncom.android.providers.telephony\n34\n14\n\n0\n".to_vec(),
+        ),
+        (
+            "apps/com.android.providers.telephony/d_f/000000_sms_backup",
+            sms_file,
+        ),
+    ] {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o600);
+        h.set_mtime(1_709_251_200);
+        h.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut h, name, data.as_slice())
+            .map_err(|e| fmt_err(e.to_string()))?;
+    }
+    let body = tar.into_inner().map_err(|e| fmt_err(e.to_string()))?;
+    let mut out = format!("ANDROID BACKUP\n5\n{}\nnone\n", u8::from(spec.compressed)).into_bytes();
+    if spec.compressed {
+        let mut z = flate2::write::ZlibEncoder::new(out, flate2::Compression::fast());
+        z.write_all(&body).map_err(|e| fmt_err(e.to_string()))?;
+        out = z.finish().map_err(|e| fmt_err(e.to_string()))?;
+    } else {
+        out.extend_from_slice(&body);
+    }
+    write(path, out)?;
+    planted.sort();
+    Ok(planted)
+}

@@ -2,7 +2,8 @@
 //!
 //! It writes iTunes/Finder backups (plain or encrypted, with the table
 //! schemas of the real iOS databases that readers and MVT rely on), androidqf
-//! acquisition folders and Android bugreport zips. The same seed always gives
+//! acquisition folders, Android bugreport zips and Android backups
+//! (`backup.ab`). The same seed always gives
 //! the same bytes; sizes are parameters (a backup with a million SMS and a
 //! million Safari visits is a benchmark input). [`Plants`] lists the indicator
 //! values to hide among the benign data, and every generator returns the
@@ -16,7 +17,9 @@ pub mod check;
 mod ios;
 mod rng;
 
-pub use android::{write_androidqf, write_bugreport, AndroidSpec};
+pub use android::{
+    write_android_backup, write_androidqf, write_bugreport, AndroidBackupSpec, AndroidSpec,
+};
 pub use ios::{file_id, stored_path, write_ios_backup, IosBackupSpec};
 pub use rng::Rng;
 

@@ -1,5 +1,7 @@
 //! Integration tests of the Android readers on generated acquisitions.
 
+mod backup;
+
 use std::io::Write;
 use std::path::Path;
 

@@ -13,7 +13,8 @@ use crate::Outcome;
 /// Arguments of `vigil scan`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-KIND is one of ios-backup, ios-fs, sysdiagnose, android-bugreport, androidqf, pcap, zeek, log; \
+KIND is one of ios-backup, ios-fs, sysdiagnose, android-bugreport, androidqf, android-backup, pcap, \
+zeek, log; \
 without it the input is recognised from its content.
 
 Exit codes: 0 no detections, 1 detections, 2 error (nothing could be checked).")]
@@ -87,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         [path] => (None, PathBuf::from(path)),
         [kind, path] => {
             let k = InputKind::from_word(kind).with_context(|| {
-                format!("unknown input kind '{kind}' (ios-backup, ios-fs, sysdiagnose, android-bugreport, androidqf, pcap, zeek, log)")
+                format!("unknown input kind '{kind}' (ios-backup, ios-fs, sysdiagnose, android-bugreport, androidqf, android-backup, pcap, zeek, log)")
             })?;
             (Some(k), PathBuf::from(path))
         }
