@@ -2,7 +2,8 @@
 //!
 //! Three kinds of input become [`vigil_artefact::Record`]s:
 //! - packet captures, pcap and pcapng ([`pcap_modules`]): DNS queries and
-//!   answers, TLS ClientHello server names, HTTP `Host` headers, and the
+//!   answers, TLS ClientHello server names (over TCP, and in QUIC Initial
+//!   packets, decrypted as RFC 9001 allows), HTTP `Host` headers, and the
 //!   addresses of each new conversation;
 //! - Zeek logs ([`zeek_modules`]): `dns`, `conn`, `ssl`, `http` and `files`,
 //!   tab-separated with a `#fields` header or JSON lines;
@@ -31,6 +32,7 @@ use vigil_artefact::{Module, ObservableKind};
 mod extract;
 mod flow;
 mod pcap;
+mod quic;
 pub mod synth;
 mod text;
 mod time;
@@ -38,6 +40,7 @@ mod zeek;
 
 pub use extract::extract_observables;
 pub use pcap::PcapModule;
+pub use quic::{client_initial_keys_v1, InitialKeys};
 pub use text::TextLogModule;
 pub use zeek::ZeekModule;
 
@@ -281,6 +284,17 @@ pub mod fuzzing {
     /// Reads bytes as a Zeek log (TSV with headers, or JSON lines).
     pub fn zeek_log(bytes: &[u8]) -> usize {
         crate::zeek::read_bytes(bytes)
+    }
+
+    /// Reads bytes as UDP payloads that may hold QUIC Initial packets (the
+    /// first byte says how the rest is cut into datagrams).
+    pub fn quic_datagrams(bytes: &[u8]) -> usize {
+        let mut q = crate::quic::QuicHellos::default();
+        let Some((&cut, rest)) = bytes.split_first() else {
+            return 0;
+        };
+        let size = usize::from(cut).max(1) * 8;
+        rest.chunks(size).map(|d| q.datagram(d).len()).sum()
     }
 
     /// Scans bytes as one log line.

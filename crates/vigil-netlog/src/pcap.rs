@@ -539,6 +539,7 @@ struct Worker<'a> {
     filter: &'a Option<crate::Filter>,
     seen: FxHashSet<(IpAddr, IpAddr, u8)>,
     streams: StreamTable,
+    quic: crate::quic::QuicHellos,
     undecoded: u64,
     events: Vec<AppEvent>,
 }
@@ -550,6 +551,7 @@ impl<'a> Worker<'a> {
             filter,
             seen: FxHashSet::default(),
             streams: StreamTable::new(MAX_STREAMS / share, REASSEMBLY_BUDGET / share),
+            quic: crate::quic::QuicHellos::default(),
             undecoded: 0,
             events: Vec::new(),
         }
@@ -571,6 +573,11 @@ impl<'a> Worker<'a> {
                         "DNS query"
                     };
                     events.push((event, obs));
+                }
+            }
+            None if d.proto == 17 => {
+                for sni in self.quic.datagram(d.payload) {
+                    events.push(("QUIC ClientHello", vec![Observable::new(K::Domain, sni)]));
                 }
             }
             Some((seq, flags)) => {

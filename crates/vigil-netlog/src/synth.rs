@@ -282,6 +282,14 @@ pub fn tls_client_hello(sni: &str) -> Vec<u8> {
     rec
 }
 
+/// Protected QUIC v1 client Initial packets (one UDP payload each, 1200
+/// bytes) carrying a ClientHello for `sni` under Destination Connection ID
+/// `dcid`, cut into `pieces` CRYPTO frames sent last piece first.
+pub fn quic_client_initials(dcid: &[u8], sni: &str, pieces: usize) -> Vec<Vec<u8>> {
+    let record = tls_client_hello(sni);
+    crate::quic::client_initials(dcid, &record[5..], pieces)
+}
+
 /// An HTTP/1.1 GET request.
 pub fn http_get(host: &str, path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n")

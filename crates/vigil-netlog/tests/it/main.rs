@@ -9,6 +9,7 @@ use std::sync::Arc;
 use vigil_artefact::{Module, ObservableKind as K, Record};
 use vigil_netlog::{synth, Options};
 
+mod quic;
 mod reassembly;
 
 fn tmp(name: &str) -> PathBuf {
