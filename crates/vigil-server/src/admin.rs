@@ -1,12 +1,11 @@
 //! Administration and REST extras beside TAXII: organisations, users,
-//! tokens, collections and grants (admin role), who-am-I, statistics and
-//! the OpenAPI document.
+//! tokens, collections and grants (admin role), who-am-I and statistics.
 //!
 //! To add a REST endpoint: write an `async fn` taking `State<AppState>`,
 //! a [`Caller`] and what it needs, compute access with
 //! [`crate::auth::access`] for every collection it reads (TLP is then
 //! applied by the store), return `ApiResult<Json<…>>`, add a `.route` in
-//! [`crate::router`] and a path in [`openapi`].
+//! [`crate::router`] and a path in [`crate::openapi`].
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -279,69 +278,4 @@ pub async fn stats(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<
         out.push(json!({ "id": c.id, "alias": c.alias, "title": c.title, "objects": latest, "versions": versions, "types": types }));
     }
     Ok(Json(json!({ "collections": out })))
-}
-
-/// GET /openapi.json — the OpenAPI 3.1 description of the admin and REST endpoints.
-pub async fn openapi() -> Json<Value> {
-    let secured = json!([{ "bearer": [] }, { "basic": [] }]);
-    let op = |summary: &str| {
-        json!({ "summary": summary, "security": secured, "responses": {
-        "200": { "description": "OK" },
-        "400": { "description": "A bad parameter or body; the TAXII error's description names it" },
-        "401": { "description": "Authentication required" },
-        "403": { "description": "Not allowed for this role" } } })
-    };
-    let with_params = |mut op: Value, params: &[(&str, bool, &str)]| {
-        op["parameters"] = params
-            .iter()
-            .map(|(name, required, description)| {
-                let place = if description.ends_with("(path)") {
-                    "path"
-                } else {
-                    "query"
-                };
-                json!({ "name": name, "in": place, "required": *required || place == "path",
-                        "description": description, "schema": { "type": "string" } })
-            })
-            .collect();
-        op
-    };
-    Json(json!({
-        "openapi": "3.1.0",
-        "info": { "title": "Vigil hub", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "Administration and REST extras beside the TAXII 2.1 API (discovery at /taxii2/)." },
-        "components": { "securitySchemes": {
-            "bearer": { "type": "http", "scheme": "bearer" },
-            "basic": { "type": "http", "scheme": "basic", "description": "user name and API token as password" } } },
-        "paths": {
-            "/admin/v1/orgs": { "get": op("List organisations"), "post": op("Create an organisation {name, kind}") },
-            "/admin/v1/users": { "get": op("List users"), "post": op("Create a user {name, org_id, role}") },
-            "/admin/v1/users/{id}/tokens": { "get": op("List a user's tokens"), "post": op("Create a token {label, expires_in_days}; the secret is shown once") },
-            "/admin/v1/tokens/{id}": { "delete": op("Revoke a token") },
-            "/admin/v1/collections": { "post": op("Create a collection {title, alias, description, public, owner_org}") },
-            "/admin/v1/collections/{cid}/grants": { "get": op("List grants"), "put": op("Set a grant {subject:{kind,id}, can_read, can_write}") },
-            "/rest/v1/whoami": { "get": op("The authenticated user") },
-            "/rest/v1/stats": { "get": op("Visible object counts per readable collection: objects, versions, and objects by STIX type") },
-            "/rest/v1/search": { "get": with_params(op("Search the newest versions of visible objects: text in name, aliases, description, pattern or value"),
-                &[("q", true, "text, 2 to 200 characters"), ("type", false, "STIX types, comma-separated or repeated"), ("collection", false, "collection id or alias"), ("limit", false, "1-500, default 50"), ("offset", false, "0-100000")]) },
-            "/rest/v1/graph/{id}": { "get": with_params(op("Nodes and edges within N relationship hops of an object (a vendor, a product), through visible objects only"),
-                &[("id", true, "STIX id (path)"), ("hops", false, "1-4, default 2"), ("collection", false, "collection id or alias")]) },
-            "/rest/v1/objects/{id}/provenance": { "get": with_params(op("Where each visible version of an object came from: collection, date added, submitting organisation (and user, for its members and admins) or the hub itself, created_by_ref, external references"),
-                &[("id", true, "STIX id (path)")]) },
-            "/rest/v1/sightings": { "get": with_params(op("Visible sightings, of one object when `of` is given"),
-                &[("of", false, "STIX id of the sighted object"), ("collection", false, "collection id or alias"), ("limit", false, "1-1000, default 100")]) },
-            "/rest/v1/export": { "get": with_params(op("Export a collection or query: stix (bundle), mvt, suricata, suricata-dataset, zeek, rpz, hosts, domains or csv; only what the caller may read"),
-                &[("format", true, "export format"), ("collection", false, "collection id or alias (default: every readable collection)"), ("type", false, "STIX types (stix format)"), ("q", false, "text the exported objects (indicators) contain"), ("added_after", false, "RFC 3339 timestamp")]) },
-            "/rest/v1/collections/{cid}/import/{kind}": { "post": with_params(op("Import a MISP event (kind misp-event) or galaxy (misp-galaxy) JSON body into a collection you may write; each object and each skipped MISP part is reported"),
-                &[("cid", true, "collection id or alias (path)"), ("kind", true, "misp-event or misp-galaxy (path)")]) },
-            "/match/{dataset}": { "post": with_params(op("yente-compatible matching: {queries: {key: {schema, properties: {name: [...], country, birthDate, ...}}}} -> {responses: {key: {results: [...]}}}; any authenticated user"),
-                &[("dataset", true, "default (the seed list and the registry)"), ("threshold", false, "0-1"), ("limit", false, "1-100, default 5")]) },
-            "/rest/v1/screening/screen": { "post": op("Screen one party {name, schema, country, birth_date, id}: hits with listings, explanation and the decisions your organisation took; any authenticated user") },
-            "/rest/v1/screening/decisions": { "get": with_params(op("Screening decisions your organisation recorded (admins: all)"), &[("query_key", false, "the screened party's key")]),
-                "post": op("Record a decision {party, entity_id, disposition: true-match|false-positive|escalate, reason}; contributors and admins") },
-            "/screening": { "get": { "summary": "The screening page (HTML)", "responses": { "200": { "description": "OK" } } } },
-            "/healthz": { "get": { "summary": "Liveness and database check", "responses": { "200": { "description": "OK" } } } },
-            "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "OK" } } } }
-        }
-    }))
 }

@@ -22,6 +22,7 @@ pub mod export;
 pub mod federation;
 pub mod media;
 pub mod metrics;
+pub mod openapi;
 pub mod oversight;
 pub mod rest;
 pub mod screening;
@@ -36,10 +37,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use vigil_store::{Store, Tlp};
 
@@ -200,85 +200,112 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("no such resource".into())
 }
 
+/// A router that records the method and path of every route it is given,
+/// so that [`routes`] lists exactly what [`router`] serves.
+struct Routes {
+    router: Router<AppState>,
+    table: Vec<(Method, String)>,
+}
+
+macro_rules! route_method {
+    ($name:ident, $method:ident, $make:path) => {
+        fn $name<H, T>(mut self, path: &str, handler: H) -> Routes
+        where
+            H: axum::handler::Handler<T, AppState>,
+            T: 'static,
+        {
+            self.router = self.router.route(path, $make(handler));
+            self.table.push((Method::$method, path.to_string()));
+            self
+        }
+    };
+}
+
+impl Routes {
+    route_method!(get, GET, axum::routing::get);
+    route_method!(post, POST, axum::routing::post);
+    route_method!(put, PUT, axum::routing::put);
+    route_method!(delete, DELETE, axum::routing::delete);
+}
+
+/// Every route of the hub, without middleware; `/log/…` is mounted by
+/// [`router`] when the transparency log is on.
+fn api_routes() -> Routes {
+    let c = "/api/collections/{cid}";
+    Routes {
+        router: Router::new(),
+        table: Vec::new(),
+    }
+    .get(taxii::DISCOVERY, taxii::discovery)
+    .get(taxii::API_ROOT, taxii::api_root)
+    .get("/api/status/{id}/", taxii::status)
+    .get("/api/collections/", taxii::collections)
+    .get(&format!("{c}/"), taxii::collection)
+    .get(&format!("{c}/manifest/"), taxii::manifest)
+    .get(&format!("{c}/objects/"), taxii::get_objects)
+    .post(&format!("{c}/objects/"), taxii::post_objects)
+    .get(&format!("{c}/objects/{{oid}}/"), taxii::get_object)
+    .delete(&format!("{c}/objects/{{oid}}/"), taxii::delete_object)
+    .get(&format!("{c}/objects/{{oid}}/versions/"), taxii::versions)
+    .get("/admin/v1/orgs", admin::list_orgs)
+    .post("/admin/v1/orgs", admin::create_org)
+    .get("/admin/v1/users", admin::list_users)
+    .post("/admin/v1/users", admin::create_user)
+    .get("/admin/v1/users/{id}/tokens", admin::list_tokens)
+    .post("/admin/v1/users/{id}/tokens", admin::create_token)
+    .delete("/admin/v1/tokens/{id}", admin::revoke_token)
+    .post("/admin/v1/collections", admin::create_collection)
+    .get("/admin/v1/collections/{cid}/grants", admin::list_grants)
+    .put("/admin/v1/collections/{cid}/grants", admin::set_grant)
+    .get("/rest/v1/whoami", admin::whoami)
+    .get("/rest/v1/stats", admin::stats)
+    .get("/rest/v1/search", rest::search)
+    .get("/rest/v1/graph/{id}", rest::graph)
+    .get("/rest/v1/objects/{id}/provenance", rest::provenance)
+    .get("/rest/v1/sightings", rest::sightings)
+    .get("/rest/v1/export", export::export)
+    .post("/rest/v1/collections/{cid}/import/{kind}", export::import)
+    .post("/match/{dataset}", screening::match_dataset)
+    .get("/screening", screening::page)
+    .post("/rest/v1/screening/screen", screening::screen)
+    .get("/rest/v1/screening/decisions", screening::list_decisions)
+    .post("/rest/v1/screening/decisions", screening::decide)
+    .get("/openapi.json", openapi::openapi)
+    .get("/healthz", healthz)
+    .get("/metrics", metrics::render)
+    .get("/oversight/v1/log", oversight::log_info)
+    .get("/oversight/v1/report", oversight::report)
+    .get("/oversight/v1/roles", oversight::list_roles)
+    .put("/oversight/v1/roles/{user}", oversight::set_roles)
+    .get("/oversight/v1/authorisations", oversight::list)
+    .post("/oversight/v1/authorisations", oversight::submit)
+    .get("/oversight/v1/authorisations/{id}", oversight::get_one)
+    .post("/oversight/v1/authorisations/{id}/{step}", oversight::step)
+    .post("/oversight/v1/expire", oversight::expire)
+    .get("/oversight/v1/due", oversight::due)
+}
+
+/// The method and path of every route [`router`] serves (paths in
+/// `{param}` form, as in the OpenAPI document), the transparency log's
+/// routes under `/log` included.
+pub fn routes() -> Vec<(Method, String)> {
+    let mut table = api_routes().table;
+    for (method, path) in [
+        (Method::GET, "/log/checkpoint"),
+        (Method::GET, "/log/tile/{rest}"),
+        (Method::POST, "/log/witness/add-checkpoint"),
+    ] {
+        table.push((method, path.to_string()));
+    }
+    table
+}
+
 /// Builds the hub's HTTP API.
 pub fn router(state: AppState) -> Router {
-    use axum::routing::{delete as del, post, put};
-    let c = "/api/collections/{cid}";
     // Compile the screening list now rather than on the first request.
     screening::screener();
-    let app = Router::new()
-        .route(taxii::DISCOVERY, get(taxii::discovery))
-        .route(taxii::API_ROOT, get(taxii::api_root))
-        .route("/api/status/{id}/", get(taxii::status))
-        .route("/api/collections/", get(taxii::collections))
-        .route(&format!("{c}/"), get(taxii::collection))
-        .route(&format!("{c}/manifest/"), get(taxii::manifest))
-        .route(
-            &format!("{c}/objects/"),
-            get(taxii::get_objects).post(taxii::post_objects),
-        )
-        .route(
-            &format!("{c}/objects/{{oid}}/"),
-            get(taxii::get_object).delete(taxii::delete_object),
-        )
-        .route(
-            &format!("{c}/objects/{{oid}}/versions/"),
-            get(taxii::versions),
-        )
-        .route(
-            "/admin/v1/orgs",
-            get(admin::list_orgs).post(admin::create_org),
-        )
-        .route(
-            "/admin/v1/users",
-            get(admin::list_users).post(admin::create_user),
-        )
-        .route(
-            "/admin/v1/users/{id}/tokens",
-            get(admin::list_tokens).post(admin::create_token),
-        )
-        .route("/admin/v1/tokens/{id}", del(admin::revoke_token))
-        .route("/admin/v1/collections", post(admin::create_collection))
-        .route(
-            "/admin/v1/collections/{cid}/grants",
-            get(admin::list_grants).put(admin::set_grant),
-        )
-        .route("/rest/v1/whoami", get(admin::whoami))
-        .route("/rest/v1/stats", get(admin::stats))
-        .route("/rest/v1/search", get(rest::search))
-        .route("/rest/v1/graph/{id}", get(rest::graph))
-        .route("/rest/v1/objects/{id}/provenance", get(rest::provenance))
-        .route("/rest/v1/sightings", get(rest::sightings))
-        .route("/rest/v1/export", get(export::export))
-        .route(
-            "/rest/v1/collections/{cid}/import/{kind}",
-            post(export::import),
-        )
-        .route("/match/{dataset}", post(screening::match_dataset))
-        .route("/screening", get(screening::page))
-        .route("/rest/v1/screening/screen", post(screening::screen))
-        .route(
-            "/rest/v1/screening/decisions",
-            get(screening::list_decisions).post(screening::decide),
-        )
-        .route("/openapi.json", get(admin::openapi))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::render))
-        .route("/oversight/v1/log", get(oversight::log_info))
-        .route("/oversight/v1/report", get(oversight::report))
-        .route("/oversight/v1/roles", get(oversight::list_roles))
-        .route("/oversight/v1/roles/{user}", put(oversight::set_roles))
-        .route(
-            "/oversight/v1/authorisations",
-            get(oversight::list).post(oversight::submit),
-        )
-        .route("/oversight/v1/authorisations/{id}", get(oversight::get_one))
-        .route(
-            "/oversight/v1/authorisations/{id}/{step}",
-            post(oversight::step),
-        )
-        .route("/oversight/v1/expire", post(oversight::expire))
-        .route("/oversight/v1/due", get(oversight::due))
+    let app = api_routes()
+        .router
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -11,6 +11,7 @@
 //! officer alone when without one) and by admins. Anonymous callers get
 //! 401 everywhere except the page itself, which holds no data.
 
+use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::OnceLock;
 
@@ -22,7 +23,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use vigil_screen::api::{self, MatchRequest};
-use vigil_screen::{import, seed, Decision, DecisionBook, Disposition, Query, Screener};
+use vigil_screen::{
+    import, seed, Decision, DecisionBook, Disposition, Entity, Query, Relation, Screener,
+};
 use vigil_store::{DecisionRecord, Role, User};
 
 use crate::auth::Caller;
@@ -56,8 +59,115 @@ pub fn screener() -> &'static Screener {
         for d in all.diagnostics.iter().take(20) {
             tracing::warn!(problem = %d, "screening list");
         }
-        Screener::build(all.entities, all.relations)
+        let (entities, relations) = merge_same_parties(all.entities, all.relations);
+        Screener::build(entities, relations)
     })
+}
+
+/// A name reduced to lower-case letters and digits, for comparing entries.
+fn name_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether two list entries denote the same party: the same id (a registry
+/// STIX id read twice), a shared identifier, or a shared listing (by its
+/// published address or reference) together with a shared name. A listing
+/// alone is not enough: one designation names many parties.
+fn same_party(a: &Entity, b: &Entity) -> bool {
+    if a.id == b.id {
+        return true;
+    }
+    if a.is_person() != b.is_person() {
+        return false;
+    }
+    let ids = |e: &Entity| -> Vec<String> {
+        e.identifiers
+            .iter()
+            .map(|i| i.normalised())
+            .filter(|i| !i.is_empty())
+            .collect()
+    };
+    let b_ids = ids(b);
+    if ids(a).iter().any(|i| b_ids.contains(i)) {
+        return true;
+    }
+    let listing_keys = |e: &Entity| -> Vec<String> {
+        e.listings
+            .iter()
+            .flat_map(|l| [l.source_url.trim(), l.reference.trim()])
+            .filter(|k| !k.is_empty())
+            .map(|k| k.trim_end_matches('/').to_ascii_lowercase())
+            .collect()
+    };
+    let b_listings = listing_keys(b);
+    let shared_listing = listing_keys(a).iter().any(|k| b_listings.contains(k));
+    let b_names: Vec<String> = b.all_names().map(|n| name_key(n)).collect();
+    shared_listing && a.all_names().any(|n| b_names.contains(&name_key(n)))
+}
+
+fn push_new<T: PartialEq>(into: &mut Vec<T>, items: Vec<T>) {
+    for item in items {
+        if !into.contains(&item) {
+            into.push(item);
+        }
+    }
+}
+
+/// Merges the entries that denote the same party (see [`same_party`]) into
+/// the first of them, which keeps its id and gains the others' names,
+/// countries, dates, identifiers, listings (one per published address),
+/// notes and data sets; relations follow the merged entries. Without this a
+/// party on the seed list and in the registry would be two hits.
+fn merge_same_parties(
+    entities: Vec<Entity>,
+    mut relations: Vec<Relation>,
+) -> (Vec<Entity>, Vec<Relation>) {
+    let mut merged: Vec<Entity> = Vec::with_capacity(entities.len());
+    let mut renamed: HashMap<String, String> = HashMap::new();
+    for e in entities {
+        let Some(keep) = merged.iter_mut().find(|m| same_party(m, &e)) else {
+            merged.push(e);
+            continue;
+        };
+        if keep.id != e.id {
+            renamed.insert(e.id.clone(), keep.id.clone());
+        }
+        let known: Vec<String> = keep.all_names().map(|n| name_key(n)).collect();
+        for n in e.names.into_iter().chain(e.aliases) {
+            if !known.contains(&name_key(&n)) && !keep.aliases.contains(&n) {
+                keep.aliases.push(n);
+            }
+        }
+        push_new(&mut keep.birth_dates, e.birth_dates);
+        push_new(&mut keep.countries, e.countries);
+        push_new(&mut keep.identifiers, e.identifiers);
+        push_new(&mut keep.addresses, e.addresses);
+        for l in e.listings {
+            let url = l.source_url.trim_end_matches('/').to_ascii_lowercase();
+            let listed = keep.listings.iter().any(|k| {
+                k == &l
+                    || (!url.is_empty()
+                        && k.source_url.trim_end_matches('/').to_ascii_lowercase() == url)
+            });
+            if !listed {
+                keep.listings.push(l);
+            }
+        }
+        push_new(&mut keep.notes, e.notes);
+        push_new(&mut keep.datasets, e.datasets);
+        keep.target |= e.target;
+    }
+    for r in &mut relations {
+        for end in [&mut r.from, &mut r.to] {
+            if let Some(to) = renamed.get(end.as_str()) {
+                *end = to.clone();
+            }
+        }
+    }
+    (merged, relations)
 }
 
 fn check_dataset(dataset: &str) -> ApiResult<()> {
@@ -285,6 +395,7 @@ pub async fn screen(State(s): State<AppState>, caller: Caller, body: Body) -> Ap
                 "score": m.score,
                 "explanation": m.explanation.to_string(),
                 "listings": entity.map(|e| e.listings.clone()).unwrap_or_default(),
+                "datasets": entity.map(|e| e.datasets.clone()).unwrap_or_default(),
                 "ownership": m.ownership,
                 "cleared": book.suppressing(&key, &m.entity_id, &fp, &version).is_some(),
                 "decision": last,

@@ -380,3 +380,77 @@ async fn the_screening_page_is_served_to_anyone_and_holds_no_data() {
     assert!(r.text.contains("/rest/v1/screening/screen"));
     assert!(!r.text.contains("Intellexa"));
 }
+
+/// Intellexa S.A. is on the seed list and in the bundled registry: one
+/// party, so one hit carrying both sources' data sets and listings, through
+/// `/match/default` and the screening page's endpoint alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_on_the_seed_list_and_in_the_registry_is_one_hit() {
+    let w = world().await;
+    let is_intellexa_sa = |caption: &Value| {
+        caption
+            .as_str()
+            .is_some_and(|c| c.to_lowercase().replace(['.', ' '], "") == "intellexasa")
+    };
+    let both_sources = |datasets: &Value| {
+        let d: Vec<&str> = datasets
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        d.contains(&"vigil_spyware_seed") && d.iter().any(|s| s.starts_with("registry/"))
+    };
+    let body = json!({"queries": {"q": {"schema": "Company",
+        "properties": {"name": ["Intellexa S.A."], "country": ["gr"]}}}});
+    let r = w
+        .hub
+        .post("/match/default?limit=10", Some(&w.a_reader), &body)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let results = r.json()["responses"]["q"]["results"].clone();
+    let hits: Vec<&Value> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| is_intellexa_sa(&h["caption"]))
+        .collect();
+    assert_eq!(hits.len(), 1, "{results:#}");
+    assert!(both_sources(&hits[0]["datasets"]), "{:#}", hits[0]);
+    let urls = hits[0]["properties"]["sourceUrl"].as_array().unwrap();
+    for url in [
+        "https://www.federalregister.gov/d/2023-15343",
+        "https://home.treasury.gov/news/press-releases/jy2155",
+    ] {
+        assert_eq!(
+            urls.iter().filter(|u| u.as_str() == Some(url)).count(),
+            1,
+            "{url} once in {urls:?}"
+        );
+    }
+
+    let r = w
+        .hub
+        .post(
+            "/rest/v1/screening/screen",
+            Some(&w.a_contrib),
+            &json!({"name": "Intellexa S.A.", "schema": "Company", "country": "gr"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let j = r.json();
+    let hits: Vec<&Value> = j["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| is_intellexa_sa(&h["caption"]))
+        .collect();
+    assert_eq!(hits.len(), 1, "{:#}", j["hits"]);
+    assert_eq!(hits[0]["entity_id"], "seed-intellexa-sa");
+    assert!(both_sources(&hits[0]["datasets"]), "{:#}", hits[0]);
+    // The seed's listing (with programme and date) is kept, the registry's
+    // copy of the same designation is not added again.
+    let listings = hits[0]["listings"].as_array().unwrap();
+    assert_eq!(listings.len(), 2, "{listings:#?}");
+    assert!(listings.iter().all(|l| l["listed_on"].is_string()));
+}
