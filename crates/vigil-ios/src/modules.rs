@@ -474,6 +474,39 @@ fn read_whatsapp(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
     )
 }
 
+fn read_whatsapp_contacts(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
+    sql(
+        f,
+        ctx,
+        "ZWAADDRESSBOOKCONTACT",
+        "WhatsApp contact",
+        &[
+            "SELECT Z_PK, ZABOUTTIMESTAMP, ZFULLNAME, ZABOUTTEXT, ZPHONENUMBER, ZWHATSAPPID, \
+             ZBUSINESSNAME FROM ZWAADDRESSBOOKCONTACT",
+            "SELECT Z_PK, ZABOUTTIMESTAMP, ZFULLNAME, ZABOUTTEXT, ZPHONENUMBER, ZWHATSAPPID, \
+             NULL FROM ZWAADDRESSBOOKCONTACT",
+            "SELECT Z_PK, NULL, ZFULLNAME, NULL, ZPHONENUMBER, ZWHATSAPPID, NULL \
+             FROM ZWAADDRESSBOOKCONTACT",
+        ],
+        |row, r| {
+            r.timestamp = num(row, 1).and_then(mac);
+            // The "about" text (and a business name) is free text a contact
+            // writes, and may carry a link.
+            for i in [3, 6] {
+                if let Some(t) = text(row, i) {
+                    urls_in(r, &t);
+                }
+            }
+            put(r, "name", text(row, 2));
+            put(r, "about", text(row, 3));
+            put(r, "phone", text(row, 4));
+            put(r, "whatsapp_id", text(row, 5));
+            put(r, "business_name", text(row, 6));
+            true
+        },
+    )
+}
+
 fn read_datausage(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
     sql(
         f,
@@ -892,6 +925,7 @@ const SPECS: &[Spec] = &[
     Spec { name: "calls", what: "CallHistory.storedata", locs: &[loc(HOME, "Library/CallHistoryDB/CallHistory.storedata")], read: read_calls },
     Spec { name: "contacts", what: "AddressBook.sqlitedb", locs: &[loc(HOME, "Library/AddressBook/AddressBook.sqlitedb")], read: read_contacts },
     Spec { name: "whatsapp", what: "WhatsApp ChatStorage.sqlite", locs: &[loc(WHATSAPP, "ChatStorage.sqlite")], read: read_whatsapp },
+    Spec { name: "whatsapp_contacts", what: "WhatsApp ContactsV2.sqlite", locs: &[loc(WHATSAPP, "ContactsV2.sqlite")], read: read_whatsapp_contacts },
     Spec { name: "datausage", what: "DataUsage.sqlite", locs: &[loc("WirelessDomain", "Library/Databases/DataUsage.sqlite")], read: read_datausage },
     Spec { name: "osanalytics_addaily", what: "com.apple.osanalytics.addaily.plist", locs: &[loc(HOME, "Library/Preferences/com.apple.osanalytics.addaily.plist")], read: read_osanalytics_addaily },
     Spec { name: "tcc", what: "TCC.db", locs: &[loc(HOME, "Library/TCC/TCC.db")], read: read_tcc },

@@ -19,6 +19,10 @@ pub struct IosBackupSpec {
     pub sms: usize,
     /// Number of Safari visits.
     pub safari_visits: usize,
+    /// Number of WhatsApp address-book contacts (ContactsV2.sqlite; none by
+    /// default). With any, the first planted domain is in one contact's
+    /// "about" text.
+    pub whatsapp_contacts: usize,
     /// Encrypt the backup with this password.
     pub password: Option<String>,
     /// PBKDF2 rounds (SHA-256 round, SHA-1 round) written into the keybag. Real
@@ -35,6 +39,7 @@ impl Default for IosBackupSpec {
             seed: 1,
             sms: 200,
             safari_visits: 200,
+            whatsapp_contacts: 0,
             password: None,
             rounds: (10, 10),
             plants: Plants::default(),
@@ -179,6 +184,55 @@ const DATAUSAGE_SCHEMA: &str = "
 CREATE TABLE ZPROCESS (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZFIRSTTIMESTAMP TIMESTAMP, ZTIMESTAMP TIMESTAMP, ZBUNDLENAME VARCHAR, ZPROCNAME VARCHAR);
 CREATE TABLE ZLIVEUSAGE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZKIND INTEGER, ZMETADATA INTEGER, ZTAG INTEGER, ZHASPROCESS INTEGER, ZBILLCYCLEEND TIMESTAMP, ZTIMESTAMP TIMESTAMP, ZWIFIIN FLOAT, ZWIFIOUT FLOAT, ZWWANIN FLOAT, ZWWANOUT FLOAT);
 ";
+
+/// Core Data table of WhatsApp's ContactsV2.sqlite (the address-book contacts).
+const WHATSAPP_CONTACTS_SCHEMA: &str = "
+CREATE TABLE ZWAADDRESSBOOKCONTACT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZABOUTTIMESTAMP TIMESTAMP, ZLASTUPDATED TIMESTAMP, ZFULLNAME VARCHAR, ZGIVENNAME VARCHAR, ZBUSINESSNAME VARCHAR, ZABOUTTEXT VARCHAR, ZPHONENUMBER VARCHAR, ZPHONENUMBERLABEL VARCHAR, ZWHATSAPPID VARCHAR, ZIDENTIFIER VARCHAR, ZLID VARCHAR);
+";
+
+const ABOUT_TEXTS: &[&str] = &[
+    "Hey there! I am using WhatsApp.",
+    "Available",
+    "At work",
+    "Busy",
+    "Urgent calls only",
+];
+
+/// ContactsV2.sqlite with `n` contacts; the first planted domain (if any) in one contact's about text.
+fn whatsapp_contacts_db(
+    spec: &IosBackupSpec,
+    planted: &mut Vec<Planted>,
+) -> Result<Vec<u8>, Error> {
+    // A generator of its own, so the other databases stay byte-identical.
+    let mut rng = Rng::new(spec.seed ^ 0x5741_4354);
+    let plant = spec.plants.domains.first();
+    let db = make_db("ContactsV2.sqlite", |c| {
+        c.execute_batch(WHATSAPP_CONTACTS_SCHEMA)?;
+        for i in 0..spec.whatsapp_contacts {
+            let phone = format!("+4479{:08}", rng.below(100_000_000));
+            let jid = format!("{}@s.whatsapp.net", phone.trim_start_matches('+'));
+            let about = match plant {
+                Some(d) if i == spec.whatsapp_contacts / 2 => {
+                    format!("New number, details at https://{d}/{}", rng.hex(3))
+                }
+                _ => rng.pick(ABOUT_TEXTS).to_string(),
+            };
+            let name = format!("{} {}", rng.pick(WORDS), rng.pick(WORDS));
+            c.execute(
+                "INSERT INTO ZWAADDRESSBOOKCONTACT (Z_PK, Z_ENT, Z_OPT, ZABOUTTIMESTAMP, ZLASTUPDATED, ZFULLNAME, ZGIVENNAME, ZABOUTTEXT, ZPHONENUMBER, ZPHONENUMBERLABEL, ZWHATSAPPID, ZIDENTIFIER) VALUES (?1, 3, 1, ?2, ?2, ?3, ?4, ?5, ?6, 'mobile', ?7, ?8)",
+                params![i as i64 + 1, BASE_MAC_TIME - 86_400.0 * i as f64, name, name.split(' ').next(), about, phone, jid, format!("{}:ABPerson", i + 1)],
+            )?;
+        }
+        Ok(())
+    })?;
+    if let Some(d) = plant.filter(|_| spec.whatsapp_contacts > 0) {
+        planted.push(Planted {
+            module: "whatsapp_contacts",
+            value: d.clone(),
+        });
+    }
+    Ok(db)
+}
 
 struct Built {
     sms: Vec<u8>,
@@ -530,6 +584,13 @@ pub fn write_ios_backup(dir: &Path, spec: &IosBackupSpec) -> Result<Vec<Planted>
                     .to_vec(),
         },
     ];
+    if spec.whatsapp_contacts > 0 {
+        files.push(BackupFile {
+            domain: "AppDomainGroup-group.net.whatsapp.WhatsApp.shared",
+            relative_path: "ContactsV2.sqlite".into(),
+            data: whatsapp_contacts_db(spec, &mut planted)?,
+        });
+    }
     for p in &spec.plants.file_paths {
         // Path indicators name device paths; a backup stores them relative to their domain.
         let rel = p

@@ -179,6 +179,7 @@ fn ios_spec(password: Option<&str>) -> IosBackupSpec {
         seed: 2021,
         sms: 120,
         safari_visits: 120,
+        whatsapp_contacts: 0,
         password: password.map(str::to_string),
         rounds: (50, 50),
         plants: Plants {

@@ -21,6 +21,7 @@ fn generate(dir: &Path, password: Option<&str>) -> Vec<Planted> {
         seed: 7,
         sms: 300,
         safari_visits: 300,
+        whatsapp_contacts: 25,
         password: password.map(str::to_string),
         plants: plants(),
         ..IosBackupSpec::default()
@@ -70,6 +71,37 @@ fn plain_backup_modules_find_every_planted_value() {
             .filter(|r| r.module == "safari_history")
             .count(),
         300
+    );
+    // WhatsApp's address book: one record per contact, the link in an "about" text observed.
+    let contacts: Vec<_> = records
+        .iter()
+        .filter(|r| r.module == "whatsapp_contacts")
+        .collect();
+    assert_eq!(contacts.len(), 25);
+    let c = contacts.iter().find(|r| !r.observables.is_empty()).unwrap();
+    assert_eq!(
+        c.provenance.file,
+        "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/ContactsV2.sqlite"
+    );
+    assert_eq!(c.provenance.table.as_deref(), Some("ZWAADDRESSBOOKCONTACT"));
+    assert_eq!(c.event, "WhatsApp contact");
+    assert!(c.observables[0]
+        .value
+        .starts_with("https://free247downloads.com/"));
+    assert!(c.data["about"]
+        .as_str()
+        .unwrap()
+        .contains("free247downloads.com"));
+    assert!(c.data["whatsapp_id"]
+        .as_str()
+        .unwrap()
+        .ends_with("@s.whatsapp.net"));
+    assert!(c.data["phone"].as_str().unwrap().starts_with("+44"));
+    // 2024-03-01 minus a day per contact.
+    let t = c.timestamp.unwrap();
+    assert!(
+        (1_706_000_000_000_000..1_709_300_000_000_000).contains(&t),
+        "{t}"
     );
     // Modules whose files this backup lacks say so instead of failing.
     let calls = results
