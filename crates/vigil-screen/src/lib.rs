@@ -24,6 +24,7 @@ pub mod ownership;
 mod screener;
 pub mod seed;
 pub mod text;
+mod variants;
 
 pub use classify::{Classification, ControlEntry, Determination, EntryDetermination};
 pub use decision::{Decision, DecisionBook, Disposition};

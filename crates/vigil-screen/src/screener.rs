@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::entity::{hex, normalise_identifier, Entity, Relation};
 use crate::ownership::{OwnershipGraph, OwnershipPath};
 use crate::text::{normalise, osa_distance, LegalForm, NameKind, Token};
+use crate::variants;
 
 /// The score at or above which a candidate is reported as a match.
 pub const DEFAULT_THRESHOLD: f32 = 0.76;
@@ -89,7 +90,10 @@ pub struct PartMatch {
     /// The listed name's part.
     pub candidate: String,
     /// How they were compared: `exact`, `variant` (equal once spelling
-    /// variants are folded), `edit`, `skeleton`.
+    /// variants are folded), `edit`, `skeleton`, `known_variant` (listed
+    /// variants of one name, "Kostas" / "Konstantinos"), `other_gender`
+    /// ("Kiselyova" / "Kiselyov") or `patronymic` ("Grigoryeva" /
+    /// "Grigoryevna").
     pub method: String,
     /// Edit operations between the folded spellings.
     pub edits: usize,
@@ -147,6 +151,19 @@ impl std::fmt::Display for Explanation {
                     p.query, p.candidate, p.edits, p.length
                 )?,
                 "skeleton" => write!(f, "; '{}' ≈ '{}' same consonants", p.query, p.candidate)?,
+                "known_variant" => {
+                    write!(f, "; '{}' ≈ '{}' known name variant", p.query, p.candidate)?
+                }
+                "other_gender" => write!(
+                    f,
+                    "; '{}' ~ '{}' other gender's form of the name",
+                    p.query, p.candidate
+                )?,
+                "patronymic" => write!(
+                    f,
+                    "; '{}' ~ '{}' patronymic against family name",
+                    p.query, p.candidate
+                )?,
                 _ => write!(
                     f,
                     "; '{}' ≈ '{}' edit {} of {}",
@@ -207,6 +224,7 @@ impl Match {
 
 /// Tunable weights of the scorer.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Config {
     /// Penalty weight for listed name parts missing from the query.
     pub missing_candidate_part: f32,
@@ -217,6 +235,9 @@ pub struct Config {
     /// Factor when countries are given on both sides and none is shared,
     /// and no birth date or identifier corroborates the match.
     pub country_mismatch: f32,
+    /// Factor for a person's country mismatch when the query gives no
+    /// birth date to check instead.
+    pub country_mismatch_person: f32,
     /// Factor for a country mismatch when the birth year agrees.
     pub country_mismatch_same_year: f32,
     /// Factor for a country mismatch when the full birth date or an
@@ -240,6 +261,7 @@ impl Default for Config {
             extra_query_part: 0.45,
             birth_year_mismatch: 0.55,
             country_mismatch: 0.75,
+            country_mismatch_person: 0.88,
             country_mismatch_same_year: 0.9,
             country_mismatch_corroborated: 0.97,
             birth_date_credit: 0.4,
@@ -354,6 +376,11 @@ fn token_keys(t: &Token, out: &mut Vec<u64>) {
     }
     if t.skeleton.chars().count() >= 2 {
         out.push(key_hash(b's', &t.skeleton));
+    }
+    if !t.abjad {
+        for g in variants::groups(&t.text) {
+            out.push(key_hash(b'g', &g.to_string()));
+        }
     }
 }
 
@@ -566,6 +593,12 @@ impl Screener {
         idf.clamp(0.12, 1.0)
     }
 
+    /// Whether a spelling is a name part of some listed entry: then a
+    /// near miss is more likely another real name than a typo.
+    fn is_known(&self, t: &Token) -> bool {
+        self.vocab_ids.contains_key(vocab_key(t).as_ref())
+    }
+
     fn query_weight(&self, t: &Token) -> f32 {
         match self.vocab_ids.get(vocab_key(t).as_ref()) {
             Some(&id) => self.weight(self.vocab[id as usize].df),
@@ -574,7 +607,13 @@ impl Screener {
     }
 
     /// Retrieves up to `k` candidate entries for the query's names.
-    fn candidates(&self, names: &[&[Token]], facts: &Facts<'_>, k: usize) -> Vec<(u32, f32)> {
+    fn candidates(
+        &self,
+        names: &[&[Token]],
+        facts: &Facts<'_>,
+        person: bool,
+        k: usize,
+    ) -> Vec<(u32, f32)> {
         SCRATCH.with(|cell| {
             let mut sc = cell.borrow_mut();
             let n = self.entries.len();
@@ -616,7 +655,13 @@ impl Screener {
                         if let Some(vs) = self.keys.get(key) {
                             for &v in vs {
                                 let vt = &self.vocab[v as usize];
-                                let (sim, _, _) = token_sim(t, &vt.token, self.config.edit_cost);
+                                let (sim, _, _) = token_sim(
+                                    t,
+                                    &vt.token,
+                                    known.is_some(),
+                                    person,
+                                    self.config.edit_cost,
+                                );
                                 if sim >= 0.5 {
                                     let w = known.unwrap_or_else(|| self.weight(vt.df));
                                     matched.push((v, scale * sim * w));
@@ -754,10 +799,11 @@ impl Screener {
         }
         let probe: Vec<&[Token]> = normed.iter().map(|(t, _, _)| t.as_slice()).collect();
         let facts = Facts::of(query);
-        let cands = self.candidates(&probe, &facts, k);
+        let person = query.schema == "Person";
+        let cands = self.candidates(&probe, &facts, person, k);
         let qnames: Vec<(QName, Vec<LegalForm>, &str)> = normed
             .into_iter()
-            .map(|(t, f, raw)| (self.prepare(t), f, raw))
+            .map(|(t, f, raw)| (self.prepare(t, person), f, raw))
             .collect();
         let qids: Vec<String> = query
             .identifiers
@@ -908,6 +954,11 @@ impl Screener {
                         self.config.country_mismatch_same_year,
                         " (birth year agrees)",
                     )
+                } else if query.birth_dates.is_empty() && entry.entity.schema == "Person" {
+                    // A person's nationality is weak evidence (dual
+                    // nationals, residents abroad) when it is the only
+                    // fact the query gives.
+                    (self.config.country_mismatch_person, "")
                 } else {
                     (self.config.country_mismatch, "")
                 };
@@ -971,16 +1022,19 @@ impl Screener {
         }
     }
 
-    fn prepare(&self, mut tokens: Vec<Token>) -> QName {
+    fn prepare(&self, mut tokens: Vec<Token>, person: bool) -> QName {
         tokens.truncate(MAX_QUERY_TOKENS);
         let weights = tokens.iter().map(|t| self.query_weight(t)).collect();
         let mut spans = Vec::new();
         for a in 0..tokens.len() {
             for b in a + 1..=(a + MAX_SPAN).min(tokens.len()) {
-                spans.push((a, b, join(&tokens[a..b])));
+                let t = join(&tokens[a..b]);
+                let known = self.is_known(&t);
+                spans.push((a, b, t, known));
             }
         }
         QName {
+            person,
             tokens,
             weights,
             spans,
@@ -1013,8 +1067,8 @@ impl Screener {
         let qlens: Vec<usize> = q
             .spans
             .iter()
-            .filter(|(a, b, _)| b - a == 1)
-            .map(|(_, _, t)| t.text.len())
+            .filter(|(a, b, _, _)| b - a == 1)
+            .map(|(_, _, t, _)| t.text.len())
             .collect();
         for ca in 0..c.len() {
             cspans.push((ca, ca + 1, std::borrow::Cow::Borrowed(c[ca].0)));
@@ -1028,12 +1082,12 @@ impl Screener {
                 cspans.push((ca, cb, std::borrow::Cow::Owned(join(&refs))));
             }
         }
-        for (qa, qb, qt) in &q.spans {
+        for (qa, qb, qt, known) in &q.spans {
             for (ca, cb, ct) in &cspans {
                 if qb - qa > 1 && cb - ca > 1 {
                     continue;
                 }
-                let (sim, edits, method) = token_sim(qt, ct, cfg.edit_cost);
+                let (sim, edits, method) = token_sim(qt, ct, *known, q.person, cfg.edit_cost);
                 if sim >= 0.5 {
                     items.push(Item {
                         qa: *qa,
@@ -1209,9 +1263,13 @@ impl<'a> Facts<'a> {
 
 /// A query name prepared once for scoring against many candidates.
 struct QName {
+    /// Whether the query names a person.
+    person: bool,
     tokens: Vec<Token>,
     weights: Vec<f32>,
-    spans: Vec<(usize, usize, Token)>,
+    /// Runs of one to `MAX_SPAN` parts, joined, and whether the joined
+    /// spelling is itself a name part on the list.
+    spans: Vec<(usize, usize, Token, bool)>,
 }
 
 fn join(tokens: &[Token]) -> Token {
@@ -1225,8 +1283,18 @@ fn join(tokens: &[Token]) -> Token {
 /// Similarity of two name parts: (credit 0–1, edit count, method).
 ///
 /// Each edit costs `edit_cost / length`, so one typo in a short name still
-/// earns partial credit while a different short name does not.
-fn token_sim(a: &Token, b: &Token, edit_cost: f32) -> (f32, usize, &'static str) {
+/// earns partial credit while a different short name does not. `person`
+/// says the query names a person. `a` is the
+/// query's part; `a_known` says whether its spelling is itself a name part
+/// on the list, which makes a near miss another real name ("Smit" beside
+/// "Smith") rather than a typo.
+fn token_sim(
+    a: &Token,
+    b: &Token,
+    a_known: bool,
+    person: bool,
+    edit_cost: f32,
+) -> (f32, usize, &'static str) {
     if a.abjad || b.abjad {
         if a.skeleton.is_empty() || b.skeleton.is_empty() {
             return (0.0, 0, "skeleton");
@@ -1246,14 +1314,26 @@ fn token_sim(a: &Token, b: &Token, edit_cost: f32) -> (f32, usize, &'static str)
     let la = a.text.len();
     let lb = b.text.len();
     let l = la.max(lb);
-    let cap = if l >= 8 { 2 } else { 1 };
+    // The budget grows with the length: two edits from eight letters on,
+    // and from five in a person's name, whose parts come from a stock of
+    // names in which two slips still point at one (a coined brand two
+    // letters away is another brand).
+    let cap = if l >= 8 || (person && l >= 5) { 2 } else { 1 };
     let skel_ok = a.skeleton.len() >= 4 && a.skeleton == b.skeleton;
-    if la.abs_diff(lb) > cap && !skel_ok {
+    if la.abs_diff(lb) > cap && a.shown.len().abs_diff(b.shown.len()) > cap && !skel_ok {
+        if variants::related(&a.text, &b.text) {
+            return (KNOWN_VARIANT, 0, "known_variant");
+        }
         return (0.0, la.abs_diff(lb), "edit");
     }
     let digits = |t: &Token| t.text.bytes().any(|b| b.is_ascii_digit());
     if digits(a) || digits(b) {
         return (0.0, 0, "exact");
+    }
+    if let Some(form) = other_form(&a.text, &b.text) {
+        // "Kiselyova" is not a typo of "Kiselyov": the same family, but
+        // the other gender's form, or a patronymic for a family name.
+        return (0.5, 1, form);
     }
     // Folding collapses doubled letters; where that hides a plain typo
     // ("iis" / "inis"), the unfolded spellings are closer.
@@ -1261,13 +1341,75 @@ fn token_sim(a: &Token, b: &Token, edit_cost: f32) -> (f32, usize, &'static str)
     let mut sim = 0.0;
     if d <= cap && l >= 3 {
         sim = (1.0 - edit_cost * d as f32 / l as f32).max(0.0);
+        // Two slips in a name of five to seven letters keep some credit
+        // when it still starts right ("Rebet" / "Robert"), none otherwise
+        // ("Alina" / "Polina").
+        if d == 2 && l < 8 {
+            sim = if a.text.as_bytes()[0] == b.text.as_bytes()[0] {
+                sim.max(0.5)
+            } else {
+                0.0
+            };
+        }
+    }
+    if variants::related(&a.text, &b.text) && sim < KNOWN_VARIANT {
+        return (KNOWN_VARIANT, d, "known_variant");
     }
     // Same consonants in the same order, vowels differing: a spelling
     // variant ("mohammed" / "muhammad").
     if sim < 0.75 && skel_ok && a.text.as_bytes()[0] == b.text.as_bytes()[0] {
         return (0.75, d, "skeleton");
     }
+    // A query spelling that is itself a listed name part, with other
+    // consonants than the listed part, names someone else: one letter off
+    // it keeps a little credit, two letters off none ("Susan" / "Sean").
+    if a_known && loose_skeleton(&a.skeleton) != loose_skeleton(&b.skeleton) {
+        sim = if d >= 2 { 0.0 } else { sim.min(KNOWN_OTHER) };
+    }
     (sim, d, "edit")
+}
+
+/// Credit for two spellings listed as variants of one name.
+const KNOWN_VARIANT: f32 = 0.9;
+/// Most credit for a near miss whose query spelling is another known name.
+const KNOWN_OTHER: f32 = 0.5;
+
+/// A skeleton in which spellings of one sound meet (c and k).
+fn loose_skeleton(s: &str) -> String {
+    s.replace('c', "k")
+}
+
+/// Slavic family-name endings by gender (masculine, feminine).
+const GENDER_ENDINGS: &[(&str, &str)] = &[
+    ("ov", "ova"),
+    ("ev", "eva"),
+    ("in", "ina"),
+    ("yn", "yna"),
+    ("sky", "skaya"),
+    ("ski", "ska"),
+];
+/// Patronymic endings (East Slavic).
+const PATRONYMIC_ENDINGS: &[&str] = &["ovich", "evich", "ovna", "evna", "ichna", "yich"];
+
+/// Whether `a` and `b` are two forms of one family name that name
+/// different people: the masculine and feminine form, or a patronymic
+/// and a family name. Returns how they differ.
+fn other_form(a: &str, b: &str) -> Option<&'static str> {
+    for (m, f) in GENDER_ENDINGS {
+        let stem = |x: &'static str, y: &'static str| {
+            a.strip_suffix(x)
+                .zip(b.strip_suffix(y))
+                .is_some_and(|(p, q)| p == q && p.len() >= 3)
+        };
+        if stem(m, f) || stem(f, m) {
+            return Some("other_gender");
+        }
+    }
+    let patronymic = |x: &str| PATRONYMIC_ENDINGS.iter().any(|e| x.ends_with(e));
+    if patronymic(a) != patronymic(b) && osa_distance(a, b, 2) <= 2 {
+        return Some("patronymic");
+    }
+    None
 }
 
 fn year(d: &str) -> Option<i32> {

@@ -719,15 +719,19 @@ const FORMS: &[FormDef] = &[
     },
 ];
 
-fn form_table() -> &'static Vec<(Vec<String>, LegalForm)> {
-    static TABLE: std::sync::OnceLock<Vec<(Vec<String>, LegalForm)>> = std::sync::OnceLock::new();
+/// A legal form's spelling as folded parts and as the parts' spelling
+/// before folding.
+type FormSpelling = (Vec<String>, Vec<String>);
+
+fn form_table() -> &'static Vec<(FormSpelling, LegalForm)> {
+    static TABLE: std::sync::OnceLock<Vec<(FormSpelling, LegalForm)>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut v: Vec<(Vec<String>, LegalForm)> = FORMS
+        let mut v: Vec<(FormSpelling, LegalForm)> = FORMS
             .iter()
-            .flat_map(|d| d.spellings.iter().map(move |s| (form_tokens(s), d.form)))
+            .flat_map(|d| d.spellings.iter().map(move |s| (form_spelling(s), d.form)))
             .collect();
         // Longest spellings first so "co ltd" wins over "ltd".
-        v.sort_by_key(|b| std::cmp::Reverse(b.0.len()));
+        v.sort_by_key(|b| std::cmp::Reverse(b.0 .0.len()));
         v
     })
 }
@@ -741,15 +745,16 @@ fn extract_legal_forms(tokens: &mut Vec<Token>) -> Vec<LegalForm> {
     let mut keep = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
-        let hit = table.iter().find(|(spell, _)| {
-            i + spell.len() <= tokens.len()
-                && spell
+        let hit = table.iter().find(|((folded, shown), _)| {
+            i + folded.len() <= tokens.len()
+                && folded
                     .iter()
+                    .zip(shown)
                     .zip(&tokens[i..])
-                    .all(|(s, t)| *s == t.text && !t.abjad)
+                    .all(|((f, s), t)| form_part_matches(f, s, t))
         });
         match hit {
-            Some((spell, form)) => {
+            Some(((spell, _), form)) => {
                 if !forms.contains(form) {
                     forms.push(*form);
                 }
@@ -769,18 +774,31 @@ fn extract_legal_forms(tokens: &mut Vec<Token>) -> Vec<LegalForm> {
     forms
 }
 
-fn form_tokens(spelling: &str) -> Vec<String> {
+/// Whether a name part is the legal-form part `folded` (spelt `shown`).
+///
+/// Folding collapses doubled letters, so a brand like "Sroo" folds to the
+/// form "sro": a part whose own spelling has doubled letters must match
+/// the form's spelling before folding.
+fn form_part_matches(folded: &str, shown: &str, t: &Token) -> bool {
+    if t.abjad || t.text != folded {
+        return false;
+    }
+    let doubled = t.shown.as_bytes().windows(2).any(|w| w[0] == w[1]);
+    !doubled || t.shown == shown
+}
+
+fn form_spelling(spelling: &str) -> FormSpelling {
     let mut toks: Vec<Token> = to_latin(spelling);
     join_initials(&mut toks);
-    toks.into_iter().map(|t| t.text).collect()
+    toks.into_iter().map(|t| (t.text, t.shown)).unzip()
 }
 
 /// Looks up the legal form a free-text spelling denotes ("Société Anonyme").
 pub fn legal_form_of(spelling: &str) -> Option<LegalForm> {
-    let toks = form_tokens(spelling);
+    let toks = form_spelling(spelling).0;
     form_table()
         .iter()
-        .find(|(s, _)| *s == toks)
+        .find(|((s, _), _)| *s == toks)
         .map(|(_, f)| *f)
 }
 
