@@ -10,7 +10,10 @@
 //! JSON), `transparency_entries` (every entry the hub appended to its log:
 //! index, kind, authorisation, time, bytes, whether the change it records
 //! took effect, and the size of the first published checkpoint covering
-//! it) and `transparency_checkpoints` (every published checkpoint).
+//! it), `transparency_checkpoints` (every published checkpoint) and
+//! `transparency_queue` (migration 5: entries queued by any process on the
+//! database for the replica holding the log, which claims them with their
+//! future log index, appends them and records them).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -90,6 +93,23 @@ pub trait OversightStore: Send + Sync + 'static {
     async fn record_checkpoint(&self, cp: &CheckpointRow) -> Result<()>;
     /// The latest published checkpoint.
     async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>>;
+    /// Queues log entries for the process holding the log; returns their
+    /// queue ids, in order.
+    async fn enqueue(&self, bodies: &[Vec<u8>], queued_at: i64) -> Result<Vec<i64>>;
+    /// Up to `limit` queued entries not yet claimed: `(id, body)` by id.
+    async fn queued(&self, limit: i64) -> Result<Vec<(i64, Vec<u8>)>>;
+    /// Claims queued entries for the log indices they are about to get:
+    /// `(id, log index)` pairs; fails (claiming nothing) if any is claimed
+    /// already.
+    async fn claim(&self, claims: &[(i64, i64)]) -> Result<()>;
+    /// Releases the claims of log index `from` and beyond (entries claimed
+    /// but never appended); returns how many.
+    async fn release_claims(&self, from: i64) -> Result<u64>;
+    /// Claimed queue entries with `from <= log index < to`: `(log index,
+    /// body)` by index.
+    async fn claimed(&self, from: i64, to: i64) -> Result<Vec<(i64, Vec<u8>)>>;
+    /// The log index a queued entry was given, once it has one.
+    async fn queue_index(&self, id: i64) -> Result<Option<i64>>;
 }
 
 /// Opens the oversight tables of the database a URL names (as
@@ -341,6 +361,99 @@ impl OversightStore for SqliteOversight {
         })
         .await
     }
+
+    async fn enqueue(&self, bodies: &[Vec<u8>], queued_at: i64) -> Result<Vec<i64>> {
+        let bodies = bodies.to_vec();
+        self.run(move |c| {
+            let tx = c.transaction().map_err(lite("begin"))?;
+            let mut ids = Vec::with_capacity(bodies.len());
+            for b in &bodies {
+                tx.execute(
+                    "INSERT INTO transparency_queue (body, queued_at) VALUES (?1, ?2)",
+                    params![b, queued_at],
+                )
+                .map_err(lite("queue log entry"))?;
+                ids.push(tx.last_insert_rowid());
+            }
+            tx.commit().map_err(lite("commit queued log entries"))?;
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn queued(&self, limit: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+        self.run(move |c| {
+            let mut st = c
+                .prepare("SELECT id, body FROM transparency_queue WHERE log_index IS NULL ORDER BY id LIMIT ?1")
+                .map_err(lite("read queued log entries"))?;
+            let rows = st
+                .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(lite("read queued log entries"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(lite("read queued log entries"))
+        })
+        .await
+    }
+
+    async fn claim(&self, claims: &[(i64, i64)]) -> Result<()> {
+        let claims = claims.to_vec();
+        self.run(move |c| {
+            let tx = c.transaction().map_err(lite("begin"))?;
+            for (id, index) in &claims {
+                let n = tx
+                    .execute(
+                        "UPDATE transparency_queue SET log_index = ?2 WHERE id = ?1 AND log_index IS NULL",
+                        [id, index],
+                    )
+                    .map_err(lite("claim queued log entry"))?;
+                if n != 1 {
+                    return Err(already_claimed(*id));
+                }
+            }
+            tx.commit().map_err(lite("commit claims"))
+        })
+        .await
+    }
+
+    async fn release_claims(&self, from: i64) -> Result<u64> {
+        self.run(move |c| {
+            c.execute(
+                "UPDATE transparency_queue SET log_index = NULL WHERE log_index >= ?1",
+                [from],
+            )
+            .map(|n| n as u64)
+            .map_err(lite("release claims"))
+        })
+        .await
+    }
+
+    async fn claimed(&self, from: i64, to: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+        self.run(move |c| {
+            let mut st = c
+                .prepare("SELECT log_index, body FROM transparency_queue WHERE log_index >= ?1 AND log_index < ?2 ORDER BY log_index")
+                .map_err(lite("read claimed log entries"))?;
+            let rows = st
+                .query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(lite("read claimed log entries"))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(lite("read claimed log entries"))
+        })
+        .await
+    }
+
+    async fn queue_index(&self, id: i64) -> Result<Option<i64>> {
+        self.run(move |c| {
+            c.query_row(
+                "SELECT log_index FROM transparency_queue WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(lite("read queued log entry"))
+        })
+        .await
+    }
 }
 
 /// The oversight tables in PostgreSQL (its own connection).
@@ -544,5 +657,94 @@ impl OversightStore for PgOversight {
             note: r.get(1),
             published: r.get(2),
         }))
+    }
+
+    async fn enqueue(&self, bodies: &[Vec<u8>], queued_at: i64) -> Result<Vec<i64>> {
+        let mut c = self.client.lock().await;
+        let tx = c.transaction().await.map_err(pg("begin"))?;
+        let mut ids = Vec::with_capacity(bodies.len());
+        for b in bodies {
+            let r = tx
+                .query_one(
+                    "INSERT INTO transparency_queue (body, queued_at) VALUES ($1, $2) RETURNING id",
+                    &[b, &queued_at],
+                )
+                .await
+                .map_err(pg("queue log entry"))?;
+            ids.push(r.get(0));
+        }
+        tx.commit().await.map_err(pg("commit queued log entries"))?;
+        Ok(ids)
+    }
+
+    async fn queued(&self, limit: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+        let c = self.client.lock().await;
+        let rows = c
+            .query(
+                "SELECT id, body FROM transparency_queue WHERE log_index IS NULL ORDER BY id LIMIT $1",
+                &[&limit],
+            )
+            .await
+            .map_err(pg("read queued log entries"))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn claim(&self, claims: &[(i64, i64)]) -> Result<()> {
+        let mut c = self.client.lock().await;
+        let tx = c.transaction().await.map_err(pg("begin"))?;
+        for (id, index) in claims {
+            let n = tx
+                .execute(
+                    "UPDATE transparency_queue SET log_index = $2 WHERE id = $1 AND log_index IS NULL",
+                    &[id, index],
+                )
+                .await
+                .map_err(pg("claim queued log entry"))?;
+            if n != 1 {
+                return Err(already_claimed(*id));
+            }
+        }
+        tx.commit().await.map_err(pg("commit claims"))
+    }
+
+    async fn release_claims(&self, from: i64) -> Result<u64> {
+        let c = self.client.lock().await;
+        c.execute(
+            "UPDATE transparency_queue SET log_index = NULL WHERE log_index >= $1",
+            &[&from],
+        )
+        .await
+        .map_err(pg("release claims"))
+    }
+
+    async fn claimed(&self, from: i64, to: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+        let c = self.client.lock().await;
+        let rows = c
+            .query(
+                "SELECT log_index, body FROM transparency_queue WHERE log_index >= $1 AND log_index < $2 ORDER BY log_index",
+                &[&from, &to],
+            )
+            .await
+            .map_err(pg("read claimed log entries"))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn queue_index(&self, id: i64) -> Result<Option<i64>> {
+        let c = self.client.lock().await;
+        let r = c
+            .query_opt(
+                "SELECT log_index FROM transparency_queue WHERE id = $1",
+                &[&id],
+            )
+            .await
+            .map_err(pg("read queued log entry"))?;
+        Ok(r.and_then(|r| r.get(0)))
+    }
+}
+
+fn already_claimed(id: i64) -> StoreError {
+    StoreError::Conflict {
+        what: "claim of queued log entry",
+        name: id.to_string(),
     }
 }

@@ -147,3 +147,69 @@ async fn postgres_oversight_tables() {
         roles_rows_entries_and_checkpoints(s, o).await;
     }
 }
+
+/// Two processes' view of the queue: entries queued by one are claimed in
+/// queue order by the other, a claim is taken once, and claims beyond what
+/// reached the log are released for the next attempt.
+async fn queue_is_claimed_once_in_order(
+    o: Arc<dyn OversightStore>,
+    other: Arc<dyn OversightStore>,
+) {
+    let ids = other
+        .enqueue(&[b"a".to_vec(), b"b".to_vec()], 10)
+        .await
+        .unwrap();
+    let more = other.enqueue(&[b"c".to_vec()], 11).await.unwrap();
+    assert!(ids[0] < ids[1] && ids[1] < more[0]);
+    let q = o.queued(2).await.unwrap();
+    assert_eq!(q, vec![(ids[0], b"a".to_vec()), (ids[1], b"b".to_vec())]);
+    o.claim(&[(ids[0], 7), (ids[1], 8)]).await.unwrap();
+    assert_eq!(other.queue_index(ids[1]).await.unwrap(), Some(8));
+    assert_eq!(other.queue_index(more[0]).await.unwrap(), None);
+    // Claimed entries are no longer offered; a second claim is refused and
+    // takes nothing.
+    assert_eq!(o.queued(10).await.unwrap(), vec![(more[0], b"c".to_vec())]);
+    assert!(o.claim(&[(more[0], 9), (ids[0], 10)]).await.is_err());
+    assert_eq!(o.queue_index(more[0]).await.unwrap(), None);
+    o.claim(&[(more[0], 9)]).await.unwrap();
+    assert_eq!(
+        o.claimed(8, 100).await.unwrap(),
+        vec![(8, b"b".to_vec()), (9, b"c".to_vec())]
+    );
+    // Only index 7 reached the log: 8 and 9 go back to the queue, in order.
+    assert_eq!(o.release_claims(8).await.unwrap(), 2);
+    assert_eq!(
+        o.queued(10).await.unwrap(),
+        vec![(ids[1], b"b".to_vec()), (more[0], b"c".to_vec())]
+    );
+    assert_eq!(o.queue_index(ids[0]).await.unwrap(), Some(7));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_transparency_queue() {
+    let dir = std::env::temp_dir().join(unique("vigil_queue_test"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hub.db");
+    SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .migrate()
+        .await
+        .unwrap();
+    let a = Arc::new(SqliteOversight::open(&path).unwrap());
+    let b = Arc::new(SqliteOversight::open(&path).unwrap());
+    queue_is_claimed_once_in_order(a, b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_transparency_queue() {
+    let Some(url) = vigil_testkit::postgres_url() else {
+        return;
+    };
+    let schema = unique("q");
+    let s = PgStore::connect(&url, Some(&schema)).await.unwrap();
+    s.migrate().await.unwrap();
+    let a = Arc::new(PgOversight::connect(&url, Some(&schema)).await.unwrap());
+    let b = Arc::new(PgOversight::connect(&url, Some(&schema)).await.unwrap());
+    queue_is_claimed_once_in_order(a, b).await;
+}
