@@ -3,7 +3,7 @@
 //! It writes iTunes/Finder backups (plain or encrypted, with the table
 //! schemas of the real iOS databases that readers and MVT rely on), androidqf
 //! acquisition folders, Android bugreport zips and Android backups
-//! (`backup.ab`). The same seed always gives
+//! (`backup.ab`), and sysdiagnose archives. The same seed always gives
 //! the same bytes; sizes are parameters (a backup with a million SMS and a
 //! million Safari visits is a benchmark input). [`Plants`] lists the indicator
 //! values to hide among the benign data, and every generator returns the
@@ -16,12 +16,14 @@ mod android;
 pub mod check;
 mod ios;
 mod rng;
+mod sysdiagnose;
 
 pub use android::{
     write_android_backup, write_androidqf, write_bugreport, AndroidBackupSpec, AndroidSpec,
 };
 pub use ios::{file_id, stored_path, write_ios_backup, IosBackupSpec};
 pub use rng::Rng;
+pub use sysdiagnose::{write_sysdiagnose, zip_folder};
 
 /// Errors while writing synthetic data.
 #[derive(Debug, thiserror::Error)]
