@@ -2,6 +2,8 @@
 //! visibility written out by hand. Response bodies are searched for the
 //! values of objects the caller must not see, in every export format.
 
+use std::collections::BTreeSet;
+
 use axum::http::StatusCode;
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -774,4 +776,137 @@ async fn provenance_names_the_partner_hub_an_object_was_pulled_from() {
         .as_str()
         .unwrap()
         .ends_with('Z'));
+}
+
+/// An export of a 50,000-indicator collection (one in ten AMBER) is
+/// streamed over many store pages and still holds every indicator the
+/// caller may read, exactly once, with each format's header and footer, and
+/// none of the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_collection_exports_completely_in_every_format() {
+    const N: usize = 50_000;
+    let hub = hub().await;
+    let a = hub.org("Org A").await;
+    let b = hub.org("Org B").await;
+    // Public: organisation B, without a grant, reads it up to GREEN.
+    let cid = hub.collection("big", true, Some(a)).await;
+    hub.grant(&cid, "org", a, true, true).await;
+    let (_, writer) = hub.user("writer", Some(a), "contributor").await;
+    let (_, b_reader) = hub.user("b_reader", Some(b), "reader").await;
+    let t = "2025-01-01T00:00:00.000Z";
+    let amber = |i: usize| i % 10 == 3;
+    let host = |i: usize| format!("h{i}.big-export.example");
+    let malware = "malware--0c7b5b88-8ff7-4a4d-aa9c-feb398cd0099";
+    let mut objects = vec![
+        json!({"type": "malware", "spec_version": "2.1", "id": malware,
+        "created": t, "modified": t, "name": "Bigware", "is_family": true,
+        "object_marking_refs": [GREEN]}),
+    ];
+    for i in 0..N {
+        let id = format!("indicator--5e0a6e0c-0000-4000-8000-{i:012}");
+        objects.push(json!({"type": "indicator", "spec_version": "2.1", "id": id,
+            "created": t, "modified": t, "pattern": format!("[domain-name:value = '{}']", host(i)),
+            "pattern_type": "stix", "valid_from": t,
+            "object_marking_refs": [if amber(i) { AMBER } else { GREEN }]}));
+        if i % 1000 == 0 {
+            objects.push(json!({"type": "relationship", "spec_version": "2.1",
+                "id": format!("relationship--7f000000-0000-4000-8000-{i:012}"), "created": t,
+                "modified": t, "relationship_type": "indicates", "source_ref": id,
+                "target_ref": malware, "object_marking_refs": [GREEN]}));
+        }
+    }
+    for chunk in objects.chunks(5000) {
+        let r = hub
+            .post(
+                &format!("/api/collections/{cid}/objects/"),
+                Some(&writer),
+                &json!({ "objects": chunk }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        assert_eq!(r.json()["failure_count"], 0, "{}", r.text);
+    }
+    // Organisation B reads GREEN only; A also its own AMBER.
+    for (who, token, sees_amber) in [("b_reader", &b_reader, false), ("writer", &writer, true)] {
+        let expected: Vec<usize> = (0..N).filter(|i| sees_amber || !amber(*i)).collect();
+        let hub = &hub;
+        let get = |f: &str| {
+            let uri = format!("/rest/v1/export?format={f}&collection=big");
+            async move { hub.get(&uri, Some(token)).await }
+        };
+        let r = get("domains").await;
+        assert_eq!(r.status, StatusCode::OK, "{who}");
+        let mut lines: Vec<&str> = r.text.lines().collect();
+        lines.sort_unstable();
+        let mut want: Vec<String> = expected.iter().map(|i| host(*i)).collect();
+        want.sort_unstable();
+        let missing: Vec<&String> = want
+            .iter()
+            .filter(|d| lines.binary_search(&d.as_str()).is_err())
+            .take(5)
+            .collect();
+        assert!(
+            lines.len() == want.len() && missing.is_empty(),
+            "{who}: domains: {} lines for {} readable indicators; missing e.g. {missing:?}",
+            lines.len(),
+            want.len()
+        );
+
+        if !sees_amber {
+            // The other formats filter the same pages; read them once.
+            continue;
+        }
+        let r = get("rpz").await;
+        assert!(r.text.starts_with("; Vigil"), "{who}: rpz header");
+        assert_eq!(r.text.matches(" IN SOA ").count(), 1, "{who}: one SOA");
+        assert_eq!(
+            r.text.matches("CNAME .").count(),
+            2 * expected.len(),
+            "{who}"
+        );
+
+        let r = get("csv").await;
+        let rows: Vec<&str> = r.text.lines().collect();
+        assert_eq!(rows[0], "kind,value,indicator_id,malware", "{who}");
+        assert_eq!(rows.len(), expected.len() + 1, "{who}: csv rows");
+        assert_eq!(
+            rows.iter().filter(|r| r.ends_with(",Bigware")).count(),
+            expected.iter().filter(|i| *i % 1000 == 0).count(),
+            "{who}: malware names"
+        );
+
+        let r = get("suricata").await;
+        let sids: BTreeSet<&str> = r
+            .text
+            .lines()
+            .filter(|l| l.starts_with("alert "))
+            .filter_map(|l| l.split("sid:").nth(1)?.split(';').next())
+            .collect();
+        assert_eq!(sids.len(), 3 * expected.len(), "{who}: distinct rule ids");
+
+        let r = get("stix").await;
+        let bundle = r.json();
+        let ids: BTreeSet<&str> = bundle["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["type"] == "indicator")
+            .filter_map(|o| o["id"].as_str())
+            .collect();
+        assert_eq!(ids.len(), expected.len(), "{who}: bundle");
+        assert_eq!(bundle["type"], "bundle");
+        let r = get("mvt").await;
+        let mvt = r.json();
+        let count = |t: &str| {
+            mvt["objects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|o| o["type"] == t)
+                .count()
+        };
+        assert_eq!(count("indicator"), expected.len(), "{who}: mvt");
+        assert_eq!(count("malware"), 1, "{who}: mvt");
+        assert_eq!(count("relationship"), N / 1000, "{who}: mvt");
+    }
 }
