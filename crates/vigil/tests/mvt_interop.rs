@@ -351,3 +351,44 @@ fn bugreport_every_mvt_detection_is_a_vigil_detection() {
     compare("bugreport", &mvt, &vigil, &[]);
     assert!(mvt.len() >= 6, "{mvt:?}");
 }
+
+#[test]
+fn android_backup_every_mvt_detection_is_a_vigil_detection() {
+    if vigil_testkit::python().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let files = android_iocs();
+    for compressed in [true, false] {
+        let ab = dir.path().join(format!("backup-{compressed}.ab"));
+        vigil_testgen::write_android_backup(
+            &ab,
+            &vigil_testgen::AndroidBackupSpec {
+                seed: 2024,
+                sms: 200,
+                compressed,
+                plants: android_spec().plants,
+            },
+        )
+        .unwrap();
+        let out = dir.path().join(format!("mvt-{compressed}"));
+        // MVT's backup SMS module is `sms`; Vigil names it `backup_sms` (the iOS one is `sms`).
+        let mvt: BTreeSet<(String, String)> =
+            run_mvt("mvt-android", &["check-backup"], &files, &ab, &out)
+                .into_iter()
+                .map(|(m, v)| (if m == "sms" { "backup_sms".into() } else { m }, v))
+                .collect();
+        let vigil = run_vigil(
+            "android-backup",
+            &ab,
+            &files,
+            &[],
+            &dir.path().join(format!("vigil-{compressed}")),
+        );
+        compare("Android backup", &mvt, &vigil, &[]);
+        assert_eq!(
+            mvt,
+            BTreeSet::from([("backup_sms".to_string(), "automatedrelax.org".to_string())])
+        );
+    }
+}
