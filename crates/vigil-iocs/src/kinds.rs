@@ -160,17 +160,27 @@ pub(crate) fn parse_cidr(raw: &str) -> Option<(IpAddr, u8)> {
         Some((a, p)) => (a, Some(p)),
         None => (raw, None),
     };
-    let addr: IpAddr = addr
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .ok()?;
+    let bare = addr_part(addr);
+    // Names are by far the most common value here: no address parser for them.
+    if !bare
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+        || (!bare.contains(':') && !bare.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+    {
+        return None;
+    }
+    let addr: IpAddr = bare.parse().ok()?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
         Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
         None => max,
     };
     Some((addr, prefix))
+}
+
+/// An address as written, without the brackets of `[v6]`.
+fn addr_part(a: &str) -> &str {
+    a.trim_start_matches('[').trim_end_matches(']')
 }
 
 fn is_hex_hash(v: &str) -> bool {
@@ -231,7 +241,8 @@ pub(crate) fn guess_kind(v: &str) -> Option<ObservableKind> {
     if let Some((addr, _)) = parse_cidr(v) {
         return Some(if addr.is_ipv4() { K::Ipv4 } else { K::Ipv6 });
     }
-    if is_hex_hash(&v.to_ascii_lowercase()) {
+    // Hex digits of either case: no lower-cased copy needed to tell.
+    if is_hex_hash(v) {
         return Some(K::FileHash);
     }
     if v.contains("://") {

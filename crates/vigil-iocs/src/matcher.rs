@@ -91,25 +91,90 @@ impl Ids {
     }
 }
 
+/// Exact-string table: every key in one arena, found through a 64-bit
+/// fingerprint; a lookup hashes the key once, probes one index and compares
+/// the candidate's bytes (fingerprints may collide; colliding keys are
+/// chained). A million keys cost two allocations, not a million.
 #[derive(Debug, Default)]
 struct Table {
-    map: FxHashMap<Box<str>, Ids>,
+    arena: String,
+    entries: Vec<Entry>,
+    /// Fingerprint → first entry with it.
+    index: FxHashMap<u64, u32>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    start: usize,
+    end: usize,
+    ids: Ids,
+    /// The next entry with the same fingerprint (`u32::MAX`: none).
+    next: u32,
+}
+
+/// A 64-bit fingerprint of a key (the splitmix64 finaliser over 8-byte words).
+pub(crate) fn fingerprint(b: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = K ^ b.len() as u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    let mut t = [0u8; 8];
+    t[..rest.len()].copy_from_slice(rest);
+    h = (h ^ u64::from_le_bytes(t)).wrapping_mul(K);
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
 }
 
 impl Table {
-    fn insert(&mut self, key: &str, id: IndicatorId) {
-        match self.map.get_mut(key) {
-            Some(ids) => ids.push(id),
-            None => {
-                self.map.insert(key.into(), Ids::One(id));
+    fn reserve(&mut self, keys: usize, bytes: usize) {
+        self.arena.reserve(bytes);
+        self.entries.reserve(keys);
+        self.index.reserve(keys);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn find(&self, key: &str, fp: u64) -> Option<usize> {
+        let mut at = *self.index.get(&fp)?;
+        while at != u32::MAX {
+            let e = &self.entries[at as usize];
+            if &self.arena[e.start..e.end] == key {
+                return Some(at as usize);
             }
+            at = e.next;
         }
+        None
+    }
+
+    fn insert(&mut self, key: &str, id: IndicatorId) {
+        let fp = fingerprint(key.as_bytes());
+        if let Some(at) = self.find(key, fp) {
+            self.entries[at].ids.push(id);
+            return;
+        }
+        let start = self.arena.len();
+        self.arena.push_str(key);
+        let at = self.entries.len() as u32;
+        let next = self.index.insert(fp, at).unwrap_or(u32::MAX);
+        self.entries.push(Entry {
+            start,
+            end: self.arena.len(),
+            ids: Ids::One(id),
+            next,
+        });
     }
 
     fn get(&self, key: &str) -> Option<(&str, &[IndicatorId])> {
-        self.map
-            .get_key_value(key)
-            .map(|(k, ids)| (k.as_ref(), ids.as_slice()))
+        let e = &self.entries[self.find(key, fingerprint(key.as_bytes()))?];
+        Some((&self.arena[e.start..e.end], e.ids.as_slice()))
     }
 }
 
@@ -207,6 +272,19 @@ impl Matcher {
             domain_labels: (usize::MAX, 0),
             ..Matcher::default()
         };
+        // Sized once: a million domains are inserted without a rehash.
+        let (mut n, mut bytes) = (0, 0);
+        for t in sets
+            .iter()
+            .flat_map(|s| &s.indicators)
+            .flat_map(|i| &i.terms)
+        {
+            if t.kind == ObservableKind::Domain {
+                n += 1;
+                bytes += t.value.len();
+            }
+        }
+        m.domains.reserve(n, bytes);
         for (s, set) in sets.iter().enumerate() {
             for (i, ind) in set.indicators.iter().enumerate() {
                 let id = IndicatorId {
@@ -398,7 +476,7 @@ impl Matcher {
                 return;
             }
         }
-        if self.domains.map.is_empty() {
+        if self.domains.is_empty() {
             return;
         }
         let name = lower(trimmed);
@@ -432,7 +510,7 @@ impl Matcher {
     }
 
     fn check_url<'a>(&'a self, raw: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
-        if !self.urls.map.is_empty() {
+        if !self.urls.is_empty() {
             if let Some(n) = normalise_url(raw) {
                 exact(&self.urls, &n, on_hit);
             }

@@ -7,6 +7,8 @@
 //! pattern crate's parser and its compile-to-facts step; what does not reduce
 //! to facts is kept for the general evaluator, with the reason.
 
+use std::borrow::Cow;
+
 use crate::kinds::{kind_for_path, normalise_term};
 use crate::Term;
 
@@ -90,7 +92,8 @@ pub fn compile_fast(pattern: &str) -> Option<Vec<Term>> {
         return None;
     }
     let mut terms = Vec::new();
-    let mut seen: Vec<(&str, String, bool, String)> = Vec::new();
+    // Earlier comparisons of an OR chain (a single comparison never allocates this).
+    let mut seen: Vec<(&str, Cow<'_, str>, bool, Cow<'_, str>)> = Vec::new();
     loop {
         p.ws();
         let (object_type, path) = p.object_path()?;
@@ -111,10 +114,10 @@ pub fn compile_fast(pattern: &str) -> Option<Vec<Term>> {
         let key = (object_type, path, subset, value);
         if !seen.contains(&key) {
             terms.push(to_term(key.0, &key.1, op_is_subset, &key.3).ok()?);
-            seen.push(key);
         }
         p.ws();
         if p.keyword("OR") {
+            seen.push(key);
             continue;
         }
         if p.eat(b']') {
@@ -161,7 +164,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `type:path.with.'quoted'.parts`, returned with quotes removed from the path.
-    fn object_path(&mut self) -> Option<(&'a str, String)> {
+    fn object_path(&mut self) -> Option<(&'a str, Cow<'a, str>)> {
         let start = self.i;
         while self
             .s
@@ -174,10 +177,17 @@ impl<'a> Cursor<'a> {
         if object_type.is_empty() || !self.eat(b':') {
             return None;
         }
+        let path_start = self.i;
+        let mut quoted = false;
         let mut path = String::new();
         loop {
             match self.s.get(self.i) {
                 Some(b'\'') => {
+                    if !quoted {
+                        // The unquoted steps so far, as written (ASCII).
+                        path.extend(self.s[path_start..self.i].iter().map(|b| *b as char));
+                        quoted = true;
+                    }
                     self.i += 1;
                     let q = self.i;
                     while self.s.get(self.i).is_some_and(|b| *b != b'\'') {
@@ -194,20 +204,39 @@ impl<'a> Cursor<'a> {
                     }
                 }
                 Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') => {
-                    path.push(*b as char);
+                    if quoted {
+                        path.push(*b as char);
+                    }
                     self.i += 1;
                 }
                 Some(b'[') => return None, // list index: general evaluator
                 _ => break,
             }
         }
-        (!path.is_empty()).then_some((object_type, path))
+        if path.is_empty() && (quoted || self.i == path_start) {
+            return None;
+        }
+        // Without quotes the path is the bytes as written: borrow them.
+        let path = if quoted {
+            Cow::Owned(path)
+        } else {
+            Cow::Borrowed(std::str::from_utf8(&self.s[path_start..self.i]).ok()?)
+        };
+        Some((object_type, path))
     }
 
     /// A quoted string literal, unescaping `\'` and `\\`.
-    fn string(&mut self) -> Option<String> {
+    fn string(&mut self) -> Option<Cow<'a, str>> {
         if !self.eat(b'\'') {
             return None;
+        }
+        // No escape before the closing quote: borrow the literal.
+        if let Some(n) = memchr::memchr2(b'\'', b'\\', &self.s[self.i..]) {
+            if self.s[self.i + n] == b'\'' {
+                let lit = std::str::from_utf8(&self.s[self.i..self.i + n]).ok()?;
+                self.i += n + 1;
+                return Some(Cow::Borrowed(lit));
+            }
         }
         let mut out = Vec::new();
         loop {
@@ -230,7 +259,7 @@ impl<'a> Cursor<'a> {
                 }
             }
         }
-        String::from_utf8(out).ok()
+        String::from_utf8(out).ok().map(Cow::Owned)
     }
 }
 

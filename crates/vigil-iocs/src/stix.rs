@@ -22,6 +22,7 @@
 
 use std::borrow::Cow;
 use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
 
@@ -88,8 +89,10 @@ struct Parsed {
     indicators: Vec<Indicator>,
     /// Object id → name, for the types an indicator can point at.
     names: Vec<(Box<str>, Arc<str>)>,
-    /// `indicates` relationships: (source, target).
-    indicates: Vec<(Box<str>, Box<str>)>,
+    /// `indicates` relationships: (source, target) as ranges of `ref_text`.
+    indicates: Vec<(Range<usize>, Range<usize>)>,
+    /// The ids `indicates` points into, one after another (one allocation per block).
+    ref_text: String,
     /// Reports: (report id, referenced ids).
     reports: Vec<(Box<str>, Vec<Box<str>>)>,
     diagnostics: Vec<String>,
@@ -132,7 +135,12 @@ fn take_object(e: &Element, o: Object<'_>, out: &mut Parsed) {
         "relationship" => {
             if o.relationship_type.as_deref() == Some("indicates") {
                 if let (Some(src), Some(dst)) = (o.source_ref, o.target_ref) {
-                    out.indicates.push((src.into(), dst.into()));
+                    let t = &mut out.ref_text;
+                    let a = t.len();
+                    t.push_str(&src);
+                    let b = t.len();
+                    t.push_str(&dst);
+                    out.indicates.push((a..b, b..t.len()));
                 }
             }
             return;
@@ -244,6 +252,9 @@ pub(crate) fn load(path: &Path, input: impl Read) -> Result<IndicatorSet, Error>
 }
 
 /// Fills in every indicator's spyware from the names, relationships and reports of all blocks.
+///
+/// Distinct lists of names are interned: a million indicators of one
+/// spyware share one list while joining, and each gets its copy at the end.
 fn join(mut parsed: Vec<Parsed>) -> IndicatorSet {
     let mut set = IndicatorSet::default();
     let total: usize = parsed.iter().map(|p| p.indicators.len()).sum();
@@ -260,26 +271,30 @@ fn join(mut parsed: Vec<Parsed>) -> IndicatorSet {
         }
     }
     let indicates: usize = parsed.iter().map(|p| p.indicates.len()).sum();
-    let mut links: FxHashMap<&str, Vec<Arc<str>>> = FxHashMap::default();
+    // Object id → index in `lists`; list 0 is the empty one.
+    let mut links: FxHashMap<&str, u32> = FxHashMap::default();
     links.reserve(indicates);
+    let mut lists = Lists::default();
     for p in &parsed {
         for (src, dst) in &p.indicates {
-            if let Some(n) = names.get(dst.as_ref()) {
-                push_unique(links.entry(src).or_default(), n);
+            if let Some(n) = names.get(&p.ref_text[dst.clone()]) {
+                let l = links.entry(&p.ref_text[src.clone()]).or_insert(0);
+                *l = lists.with(*l, n);
             }
         }
         for (report, refs) in &p.reports {
             if let Some(n) = names.get(report.as_ref()) {
                 for r in refs {
-                    push_unique(links.entry(r).or_default(), n);
+                    let l = links.entry(r).or_insert(0);
+                    *l = lists.with(*l, n);
                 }
             }
         }
     }
     for body in bodies {
         for mut ind in body {
-            if let Some(s) = links.get(ind.id.as_str()) {
-                ind.spyware = s.clone();
+            if let Some(&l) = links.get(ind.id.as_str()) {
+                ind.spyware = lists.lists[l as usize].clone();
             }
             set.indicators.push(ind);
         }
@@ -287,9 +302,38 @@ fn join(mut parsed: Vec<Parsed>) -> IndicatorSet {
     set
 }
 
-fn push_unique(v: &mut Vec<Arc<str>>, n: &Arc<str>) {
-    if !v.iter().any(|x| x == n) {
-        v.push(n.clone());
+/// Distinct lists of spyware names, and which list adding a name to a list gives.
+struct Lists {
+    lists: Vec<Vec<Arc<str>>>,
+    /// (list, name's address) → the grown list; the names outlive the join.
+    grown: FxHashMap<(u32, usize), u32>,
+}
+
+impl Default for Lists {
+    fn default() -> Self {
+        Lists {
+            lists: vec![Vec::new()],
+            grown: FxHashMap::default(),
+        }
+    }
+}
+
+impl Lists {
+    /// The list `l` with `name` added (unchanged when it already holds that name).
+    fn with(&mut self, l: u32, name: &Arc<str>) -> u32 {
+        if self.lists[l as usize].iter().any(|x| x == name) {
+            return l;
+        }
+        let key = (l, name.as_ptr() as usize);
+        if let Some(&g) = self.grown.get(&key) {
+            return g;
+        }
+        let mut v = self.lists[l as usize].clone();
+        v.push(name.clone());
+        self.lists.push(v);
+        let g = (self.lists.len() - 1) as u32;
+        self.grown.insert(key, g);
+        g
     }
 }
 

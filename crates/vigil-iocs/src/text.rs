@@ -171,8 +171,12 @@ fn read_lines(label: &str, text: &str, first_line: usize) -> Chunk {
                 }
             }
         };
+        let mut id = String::with_capacity(label.len() + 8);
+        id.push_str(label);
+        id.push(':');
+        id.push_str(itoa(line_no, &mut [0; 20]));
         out.indicators.push(Indicator {
-            id: format!("{label}:{line_no}"),
+            id,
             pattern: entry.to_string(),
             spyware: spyware.clone(),
             terms,
@@ -183,6 +187,20 @@ fn read_lines(label: &str, text: &str, first_line: usize) -> Chunk {
         out.before_comment = out.indicators.len();
     }
     out
+}
+
+/// `n` in decimal, written into `buf` (the indicator ids of a million-line list are built without the formatter).
+fn itoa(mut n: usize, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
 /// What a CSV column holds, from its header.
