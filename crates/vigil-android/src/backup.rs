@@ -112,7 +112,11 @@ impl Module for SmsModule {
 }
 
 /// Streams one backup and emits a record per message.
-fn read_backup(r: &mut dyn BufRead, label: &str, em: &mut Emitter<'_>) -> Result<(), String> {
+pub(crate) fn read_backup(
+    r: &mut dyn BufRead,
+    label: &str,
+    em: &mut Emitter<'_>,
+) -> Result<(), String> {
     let header = read_header(r)?;
     if !header.encryption.eq_ignore_ascii_case("none") {
         return Err(format!(

@@ -146,3 +146,15 @@ pub fn android_backup_modules(path: &Path) -> Result<Vec<Box<dyn Module>>, Error
         member: name.to_string_lossy().into_owned(),
     })])
 }
+
+/// Byte-slice entry points for the fuzz targets: the same parsing the modules do, without files.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Reads bytes as an Android backup file; returns the number of messages read.
+    pub fn android_backup(bytes: &[u8]) -> u64 {
+        let mut sink = |_: vigil_artefact::Record| {};
+        let mut em = vigil_artefact::Emitter::new("backup_sms", &mut sink);
+        let _ = crate::backup::read_backup(&mut std::io::Cursor::new(bytes), "fuzz", &mut em);
+        em.records()
+    }
+}

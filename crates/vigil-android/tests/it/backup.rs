@@ -219,3 +219,15 @@ fn androidqf_folder_with_a_backup_reads_its_sms() {
             .iter()
             .any(|o| o.value.starts_with("https://automatedrelax.org/"))));
 }
+
+#[test]
+fn fuzz_entry_point_reads_a_whole_backup_and_survives_every_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let ab = dir.path().join("backup.ab");
+    write_android_backup(&ab, &backup_spec(true)).unwrap();
+    let bytes = std::fs::read(&ab).unwrap();
+    assert_eq!(vigil_android::fuzzing::android_backup(&bytes), 42);
+    for cut in (0..bytes.len()).step_by(7) {
+        assert!(vigil_android::fuzzing::android_backup(&bytes[..cut]) <= 42);
+    }
+}
