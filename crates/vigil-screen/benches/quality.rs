@@ -144,6 +144,15 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
         format!("{distinct:.3}"),
         "-".into(),
     );
+    let grouped = eval::metrics_grouped(&scored, DEFAULT_THRESHOLD);
+    row(
+        "P/R/F1, tied alerts as one",
+        format!(
+            "{:.3}/{:.3}/{:.3}",
+            grouped.precision, grouped.recall, grouped.f1
+        ),
+        "-".into(),
+    );
     row(
         "best F1 (at threshold)",
         format!("{:.3} ({:.2})", best.f1, best.threshold),

@@ -152,6 +152,46 @@ pub fn metrics(scored: &[Scored], threshold: f32) -> Metrics {
             }
         }
     }
+    ratios(threshold, tp, fp, fp_same_name, fn_)
+}
+
+/// Metrics at `threshold` counting each group of tied alerts once: alerts
+/// of one query with the same score and rank are entries the query cannot
+/// tell apart (homonyms with the same facts), which an officer clears or
+/// confirms together. A group holding the listed party is a true positive;
+/// any other group one false positive. A secondary view beside
+/// [`metrics`], which counts every entry.
+pub fn metrics_grouped(scored: &[Scored], threshold: f32) -> Metrics {
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    for s in scored {
+        let truth = s.labelled.truth.as_deref();
+        let ids: Vec<&str> = alerts(s, threshold).collect();
+        let mut groups: Vec<((f32, f32), bool)> = Vec::new();
+        for (id, score, rank) in &s.candidates {
+            if !ids.contains(&id.as_str()) {
+                continue;
+            }
+            let hit = Some(id.as_str()) == truth;
+            let tied = |g: &(f32, f32)| (g.0 - score).abs() < 1e-4 && (g.1 - rank).abs() < 1e-4;
+            match groups.iter_mut().find(|(g, _)| tied(g)) {
+                Some((_, h)) => *h |= hit,
+                None => groups.push(((*score, *rank), hit)),
+            }
+        }
+        let found = groups.iter().any(|(_, h)| *h);
+        fp += groups.iter().filter(|(_, h)| !h).count();
+        if truth.is_some() {
+            if found {
+                tp += 1;
+            } else {
+                fn_ += 1;
+            }
+        }
+    }
+    ratios(threshold, tp, fp, 0, fn_)
+}
+
+fn ratios(threshold: f32, tp: usize, fp: usize, fp_same_name: usize, fn_: usize) -> Metrics {
     let precision = if tp + fp == 0 {
         0.0
     } else {
@@ -228,4 +268,49 @@ pub fn per_category(scored: &[Scored], threshold: f32) -> BTreeMap<String, (usiz
         e.1 += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(truth: Option<&str>, candidates: &[(&str, f32, f32)]) -> Scored {
+        Scored {
+            labelled: Labelled {
+                id: "q".into(),
+                query: Query::name("x"),
+                truth: truth.map(str::to_string),
+                category: "exact".into(),
+            },
+            candidates: candidates
+                .iter()
+                .map(|(id, s, r)| (id.to_string(), *s, *r))
+                .collect(),
+            same_name: Vec::new(),
+            margin: 0.05,
+        }
+    }
+
+    #[test]
+    fn tied_alerts_count_once_and_others_each() {
+        // Three homonyms tied with the listed party, one weaker look-alike
+        // still alerting, one below the threshold.
+        let set = [
+            scored(
+                Some("t"),
+                &[
+                    ("t", 1.0, 1.04),
+                    ("h1", 1.0, 1.04),
+                    ("h2", 1.0, 1.04),
+                    ("o", 0.99, 1.0),
+                    ("low", 0.5, 0.5),
+                ],
+            ),
+            scored(None, &[("n1", 0.9, 0.9), ("n2", 0.9, 0.9)]),
+        ];
+        let each = metrics(&set, 0.76);
+        assert_eq!((each.tp, each.fp, each.fn_), (1, 5, 0));
+        let grouped = metrics_grouped(&set, 0.76);
+        assert_eq!((grouped.tp, grouped.fp, grouped.fn_), (1, 2, 0));
+    }
 }

@@ -1356,15 +1356,18 @@ fn token_sim(
         return (KNOWN_VARIANT, d, "known_variant");
     }
     // Same consonants in the same order, vowels differing: a spelling
-    // variant ("mohammed" / "muhammad").
-    if sim < 0.75 && skel_ok && a.text.as_bytes()[0] == b.text.as_bytes()[0] {
+    // variant of a person's name ("mohammed" / "muhammad"); in a coined
+    // brand other vowels make another brand ("Nogaks" / "Nigoks").
+    if person && sim < 0.75 && skel_ok && a.text.as_bytes()[0] == b.text.as_bytes()[0] {
         return (0.75, d, "skeleton");
     }
     // A query spelling that is itself a listed name part, with other
     // consonants than the listed part, names someone else: one letter off
     // it keeps a little credit, two letters off none ("Susan" / "Sean").
-    if a_known && loose_skeleton(&a.skeleton) != loose_skeleton(&b.skeleton) {
-        sim = if d >= 2 { 0.0 } else { sim.min(KNOWN_OTHER) };
+    if a_known && d >= 2 {
+        sim = 0.0;
+    } else if a_known && loose_skeleton(&a.skeleton) != loose_skeleton(&b.skeleton) {
+        sim = sim.min(KNOWN_OTHER);
     }
     (sim, d, "edit")
 }

@@ -280,6 +280,8 @@ pub fn fold_latin(s: &str) -> String {
         ("x", "ks"),
         ("j", "y"),
         ("dzh", "y"),
+        // Scientific transliteration writes ц as c ("Kudrjavceva").
+        ("ts", "c"),
     ] {
         if t.contains(from) {
             t = t.replace(from, to);
