@@ -502,13 +502,7 @@ pub fn write_android_backup(path: &Path, spec: &AndroidBackupSpec) -> Result<Vec
             sms_file,
         ),
     ] {
-        let mut h = tar::Header::new_ustar();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o600);
-        h.set_mtime(1_709_251_200);
-        h.set_entry_type(tar::EntryType::Regular);
-        tar.append_data(&mut h, name, data.as_slice())
-            .map_err(|e| fmt_err(e.to_string()))?;
+        crate::tar_file(&mut tar, name, &data).map_err(|e| fmt_err(e.to_string()))?;
     }
     let body = tar.into_inner().map_err(|e| fmt_err(e.to_string()))?;
     let mut out = format!("ANDROID BACKUP\n5\n{}\nnone\n", u8::from(spec.compressed)).into_bytes();

@@ -88,3 +88,18 @@ pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> E
         source,
     }
 }
+
+/// Appends a regular file of 2024-03-01 to a tar stream (ustar header, as
+/// Android's backup and Apple's sysdiagnose archives have).
+pub(crate) fn tar_file<W: std::io::Write>(
+    tar: &mut tar::Builder<W>,
+    name: &str,
+    data: &[u8],
+) -> std::io::Result<()> {
+    let mut h = tar::Header::new_ustar();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_mtime(1_709_251_200);
+    h.set_entry_type(tar::EntryType::Regular);
+    tar.append_data(&mut h, name, data)
+}

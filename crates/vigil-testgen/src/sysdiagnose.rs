@@ -44,13 +44,7 @@ pub fn write_sysdiagnose(path: &Path, plants: &Plants) -> Result<Vec<Planted>, E
         ),
         (format!("{root}/ps.txt"), ps),
     ] {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(1_709_251_200);
-        h.set_entry_type(tar::EntryType::Regular);
-        tar.append_data(&mut h, name, data.as_bytes())
-            .map_err(|e| fmt_err(e.to_string()))?;
+        crate::tar_file(&mut tar, &name, data.as_bytes()).map_err(|e| fmt_err(e.to_string()))?;
     }
     let gz = tar
         .into_inner()
