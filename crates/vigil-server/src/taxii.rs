@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use vigil_store::{
-    Added, Collection, Cursor, NewObject, ObjectQuery, Page, StatusRecord, VersionMatch,
+    Added, Collection, Cursor, NewObject, ObjectQuery, Page, StatusFn, StatusRecord, VersionMatch,
 };
 
 use crate::auth::{access, Access, Caller};
@@ -701,11 +701,23 @@ pub(crate) async fn store_objects(
     objects: Vec<NewObject>,
     st: &mut StatusBuilder,
 ) -> ApiResult<()> {
-    let keys: Vec<(String, String)> = objects
+    let keys = object_keys(&objects);
+    let outcomes = hub.store.add_objects(cid, objects).await?;
+    let inserted = record_outcomes(&keys, &outcomes, st);
+    hub.metrics.objects_added(inserted);
+    Ok(())
+}
+
+/// The (id, version) of each prepared object, in order.
+fn object_keys(objects: &[NewObject]) -> Vec<(String, String)> {
+    objects
         .iter()
         .map(|o| (o.id.clone(), o.version.clone()))
-        .collect();
-    let outcomes = hub.store.add_objects(cid, objects).await?;
+        .collect()
+}
+
+/// Records the store's outcome of each object; returns how many were new.
+fn record_outcomes(keys: &[(String, String)], outcomes: &[Added], st: &mut StatusBuilder) -> usize {
     let mut inserted = 0;
     for ((id, version), outcome) in keys.iter().zip(outcomes) {
         let v = (!version.is_empty()).then_some(version.as_str());
@@ -720,8 +732,7 @@ pub(crate) async fn store_objects(
             }
         }
     }
-    hub.metrics.objects_added(inserted);
-    Ok(())
+    inserted
 }
 
 /// The objects of a TAXII envelope (`{"objects": [...]}`) posted as `bytes`.
@@ -893,19 +904,33 @@ pub async fn post_objects(
         });
         return Ok(taxii_json(StatusCode::ACCEPTED, body));
     }
-    store_objects(&hub, &c.id, prepared, &mut st).await?;
-    let (status, body) = st.json(&status_id, request_timestamp);
-    hub.store
-        .put_status(&StatusRecord {
+    // The objects and their status resource are committed together: one
+    // commit, one fsync per request.
+    let keys = object_keys(&prepared);
+    let collection_id = c.id.clone();
+    let make_status: StatusFn = Box::new(move |outcomes: &[Added]| {
+        record_outcomes(&keys, outcomes, &mut st);
+        let (status, body) = st.json(&status_id, request_timestamp);
+        StatusRecord {
             id: status_id,
-            collection_id: c.id.clone(),
+            collection_id,
             user_id,
             request_timestamp,
             status,
-            body: body.clone(),
-        })
+            body,
+        }
+    });
+    let (outcomes, record) = hub
+        .store
+        .add_objects_with_status(&c.id, prepared, make_status)
         .await?;
-    Ok(taxii_json(StatusCode::ACCEPTED, body))
+    hub.metrics.objects_added(
+        outcomes
+            .iter()
+            .filter(|o| matches!(o, Added::Inserted(_)))
+            .count(),
+    );
+    Ok(taxii_json(StatusCode::ACCEPTED, record.body))
 }
 
 /// GET /api/status/{id}/ — only the requester and administrators see a status.

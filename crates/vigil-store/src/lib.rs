@@ -139,6 +139,17 @@ pub trait Store: Send + Sync + 'static {
     /// increase in input order.
     async fn add_objects(&self, collection_id: &str, objects: Vec<NewObject>)
         -> Result<Vec<Added>>;
+    /// Adds objects like [`Store::add_objects`] and writes the status
+    /// resource that `status` builds from their outcomes, in the same
+    /// transaction: one commit (one fsync) per request, and never objects
+    /// without their status or a status without its objects. Returns the
+    /// outcomes and the status written.
+    async fn add_objects_with_status(
+        &self,
+        collection_id: &str,
+        objects: Vec<NewObject>,
+        status: StatusFn,
+    ) -> Result<(Vec<Added>, StatusRecord)>;
     /// Runs a filtered, paginated query of the objects visible under `q.visibility`.
     async fn query_objects(&self, q: &ObjectQuery) -> Result<Page>;
     /// Deletes the visible versions of one object selected by the query's
@@ -177,6 +188,10 @@ pub trait Store: Send + Sync + 'static {
     /// The remote sources recorded for object `id` of a collection.
     async fn object_sources(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectSource>>;
 }
+
+/// Builds the status resource of a request from the outcomes of its objects
+/// (see [`Store::add_objects_with_status`]).
+pub type StatusFn = Box<dyn FnOnce(&[Added]) -> StatusRecord + Send>;
 
 /// Opens the backend a database URL names: `postgres://…` or
 /// `postgresql://…` selects PostgreSQL, `sqlite://PATH` or any other string is

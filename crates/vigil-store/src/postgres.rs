@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls, Row, Statement};
+use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
 
 use crate::migrations::{self, Dialect};
 use crate::sql::{to_pg, Param, Sql};
@@ -21,7 +21,7 @@ use crate::sqlite::{
     now_micros, subject_parts, to_collection, to_grant, to_object, COLLECTION_COLUMNS,
 };
 use crate::types::*;
-use crate::{Result, Store, StoreError};
+use crate::{Result, StatusFn, Store, StoreError};
 
 /// How many connections each hub process opens.
 const CONNECTIONS: usize = 16;
@@ -29,6 +29,17 @@ const CONNECTIONS: usize = 16;
 /// Prepared statements kept per connection (query texts vary with the
 /// filters of a request; the cache is emptied when full).
 const STATEMENT_CACHE: usize = 256;
+
+/// How long a token found by its hash is answered from memory. A token
+/// revoked through this process stops working at once; one revoked through
+/// another replica within this time.
+const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Tokens kept in memory at most (the cache is emptied when full).
+const TOKEN_CACHE: usize = 4096;
+
+/// What [`Store::token_by_hash`] answers.
+type TokenRow = (TokenInfo, [u8; 32], User);
 
 /// An arbitrary constant identifying the migration advisory lock.
 const MIGRATION_LOCK: i64 = 0x0056_4947_494c;
@@ -133,6 +144,8 @@ pub struct PgStore {
     clients: Arc<Vec<Mutex<Conn>>>,
     next: AtomicUsize,
     last_added: AtomicI64,
+    /// Recent token lookups by hash, with the time they were read.
+    tokens: std::sync::Mutex<HashMap<[u8; 32], (std::time::Instant, TokenRow)>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -183,6 +196,7 @@ impl PgStore {
             clients: Arc::new(clients),
             next: AtomicUsize::new(0),
             last_added: AtomicI64::new(0),
+            tokens: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -195,6 +209,38 @@ impl PgStore {
             }
         }
         self.clients[start % n].lock().await
+    }
+
+    /// Reads the token with this hash and its user from the database.
+    async fn find_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRow>> {
+        let c = self.client().await;
+        let Some(r) = c
+            .query_opt(
+                "SELECT t.id, t.user_id, t.label, t.created, t.expires, t.revoked, t.hash, \
+                 u.id, u.name, u.org_id, u.role \
+                 FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1",
+                &[&&hash[..]],
+            )
+            .await
+            .map_err(err("find token"))?
+        else {
+            return Ok(None);
+        };
+        let info = token_from(&r);
+        let stored: Vec<u8> = r.get(6);
+        let stored: [u8; 32] = stored
+            .try_into()
+            .map_err(|_| StoreError::Corrupt(format!("token {}: hash length", info.id)))?;
+        let id: i64 = r.get(7);
+        let role: String = r.get(10);
+        let user = User {
+            id,
+            name: r.get(8),
+            org_id: r.get(9),
+            role: Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("user {id}: role {role:?}")))?,
+        };
+        Ok(Some((info, stored, user)))
     }
 
     fn next_date_added(&self, count: usize) -> i64 {
@@ -241,6 +287,117 @@ fn token_from(r: &Row) -> TokenInfo {
 
 fn collection_from(r: &Row) -> Collection {
     to_collection((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+}
+
+/// Inserts a batch of objects in one statement (`$1` the collection, then
+/// one array per column).
+const INSERT_OBJECTS: &str = "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, date_added, tlp, org_id, user_id, body) \
+     SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[]) \
+     ON CONFLICT (collection_id, id, version_us) DO NOTHING RETURNING id, version_us, date_added";
+
+/// Creates or replaces a status resource.
+const WRITE_STATUS: &str = "INSERT INTO statuses (id, collection_id, user_id, request_timestamp, status, body) \
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body";
+
+async fn write_status(c: &impl GenericClient, st: &Statement, s: &StatusRecord) -> Result<()> {
+    c.execute(
+        st,
+        &[
+            &s.id,
+            &s.collection_id,
+            &s.user_id,
+            &s.request_timestamp,
+            &s.status,
+            &s.body,
+        ],
+    )
+    .await
+    .map_err(err("write status"))?;
+    Ok(())
+}
+
+impl PgStore {
+    /// Runs [`INSERT_OBJECTS`] (prepared as `insert`) on `c`, a connection
+    /// or a transaction; one outcome per object, in order.
+    async fn insert_objects(
+        &self,
+        c: &impl GenericClient,
+        insert: &Statement,
+        collection_id: &str,
+        objects: &[NewObject],
+    ) -> Result<Vec<Added>> {
+        if objects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let start = self.next_date_added(objects.len());
+        let n = objects.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut types = Vec::with_capacity(n);
+        let mut svs = Vec::with_capacity(n);
+        let mut versions = Vec::with_capacity(n);
+        let mut vus = Vec::with_capacity(n);
+        let mut added = Vec::with_capacity(n);
+        let mut tlps = Vec::with_capacity(n);
+        let mut orgs = Vec::with_capacity(n);
+        let mut users = Vec::with_capacity(n);
+        let mut bodies = Vec::with_capacity(n);
+        for (i, o) in objects.iter().enumerate() {
+            ids.push(o.id.as_str());
+            types.push(o.stix_type.as_str());
+            svs.push(o.spec_version.as_str());
+            versions.push(o.version.as_str());
+            vus.push(o.version_us);
+            added.push(start + i as i64);
+            tlps.push(o.tlp.as_i64());
+            orgs.push(o.org_id);
+            users.push(o.user_id);
+            bodies.push(o.body.as_str());
+        }
+        let rows = c
+            .query(
+                insert,
+                &[
+                    &collection_id,
+                    &ids,
+                    &types,
+                    &svs,
+                    &versions,
+                    &vus,
+                    &added,
+                    &tlps,
+                    &orgs,
+                    &users,
+                    &bodies,
+                ],
+            )
+            .await
+            .map_err(|e| {
+                if is_state(&e, &SqlState::FOREIGN_KEY_VIOLATION) {
+                    StoreError::NotFound {
+                        what: "collection",
+                        id: collection_id.to_string(),
+                    }
+                } else {
+                    err("insert objects")(e)
+                }
+            })?;
+        let mut inserted: HashMap<(String, i64), i64> = rows
+            .iter()
+            .map(|r| {
+                (
+                    (r.get::<_, String>(0), r.get::<_, i64>(1)),
+                    r.get::<_, i64>(2),
+                )
+            })
+            .collect();
+        Ok(objects
+            .iter()
+            .map(|o| match inserted.remove(&(o.id.clone(), o.version_us)) {
+                Some(d) => Added::Inserted(d),
+                None => Added::Duplicate,
+            })
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -470,38 +627,29 @@ impl Store for PgStore {
             )
             .await
             .map_err(err("revoke token"))?;
+        if let Ok(mut m) = self.tokens.lock() {
+            m.retain(|_, (_, (info, _, _))| info.id != token_id);
+        }
         Ok(n > 0)
     }
 
-    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<(TokenInfo, [u8; 32], User)>> {
-        let c = self.client().await;
-        let Some(r) = c
-            .query_opt(
-                "SELECT t.id, t.user_id, t.label, t.created, t.expires, t.revoked, t.hash, \
-                 u.id, u.name, u.org_id, u.role \
-                 FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1",
-                &[&&hash[..]],
-            )
-            .await
-            .map_err(err("find token"))?
-        else {
-            return Ok(None);
-        };
-        let info = token_from(&r);
-        let stored: Vec<u8> = r.get(6);
-        let stored: [u8; 32] = stored
-            .try_into()
-            .map_err(|_| StoreError::Corrupt(format!("token {}: hash length", info.id)))?;
-        let id: i64 = r.get(7);
-        let role: String = r.get(10);
-        let user = User {
-            id,
-            name: r.get(8),
-            org_id: r.get(9),
-            role: Role::parse(&role)
-                .ok_or_else(|| StoreError::Corrupt(format!("user {id}: role {role:?}")))?,
-        };
-        Ok(Some((info, stored, user)))
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRow>> {
+        let cached = self.tokens.lock().ok().and_then(|m| {
+            m.get(hash)
+                .filter(|(at, _)| at.elapsed() < TOKEN_TTL)
+                .map(|(_, row)| row.clone())
+        });
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let found = self.find_token(hash).await?;
+        if let (Some(row), Ok(mut m)) = (&found, self.tokens.lock()) {
+            if m.len() >= TOKEN_CACHE {
+                m.clear();
+            }
+            m.insert(*hash, (std::time::Instant::now(), row.clone()));
+        }
+        Ok(found)
     }
 
     async fn create_collection(&self, n: &NewCollection) -> Result<Collection> {
@@ -600,66 +748,41 @@ impl Store for PgStore {
         if objects.is_empty() {
             return Ok(Vec::new());
         }
-        let start = self.next_date_added(objects.len());
-        let n = objects.len();
-        let mut ids = Vec::with_capacity(n);
-        let mut types = Vec::with_capacity(n);
-        let mut svs = Vec::with_capacity(n);
-        let mut versions = Vec::with_capacity(n);
-        let mut vus = Vec::with_capacity(n);
-        let mut added = Vec::with_capacity(n);
-        let mut tlps = Vec::with_capacity(n);
-        let mut orgs = Vec::with_capacity(n);
-        let mut users = Vec::with_capacity(n);
-        let mut bodies = Vec::with_capacity(n);
-        for (i, o) in objects.iter().enumerate() {
-            ids.push(o.id.as_str());
-            types.push(o.stix_type.as_str());
-            svs.push(o.spec_version.as_str());
-            versions.push(o.version.as_str());
-            vus.push(o.version_us);
-            added.push(start + i as i64);
-            tlps.push(o.tlp.as_i64());
-            orgs.push(o.org_id);
-            users.push(o.user_id);
-            bodies.push(o.body.as_str());
-        }
         let c = self.client().await;
-        // One statement inserts the whole batch; it is atomic on its own.
-        let rows = c
-            .query(
-                "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, date_added, tlp, org_id, user_id, body) \
-                 SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[]) \
-                 ON CONFLICT (collection_id, id, version_us) DO NOTHING RETURNING id, version_us, date_added",
-                &[&collection_id, &ids, &types, &svs, &versions, &vus, &added, &tlps, &orgs, &users, &bodies],
-            )
+        let insert = c
+            .statement(INSERT_OBJECTS)
             .await
-            .map_err(|e| {
-                if is_state(&e, &SqlState::FOREIGN_KEY_VIOLATION) {
-                    StoreError::NotFound {
-                        what: "collection",
-                        id: collection_id.to_string(),
-                    }
-                } else {
-                    err("insert objects")(e)
-                }
-            })?;
-        let mut inserted: HashMap<(String, i64), i64> = rows
-            .iter()
-            .map(|r| {
-                (
-                    (r.get::<_, String>(0), r.get::<_, i64>(1)),
-                    r.get::<_, i64>(2),
-                )
-            })
-            .collect();
-        Ok(objects
-            .iter()
-            .map(|o| match inserted.remove(&(o.id.clone(), o.version_us)) {
-                Some(d) => Added::Inserted(d),
-                None => Added::Duplicate,
-            })
-            .collect())
+            .map_err(err("prepare insert"))?;
+        // One statement inserts the whole batch; it is atomic on its own.
+        self.insert_objects(&c.client, &insert, collection_id, &objects)
+            .await
+    }
+
+    async fn add_objects_with_status(
+        &self,
+        collection_id: &str,
+        objects: Vec<NewObject>,
+        status: StatusFn,
+    ) -> Result<(Vec<Added>, StatusRecord)> {
+        let mut c = self.client().await;
+        let insert = c
+            .statement(INSERT_OBJECTS)
+            .await
+            .map_err(err("prepare insert"))?;
+        let write = c
+            .statement(WRITE_STATUS)
+            .await
+            .map_err(err("prepare status"))?;
+        // Dropped before commit (the request went away), the transaction
+        // rolls back.
+        let tx = c.client.transaction().await.map_err(err("begin insert"))?;
+        let out = self
+            .insert_objects(&tx, &insert, collection_id, &objects)
+            .await?;
+        let record = status(&out);
+        write_status(&tx, &write, &record).await?;
+        tx.commit().await.map_err(err("commit insert"))?;
+        Ok((out, record))
     }
 
     async fn query_objects(&self, q: &ObjectQuery) -> Result<Page> {
@@ -708,14 +831,11 @@ impl Store for PgStore {
 
     async fn put_status(&self, s: &StatusRecord) -> Result<()> {
         let c = self.client().await;
-        c.execute(
-            "INSERT INTO statuses (id, collection_id, user_id, request_timestamp, status, body) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
-            &[&s.id, &s.collection_id, &s.user_id, &s.request_timestamp, &s.status, &s.body],
-        )
-        .await
-        .map_err(err("write status"))?;
-        Ok(())
+        let write = c
+            .statement(WRITE_STATUS)
+            .await
+            .map_err(err("prepare status"))?;
+        write_status(&c.client, &write, s).await
     }
 
     async fn status(&self, id: &str) -> Result<Option<StatusRecord>> {

@@ -147,13 +147,14 @@ impl Sql {
         ));
         s.where_clause(q);
         if let Some(c) = q.after {
-            s.push(" AND (o.date_added > ");
+            // A row comparison, which both databases answer with a range
+            // scan of the (collection_id, date_added, pk) index: each page
+            // starts where the last one ended instead of re-reading it.
+            s.push(" AND (o.date_added, o.pk) > (");
             s.bind(Param::Int(c.date_added));
-            s.push(" OR (o.date_added = ");
-            s.bind(Param::Int(c.date_added));
-            s.push(" AND o.pk > ");
+            s.push(", ");
             s.bind(Param::Int(c.pk));
-            s.push("))");
+            s.push(")");
         }
         s.push(" ORDER BY o.date_added, o.pk LIMIT ");
         s.bind(Param::Int(

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use crate::migrations::{self, Dialect};
 use crate::sql::{Param, Sql};
 use crate::types::*;
-use crate::{Result, Store, StoreError};
+use crate::{Result, StatusFn, Store, StoreError};
 
 impl ToSql for Param {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
@@ -271,6 +271,70 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 fn is_fk_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+}
+
+/// Inserts objects within the caller's transaction; `date_added` values
+/// continue after `last`. Returns the outcomes and the last value used.
+fn insert_objects(
+    tx: &rusqlite::Transaction<'_>,
+    cid: &str,
+    objects: &[NewObject],
+    last: i64,
+) -> Result<(Vec<Added>, i64)> {
+    let mut last = last.max(now_micros() - 1);
+    let mut out = Vec::with_capacity(objects.len());
+    let mut st = tx
+        .prepare_cached(
+            "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, \
+             date_added, tlp, org_id, user_id, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+             ON CONFLICT (collection_id, id, version_us) DO NOTHING",
+        )
+        .map_err(err("prepare insert"))?;
+    for o in objects {
+        let date_added = last + 1;
+        let n = st
+            .execute(params![
+                cid,
+                o.id,
+                o.stix_type,
+                o.spec_version,
+                o.version,
+                o.version_us,
+                date_added,
+                o.tlp.as_i64(),
+                o.org_id,
+                o.user_id,
+                o.body
+            ])
+            .map_err(|e| {
+                if is_fk_violation(&e) {
+                    StoreError::NotFound {
+                        what: "collection",
+                        id: cid.to_string(),
+                    }
+                } else {
+                    err("insert object")(e)
+                }
+            })?;
+        if n == 1 {
+            last = date_added;
+            out.push(Added::Inserted(date_added));
+        } else {
+            out.push(Added::Duplicate);
+        }
+    }
+    Ok((out, last))
+}
+
+/// Creates or replaces a status resource on `conn` (a connection or a transaction).
+fn write_status(conn: &Connection, s: &StatusRecord) -> Result<()> {
+    conn.execute(
+        "INSERT INTO statuses (id, collection_id, user_id, request_timestamp, status, body) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
+        params![s.id, s.collection_id, s.user_id, s.request_timestamp, s.status, s.body],
+    )
+    .map_err(err("write status"))?;
+    Ok(())
 }
 
 #[async_trait]
@@ -651,54 +715,30 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Added>> {
         let cid = collection_id.to_string();
         self.write(move |w| {
-            let mut last = w.last_added.max(now_micros() - 1);
             let tx = w.conn.transaction().map_err(err("begin insert"))?;
-            let mut out = Vec::with_capacity(objects.len());
-            {
-                let mut st = tx
-                    .prepare_cached(
-                        "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, \
-                         date_added, tlp, org_id, user_id, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
-                         ON CONFLICT (collection_id, id, version_us) DO NOTHING",
-                    )
-                    .map_err(err("prepare insert"))?;
-                for o in &objects {
-                    let date_added = last + 1;
-                    let n = st
-                        .execute(params![
-                            cid,
-                            o.id,
-                            o.stix_type,
-                            o.spec_version,
-                            o.version,
-                            o.version_us,
-                            date_added,
-                            o.tlp.as_i64(),
-                            o.org_id,
-                            o.user_id,
-                            o.body
-                        ])
-                        .map_err(|e| {
-                            if is_fk_violation(&e) {
-                                StoreError::NotFound {
-                                    what: "collection",
-                                    id: cid.clone(),
-                                }
-                            } else {
-                                err("insert object")(e)
-                            }
-                        })?;
-                    if n == 1 {
-                        last = date_added;
-                        out.push(Added::Inserted(date_added));
-                    } else {
-                        out.push(Added::Duplicate);
-                    }
-                }
-            }
+            let (out, last) = insert_objects(&tx, &cid, &objects, w.last_added)?;
             tx.commit().map_err(err("commit insert"))?;
             w.last_added = last;
             Ok(out)
+        })
+        .await
+    }
+
+    async fn add_objects_with_status(
+        &self,
+        collection_id: &str,
+        objects: Vec<NewObject>,
+        status: StatusFn,
+    ) -> Result<(Vec<Added>, StatusRecord)> {
+        let cid = collection_id.to_string();
+        self.write(move |w| {
+            let tx = w.conn.transaction().map_err(err("begin insert"))?;
+            let (out, last) = insert_objects(&tx, &cid, &objects, w.last_added)?;
+            let record = status(&out);
+            write_status(&tx, &record)?;
+            tx.commit().map_err(err("commit insert"))?;
+            w.last_added = last;
+            Ok((out, record))
         })
         .await
     }
@@ -762,17 +802,7 @@ impl Store for SqliteStore {
 
     async fn put_status(&self, s: &StatusRecord) -> Result<()> {
         let s = s.clone();
-        self.write(move |w| {
-            w.conn
-                .execute(
-                    "INSERT INTO statuses (id, collection_id, user_id, request_timestamp, status, body) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
-                    params![s.id, s.collection_id, s.user_id, s.request_timestamp, s.status, s.body],
-                )
-                .map_err(err("write status"))?;
-            Ok(())
-        })
-        .await
+        self.write(move |w| write_status(&w.conn, &s)).await
     }
 
     async fn status(&self, id: &str) -> Result<Option<StatusRecord>> {

@@ -64,6 +64,7 @@ conformance!(
     visibility_rules,
     delete_only_what_is_visible,
     status_resources,
+    objects_and_status_commit_together,
     decisions_and_origins,
 );
 
@@ -539,6 +540,62 @@ async fn status_resources(s: Arc<dyn Store>) {
     s.put_status(&st).await.unwrap();
     assert_eq!(s.status(&st.id).await.unwrap(), Some(st));
     assert_eq!(s.status("other").await.unwrap(), None);
+}
+
+/// A status built from the outcomes: how many objects were new.
+fn counting_status(id: &str, collection: &str) -> StatusFn {
+    let (id, collection) = (id.to_string(), collection.to_string());
+    Box::new(move |outcomes: &[Added]| {
+        let new = outcomes
+            .iter()
+            .filter(|o| matches!(o, Added::Inserted(_)))
+            .count();
+        StatusRecord {
+            id,
+            collection_id: collection,
+            user_id: Some(3),
+            request_timestamp: 42,
+            status: "complete".into(),
+            body: format!("{{\"new\":{new},\"total\":{}}}", outcomes.len()),
+        }
+    })
+}
+
+async fn objects_and_status_commit_together(s: Arc<dyn Store>) {
+    collection(s.as_ref(), C, None).await;
+    s.add_objects(C, vec![obj("a--1", "a", 10, Tlp::Clear, None, None)])
+        .await
+        .unwrap();
+    let id = "0b6c52ad-5d0c-4f4e-9d2b-1f1c3f0d9a11";
+    let (out, record) = s
+        .add_objects_with_status(
+            C,
+            vec![
+                obj("a--1", "a", 10, Tlp::Clear, None, None),
+                obj("a--2", "a", 10, Tlp::Clear, None, None),
+            ],
+            counting_status(id, C),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out[0], Added::Duplicate);
+    assert!(matches!(out[1], Added::Inserted(_)), "{out:?}");
+    assert_eq!(record.body, "{\"new\":1,\"total\":2}");
+    assert_eq!(s.status(id).await.unwrap(), Some(record));
+    assert_eq!(s.count_objects(&everything()).await.unwrap(), 2);
+
+    // A failed insert leaves no status behind.
+    let lost = "5f0b8a8e-3c61-4a43-8d0e-6a3c1e2b7c44";
+    let e = s
+        .add_objects_with_status(
+            "missing",
+            vec![obj("a--3", "a", 10, Tlp::Clear, None, None)],
+            counting_status(lost, "missing"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::NotFound { .. }), "{e}");
+    assert_eq!(s.status(lost).await.unwrap(), None);
 }
 
 async fn decisions_and_origins(s: Arc<dyn Store>) {
