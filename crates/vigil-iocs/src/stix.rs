@@ -677,11 +677,13 @@ fn scan_value(s: &[u8]) -> Scan {
 /// Scans an object (or array) by counting its own kind of bracket.
 ///
 /// In valid JSON the other kind nests properly inside, so only one kind
-/// needs counting; strings are skipped whole, whatever they hold.
+/// needs counting; strings are skipped whole, whatever they hold. Bytes are
+/// tested eight at a time: objects hold many short strings, and one
+/// vectorised search per string costs more than it saves.
 fn scan_container(s: &[u8], open: u8, close: u8) -> Scan {
     let mut depth = 0usize;
     let mut i = 0;
-    while let Some(off) = memchr::memchr3(b'"', open, close, &s[i..]).map(|o| o + i) {
+    while let Some(off) = find3(s, i, b'"', open, close) {
         match s[off] {
             b'"' => match string_end(s, off + 1) {
                 Some(n) => {
@@ -709,7 +711,7 @@ fn scan_container(s: &[u8], open: u8, close: u8) -> Scan {
 /// The position just after the closing quote of a string whose body starts at `i`.
 fn string_end(s: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        let off = memchr::memchr2(b'"', b'\\', &s[i..])? + i;
+        let off = find3(s, i, b'"', b'\\', b'"')?;
         if s[off] == b'"' {
             return Some(off + 1);
         }
@@ -718,5 +720,75 @@ fn string_end(s: &[u8], mut i: usize) -> Option<usize> {
         if i > s.len() {
             return None;
         }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `w` equal to `b` (exact for the lowest such byte).
+fn bytes_equal(w: u64, b: u8) -> u64 {
+    let x = w ^ (ONES * b as u64);
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// The first position at or after `i` holding `a`, `b` or `c`.
+fn find3(s: &[u8], mut i: usize, a: u8, b: u8, c: u8) -> Option<usize> {
+    while i + 8 <= s.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        let w = u64::from_le_bytes(w);
+        let m = bytes_equal(w, a) | bytes_equal(w, b) | bytes_equal(w, c);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s.get(i..)?
+        .iter()
+        .position(|x| *x == a || *x == b || *x == c)
+        .map(|p| i + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_search_finds_what_a_byte_search_finds() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut s = Vec::new();
+        for _ in 0..4000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Mostly plain bytes, some of the searched ones, some high bytes.
+            s.push(match x % 16 {
+                0 => b'"',
+                1 => b'{',
+                2 => b'}',
+                3 => 0x80 | (x >> 8) as u8,
+                4 => b'"' ^ 0x80,
+                _ => b'a' + (x >> 16) as u8 % 26,
+            });
+        }
+        for i in 0..s.len() + 2 {
+            let want = s
+                .get(i..)
+                .and_then(|r| r.iter().position(|c| matches!(c, b'"' | b'{' | b'}')))
+                .map(|p| i + p);
+            assert_eq!(find3(&s, i, b'"', b'{', b'}'), want, "{i}");
+        }
+    }
+
+    #[test]
+    fn containers_end_after_their_own_closing_bracket() {
+        let obj = br#"{"a":"x}\"{","b":{"c":[1,{"d":"]"}]}} , {"next":1}"#;
+        match scan_value(obj) {
+            Scan::End(n) => assert_eq!(&obj[..n], &br#"{"a":"x}\"{","b":{"c":[1,{"d":"]"}]}}"#[..]),
+            _ => panic!("no end found"),
+        }
+        assert!(matches!(scan_value(br#"{"a":"unterminated}"#), Scan::More));
+        assert!(matches!(scan_value(br#"{"a":"x\"#), Scan::More));
     }
 }
