@@ -91,6 +91,7 @@ pub async fn export(
         text: p.one("q")?.map(|t| t.trim().to_lowercase()),
         added_after: p.time("added_after")?,
         cols: readable(&s, &caller, p.one("collection")?).await?,
+        caller,
     };
     let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
     tokio::spawn(async move {
@@ -138,6 +139,8 @@ struct Selection {
     text: Option<String>,
     added_after: Option<i64>,
     cols: Vec<(Collection, Access)>,
+    /// Who exports (TLP:RED objects read for them are logged).
+    caller: Caller,
 }
 
 impl Selection {
@@ -207,9 +210,15 @@ impl futures_core::Stream for ChunkStream {
 
 /// Reads every page of `q`, calling `each` on the objects of a page; stops
 /// after the last page.
-async fn pages(s: &AppState, mut q: ObjectQuery, mut each: impl AsyncPage) -> ApiResult<()> {
+async fn pages(
+    s: &AppState,
+    sel: &Selection,
+    mut q: ObjectQuery,
+    mut each: impl AsyncPage,
+) -> ApiResult<()> {
     loop {
         let page = s.hub.store.query_objects(&q).await?;
+        crate::tlog::log_red_reads(s, &sel.caller, &q.collection_id, &page.objects).await?;
         let last = page.objects.last().map(|o| vigil_store::Cursor {
             date_added: o.date_added,
             pk: o.pk,
@@ -275,7 +284,7 @@ async fn stix_bundle(s: &AppState, sel: &Selection, out: &mut Chunks) -> ApiResu
         first: true,
     };
     for (c, a) in &sel.cols {
-        pages(s, sel.query(c, a, sel.types.clone()), &mut w).await?;
+        pages(s, sel, sel.query(c, a, sel.types.clone()), &mut w).await?;
     }
     out.buf.extend_from_slice(b"]}\n");
     Ok(())
@@ -401,7 +410,7 @@ async fn indicators(s: &AppState, sel: &Selection, f: Format, out: &mut Chunks) 
         skipped: 0,
     };
     for (c, a) in &sel.cols {
-        pages(s, sel.query(c, a, vec!["indicator".into()]), &mut w).await?;
+        pages(s, sel, sel.query(c, a, vec!["indicator".into()]), &mut w).await?;
     }
     let (skipped, used_malware, mut first) = (w.skipped, w.used_malware, w.first);
     if f == Format::Mvt {
@@ -438,7 +447,7 @@ async fn indicators(s: &AppState, sel: &Selection, f: Format, out: &mut Chunks) 
             first,
         };
         for (c, a) in &sel.cols {
-            pages(s, sel.query(c, a, vec!["relationship".into()]), &mut r).await?;
+            pages(s, sel, sel.query(c, a, vec!["relationship".into()]), &mut r).await?;
         }
         out.buf.extend_from_slice(b"]}\n");
     }

@@ -108,6 +108,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// The hub's transparency log and oversight workflow, when enabled.
     pub transparency: Option<Arc<tlog::TransparencyLog>>,
+    /// Where hub actions go when another process holds the log.
+    pub log_queue: Option<Arc<tlog::LogQueue>>,
 }
 
 /// Name of the setting holding the pagination secret.
@@ -134,6 +136,7 @@ impl AppState {
                 limiter,
             }),
             transparency: None,
+            log_queue: None,
         })
     }
 
@@ -143,21 +146,55 @@ impl AppState {
         self
     }
 
+    /// The same state queuing hub actions for the process that holds the
+    /// log (a replica started without it).
+    pub fn with_log_queue(mut self, q: Arc<tlog::LogQueue>) -> AppState {
+        self.log_queue = Some(q);
+        self
+    }
+
+    /// Whether hub actions are recorded (on this replica's log or queued
+    /// for the replica holding it).
+    pub fn records_actions(&self) -> bool {
+        self.transparency.is_some() || self.log_queue.is_some()
+    }
+
     /// Appends one of the hub's sensitive actions to the transparency log:
     /// `actor` (user name) and `subject` (document id, party, licence,
     /// setting) are plain identifiers; only their salted hashes reach the
     /// log. Returns the entry's log index, or `None` when the hub runs
-    /// without a log. Call it *before* the action takes effect, and do not
-    /// carry the action out if it fails.
+    /// without a log or the entry was queued for the replica holding it
+    /// (durably: it gets its index when that replica appends it). Call it
+    /// *before* the action takes effect, and do not carry the action out if
+    /// it fails.
     pub async fn log_action(
         &self,
         kind: vigil_oversight::HubActionKind,
         actor: &str,
         subject: &str,
     ) -> Result<Option<u64>, ApiError> {
-        match &self.transparency {
-            None => Ok(None),
-            Some(t) => t.log_action(kind, actor, subject).await.map(Some),
+        let one = [subject.to_string()];
+        Ok(self.log_actions(kind, actor, &one).await?.map(|r| r.start))
+    }
+
+    /// [`AppState::log_action`] for several subjects at once (one batch on
+    /// the log, or one transaction in the queue).
+    pub async fn log_actions(
+        &self,
+        kind: vigil_oversight::HubActionKind,
+        actor: &str,
+        subjects: &[String],
+    ) -> Result<Option<std::ops::Range<u64>>, ApiError> {
+        if subjects.is_empty() {
+            return Ok(None);
+        }
+        match (&self.transparency, &self.log_queue) {
+            (Some(t), _) => t.log_actions(kind, actor, subjects).await.map(Some),
+            (None, Some(q)) => {
+                q.queue_actions(kind, actor, subjects).await?;
+                Ok(None)
+            }
+            (None, None) => Ok(None),
         }
     }
 }

@@ -555,9 +555,9 @@ pub async fn log_info(State(s): State<AppState>) -> ApiResult<Response> {
 /// of the method and path reach the log; if the append fails, the change
 /// is refused.
 pub async fn log_admin_changes(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(t) = s.transparency.clone() else {
+    if !s.records_actions() {
         return next.run(req).await;
-    };
+    }
     let path = req.uri().path().to_string();
     let admin_path = path.starts_with("/admin/v1/") || path.starts_with("/oversight/v1/roles/");
     if !admin_path || matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -574,7 +574,7 @@ pub async fn log_admin_changes(State(s): State<AppState>, req: Request, next: Ne
     };
     if let Some(u) = caller.user().filter(|_| caller.is_admin()) {
         let subject = format!("{} {path}", parts.method);
-        if let Err(e) = t
+        if let Err(e) = s
             .log_action(HubActionKind::AdminChange, &u.name, &subject)
             .await
         {
@@ -590,9 +590,9 @@ pub async fn log_admin_changes(State(s): State<AppState>, req: Request, next: Ne
 /// for callers allowed to write there. If an append fails, nothing is
 /// stored.
 pub async fn log_red_releases(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(t) = s.transparency.clone() else {
+    if !s.records_actions() {
         return next.run(req).await;
-    };
+    }
     let path = req.uri().path().to_string();
     let cid = path
         .strip_prefix("/api/collections/")
@@ -636,21 +636,21 @@ pub async fn log_red_releases(State(s): State<AppState>, req: Request, next: Nex
     if may_write {
         let mut markings = crate::tlp::Markings::default();
         markings.learn(&objects);
-        for o in &objects {
-            if markings.classify(o, s.hub.config.default_tlp) != vigil_store::Tlp::Red {
-                continue;
-            }
-            let id = o.get("id").and_then(Value::as_str).unwrap_or("");
-            if let Err(e) = t
-                .log_action(
-                    HubActionKind::TlpRedRelease,
-                    &user.name,
-                    &format!("{cid}/{id}"),
+        let red: Vec<String> = objects
+            .iter()
+            .filter(|o| markings.classify(o, s.hub.config.default_tlp) == vigil_store::Tlp::Red)
+            .map(|o| {
+                format!(
+                    "{cid}/{}",
+                    o.get("id").and_then(Value::as_str).unwrap_or("")
                 )
-                .await
-            {
-                return e.into_response();
-            }
+            })
+            .collect();
+        if let Err(e) = s
+            .log_actions(HubActionKind::TlpRedRelease, &user.name, &red)
+            .await
+        {
+            return e.into_response();
         }
     }
     forward(parts, bytes).await

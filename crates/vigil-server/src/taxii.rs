@@ -440,6 +440,7 @@ async fn objects_page(
         mut out,
         headers: h,
     } = read_page(s, caller, headers, cid, raw, endpoint, object_id, true).await?;
+    crate::tlog::log_red_reads(s, caller, cid, &page.objects).await?;
     if !page.objects.is_empty() {
         out.push_str(",\"objects\":[");
         for (i, o) in page.objects.iter().enumerate() {

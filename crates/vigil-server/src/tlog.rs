@@ -14,6 +14,15 @@
 //! a licence determination, an admin change), call
 //! [`crate::AppState::log_action`] with the actor's and the subject's
 //! plain identifiers: only their salted hashes reach the log.
+//!
+//! Processes that share the database but do not hold the log (other
+//! replicas, command-line admin changes) queue their entries with a
+//! [`LogQueue`] in the `transparency_queue` table; the holder drains it
+//! ([`TransparencyLog::drain_queue`]): it claims the queued rows with the
+//! indices they will get, appends them, and records them, so each queued
+//! entry reaches the log exactly once, in queue order, even across a crash
+//! (claims beyond the log's size are released on the next start, claims
+//! within it are recorded as applied).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -112,6 +121,18 @@ pub struct HubSink {
     appended: Vec<(u64, Vec<u8>)>,
 }
 
+impl HubSink {
+    /// Appends entries together (one durable batch) and remembers them.
+    pub fn append_batch(&mut self, entries: Vec<Vec<u8>>) -> Result<std::ops::Range<u64>, String> {
+        let range = self
+            .log
+            .append_batch(entries.clone())
+            .map_err(|e| e.to_string())?;
+        self.appended.extend(range.clone().zip(entries));
+        Ok(range)
+    }
+}
+
 impl LogSink for HubSink {
     fn append(&mut self, entry: Vec<u8>) -> Result<u64, String> {
         let index = self.log.append(entry.clone()).map_err(|e| e.to_string())?;
@@ -202,6 +223,76 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| HubLogError::Worker(e.to_string()))
 }
 
+/// The hub's pseudonymiser, from the salt kept in the hub's settings
+/// (created on first use, shared by every process on the database).
+async fn pseudonymiser(hub_store: &dyn Store) -> Result<Pseudonymiser, HubLogError> {
+    let salt_hex = {
+        let mut fresh = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut fresh);
+        hub_store.init_setting(SALT_SETTING, &hex(&fresh)).await?
+    };
+    let salt = unhex32(&salt_hex)
+        .ok_or_else(|| HubLogError::Inconsistent("the stored salt is not 32 bytes".into()))?;
+    Ok(Pseudonymiser::new(salt))
+}
+
+/// Queues hub actions for the process holding the log, from any process on
+/// the same database: a replica started without the log, or an admin
+/// command run beside the server. A queued entry is durable in the
+/// database when [`LogQueue::queue_actions`] returns; the holder gives it
+/// its log index later.
+pub struct LogQueue {
+    pseud: Pseudonymiser,
+    store: Arc<dyn OversightStore>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for LogQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogQueue").finish_non_exhaustive()
+    }
+}
+
+impl LogQueue {
+    /// A queue over the database of `hub_store` (whose salt it uses) and
+    /// its oversight tables `store`.
+    pub async fn open(
+        hub_store: &dyn Store,
+        store: Arc<dyn OversightStore>,
+        clock: Clock,
+    ) -> Result<Self, HubLogError> {
+        Ok(Self {
+            pseud: pseudonymiser(hub_store).await?,
+            store,
+            clock,
+        })
+    }
+
+    /// Queues one entry per subject (salted hashes of `actor` and of each
+    /// subject only), in one transaction; returns their queue ids.
+    pub async fn queue_actions(
+        &self,
+        kind: HubActionKind,
+        actor: &str,
+        subjects: &[String],
+    ) -> Result<Vec<i64>, HubLogError> {
+        let now = (self.clock)();
+        let bodies: Vec<Vec<u8>> = subjects
+            .iter()
+            .map(|s| hub_action_entry(&self.pseud, kind, actor, s, now))
+            .collect();
+        Ok(self.store.enqueue(&bodies, now as i64).await?)
+    }
+
+    /// The log index a queued entry was given, once the holder appended it.
+    pub async fn log_index(&self, id: i64) -> Result<Option<u64>, HubLogError> {
+        Ok(self.store.queue_index(id).await?.map(|i| i as u64))
+    }
+}
+
+/// Most queued entries appended in one batch.
+const DRAIN_BATCH: i64 = 1024;
+
 impl TransparencyLog {
     /// Opens the log, reconciles it with the database and restores the
     /// workflow's state.
@@ -225,29 +316,44 @@ impl TransparencyLog {
                 cfg.dir.display()
             )));
         }
+        // Queued entries claimed for indices the log never reached go back
+        // to the queue.
+        let released = store.release_claims(size as i64).await?;
+        if released > 0 {
+            tracing::warn!(
+                entries = released,
+                "queued log entries claimed but not appended before a crash are queued again"
+            );
+        }
         if next < size {
             let l = log.clone();
-            let missing = blocking(move || {
+            let mut missing = blocking(move || {
                 let mut r = l.reader();
                 (next..size)
                     .map(|i| r.entry(i).map(|b| row_of(i, b, false)))
                     .collect::<Result<Vec<_>, _>>()
             })
             .await??;
+            // Queued entries that reached the log record actions their
+            // processes carried out: applied.
+            for (index, body) in store.claimed(next as i64, size as i64).await? {
+                let Some(row) = missing.iter_mut().find(|r| r.index == index) else {
+                    continue;
+                };
+                if row.body != body {
+                    return Err(HubLogError::Inconsistent(format!(
+                        "log entry {index} is not the queued entry claimed for it"
+                    )));
+                }
+                row.applied = true;
+            }
             tracing::warn!(
                 entries = missing.len(),
-                "log entries without their database change (interrupted writes) recorded as not applied"
+                "log entries without their database record (interrupted writes) recorded"
             );
             store.record(&missing, &[]).await?;
         }
-        let salt_hex = {
-            let mut fresh = [0u8; 32];
-            rand::rngs::OsRng.fill_bytes(&mut fresh);
-            hub_store.init_setting(SALT_SETTING, &hex(&fresh)).await?
-        };
-        let salt = unhex32(&salt_hex)
-            .ok_or_else(|| HubLogError::Inconsistent("the stored salt is not 32 bytes".into()))?;
-        let pseud = Pseudonymiser::new(salt);
+        let pseud = pseudonymiser(hub_store).await?;
         let mut auths = Vec::new();
         for row in store.authorisations().await? {
             let a: Authorisation = serde_json::from_str(&row.body)
@@ -440,6 +546,73 @@ impl TransparencyLog {
         Ok(idx)
     }
 
+    /// Appends one hub action per subject (in one batch) and records them;
+    /// returns their log indices.
+    pub async fn log_actions(
+        &self,
+        kind: HubActionKind,
+        actor: &str,
+        subjects: &[String],
+    ) -> Result<std::ops::Range<u64>, ApiError> {
+        let now = self.now();
+        let entries: Vec<Vec<u8>> = subjects
+            .iter()
+            .map(|s| hub_action_entry(&self.pseud, kind, actor, s, now))
+            .collect();
+        self.run(Vec::new(), move |w, _| w.log_mut().append_batch(entries))
+            .await?
+            .map_err(|e| ApiError::Internal(format!("transparency log: {e}")))
+    }
+
+    /// Appends the entries other processes queued, in queue order, and
+    /// records them (each with its log index in the queue row); returns how
+    /// many. Runs under the workflow's lock, so the log's size is known
+    /// while the rows are claimed.
+    pub async fn drain_queue(&self) -> Result<usize, ApiError> {
+        self.check_usable()?;
+        let guard = self.workflow.clone().lock_owned().await;
+        let mut total = 0;
+        loop {
+            let rows = self.store.queued(DRAIN_BATCH).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let first = self.log.size();
+            let claims: Vec<(i64, i64)> = rows
+                .iter()
+                .enumerate()
+                .map(|(k, (id, _))| (*id, (first + k as u64) as i64))
+                .collect();
+            self.store.claim(&claims).await?;
+            let bodies: Vec<Vec<u8>> = rows.into_iter().map(|(_, b)| b).collect();
+            let log = self.log.clone();
+            let b = bodies.clone();
+            let appended = blocking(move || log.append_batch(b)).await?;
+            match appended {
+                Ok(range) if range.start == first => {}
+                other => {
+                    // Nothing (or something unexpected) reached the log: the
+                    // claims must not stand.
+                    if self.store.release_claims(first as i64).await.is_err() {
+                        self.broken.store(true, Ordering::SeqCst);
+                    }
+                    return Err(ApiError::Internal(format!(
+                        "transparency log: appending queued entries: {}",
+                        match other {
+                            Err(e) => e.to_string(),
+                            Ok(r) => format!("appended at {} instead of {first}", r.start),
+                        }
+                    )));
+                }
+            }
+            total += bodies.len();
+            let appended: Vec<(u64, Vec<u8>)> = (first..).zip(bodies).collect();
+            self.persist(appended, Vec::new()).await?;
+        }
+        drop(guard);
+        Ok(total)
+    }
+
     /// The salted hash the log uses for `value` in namespace `kind`.
     pub fn pseudonym(&self, kind: &str, value: &str) -> String {
         self.pseud.hash(kind, value)
@@ -534,4 +707,28 @@ fn unhex32(s: &str) -> Option<[u8; 32]> {
         *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(out)
+}
+
+/// Records on the log that a named user is given the TLP:RED objects among
+/// `objects` of collection `collection` (a TAXII read or an export), before
+/// they are sent: one TLP:RED release per object, with salted hashes of the
+/// user and of `collection/object id` only. Anonymous callers never see
+/// TLP:RED, so nothing is logged for them.
+pub async fn log_red_reads(
+    s: &crate::AppState,
+    caller: &crate::auth::Caller,
+    collection: &str,
+    objects: &[vigil_store::StoredObject],
+) -> Result<(), ApiError> {
+    let Some(user) = caller.user() else {
+        return Ok(());
+    };
+    let red: Vec<String> = objects
+        .iter()
+        .filter(|o| o.tlp == vigil_store::Tlp::Red)
+        .map(|o| format!("{collection}/{}", o.id))
+        .collect();
+    s.log_actions(HubActionKind::TlpRedRelease, &user.name, &red)
+        .await
+        .map(|_| ())
 }

@@ -661,3 +661,274 @@ async fn red_releases_are_logged() {
     );
     assert!(String::from_utf8_lossy(&red[0].body).contains(&expected));
 }
+
+/// Creates a private collection `cases` and stores one TLP:RED and one
+/// TLP:GREEN indicator in it through `app` as root; returns the collection
+/// id and the RED object's id.
+async fn red_and_green(h: &Hub, app: &Router) -> (String, String) {
+    let c = h
+        .store
+        .create_collection(&vigil_store::NewCollection {
+            id: vigil_server::bootstrap::new_collection_id(),
+            alias: None,
+            title: "Cases".into(),
+            description: String::new(),
+            public: false,
+            owner_org: None,
+        })
+        .await
+        .unwrap();
+    let obj = |n: u32, marking: &str| {
+        json!({"type": "indicator", "spec_version": "2.1",
+            "id": format!("indicator--00000000-0000-4000-8000-00000000000{n}"),
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "pattern": "[domain-name:value = 'c2.example']", "pattern_type": "stix",
+            "valid_from": "2024-01-01T00:00:00.000Z", "object_marking_refs": [marking]})
+    };
+    let envelope = json!({"objects": [
+        obj(1, "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"),
+        obj(2, "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"),
+    ]});
+    let (status, _) = taxii(
+        h,
+        app,
+        Method::POST,
+        &format!("/api/collections/{}/objects/", c.id),
+        Some(envelope),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    (
+        c.id,
+        "indicator--00000000-0000-4000-8000-000000000001".to_string(),
+    )
+}
+
+/// A TAXII or REST call as root through `app`; returns status and body text.
+async fn taxii(
+    h: &Hub,
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, String) {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {}", h.tokens["root"]))
+        .header("accept", "application/taxii+json;version=2.1");
+    if body.is_some() {
+        b = b.header("content-type", "application/taxii+json;version=2.1");
+    }
+    let req = b
+        .body(
+            body.map(|v| Body::from(v.to_string()))
+                .unwrap_or_else(Body::empty),
+        )
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The TLP:RED release entries recorded from log index `from` on.
+async fn red_entries(h: &Hub, from: u64) -> Vec<vigil_store::oversight::LogEntryRow> {
+    h.ostore
+        .log_entries(from as i64, i64::MAX)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| String::from_utf8_lossy(&e.body).contains("tlp_red_release"))
+        .collect()
+}
+
+/// Reading TLP:RED objects over TAXII (a page, one object) and exporting
+/// them puts a TLP:RED release on the log for the reader, with salted
+/// hashes of the user and the object only; reads of other objects do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn red_reads_and_exports_are_logged() {
+    let h = hub(false).await.unwrap();
+    let (cid, red) = red_and_green(&h, &h.app).await;
+    let subject = h.log.pseudonym("subject", &format!("{cid}/{red}"));
+    let actor = h.log.pseudonym("person", "root");
+    let check = |rows: &[vigil_store::oversight::LogEntryRow], what: &str| {
+        assert_eq!(rows.len(), 1, "{what}: one RED object, one entry");
+        let body = String::from_utf8_lossy(&rows[0].body).into_owned();
+        assert!(
+            body.contains(&subject) && body.contains(&actor),
+            "{what}: {body}"
+        );
+        assert!(
+            !body.contains("root") && !body.contains(&red),
+            "{what}: plaintext in {body}"
+        );
+    };
+    for (what, uri) in [
+        ("page", format!("/api/collections/{cid}/objects/")),
+        ("object", format!("/api/collections/{cid}/objects/{red}/")),
+        (
+            "export",
+            format!("/rest/v1/export?format=stix&collection={cid}"),
+        ),
+        (
+            "indicator export",
+            format!("/rest/v1/export?format=csv&collection={cid}"),
+        ),
+    ] {
+        let before = h.log.log().size();
+        let (status, body) = taxii(&h, &h.app, Method::GET, &uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{what}: {body}");
+        assert!(body.contains("c2.example"), "{what}: {body}");
+        check(&red_entries(&h, before).await, what);
+    }
+    // Only the GREEN object: nothing logged.
+    let before = h.log.log().size();
+    let green = "indicator--00000000-0000-4000-8000-000000000002";
+    let (status, _) = taxii(
+        &h,
+        &h.app,
+        Method::GET,
+        &format!("/api/collections/{cid}/objects/{green}/"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(red_entries(&h, before).await.is_empty());
+}
+
+/// A replica without the log (same database) queues its logged actions;
+/// the replica holding the log appends them in order, exactly once, and
+/// each queue row gets its log index. Claims that never reached the log
+/// are released on restart, claims that did are recorded as applied.
+async fn replica_queues_for_the_holder(h: Hub) {
+    let q = vigil_server::tlog::LogQueue::open(h.store.as_ref(), h.ostore.clone(), Arc::new(|| T0))
+        .await
+        .unwrap();
+    let replica = vigil_server::router(
+        AppState::new(h.store.clone(), HubConfig::default())
+            .await
+            .unwrap()
+            .with_log_queue(Arc::new(q)),
+    );
+    let before = h.log.log().size();
+    let (cid, red) = red_and_green(&h, &replica).await;
+    let (status, _) = taxii(
+        &h,
+        &replica,
+        Method::GET,
+        &format!("/api/collections/{cid}/objects/{red}/"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = taxii(
+        &h,
+        &replica,
+        Method::POST,
+        "/admin/v1/orgs",
+        Some(json!({"name": "Ombudsman", "kind": "government"})),
+    )
+    .await;
+    assert!(status.is_success(), "{status} {body}");
+    // Nothing on the log yet: three entries wait in the queue.
+    assert_eq!(h.log.log().size(), before);
+    let queued = h.ostore.queued(100).await.unwrap();
+    assert_eq!(queued.len(), 3);
+    assert_eq!(h.log.drain_queue().await.unwrap(), 3);
+    assert_eq!(h.log.drain_queue().await.unwrap(), 0, "each entry once");
+    let size = h.log.log().size();
+    assert_eq!(size, before + 3);
+    let mut reader = h.log.log().reader();
+    let rows = h
+        .ostore
+        .log_entries(before as i64, size as i64)
+        .await
+        .unwrap();
+    for (k, (id, body)) in queued.iter().enumerate() {
+        let index = before + k as u64;
+        assert_eq!(&reader.entry(index).unwrap(), body, "queue order");
+        assert_eq!(h.ostore.queue_index(*id).await.unwrap(), Some(index as i64));
+        assert!(rows[k].applied && rows[k].index == index as i64);
+    }
+    let subject = h.log.pseudonym("subject", &format!("{cid}/{red}"));
+    let bodies: Vec<String> = queued
+        .iter()
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        bodies[0].contains("tlp_red_release") && bodies[0].contains(&subject),
+        "{}",
+        bodies[0]
+    );
+    assert!(
+        bodies[1].contains("tlp_red_release") && bodies[1].contains(&subject),
+        "{}",
+        bodies[1]
+    );
+    assert!(bodies[2].contains("admin_change"), "{}", bodies[2]);
+
+    // A crash after claiming: one claim reached the log, one did not.
+    let ids = h
+        .ostore
+        .enqueue(
+            &[
+                b"{\"v\":1,\"at\":1,\"event\":\"x1\"}".to_vec(),
+                b"{\"v\":1,\"at\":1,\"event\":\"x2\"}".to_vec(),
+            ],
+            1,
+        )
+        .await
+        .unwrap();
+    h.ostore
+        .claim(&[(ids[0], size as i64), (ids[1], size as i64 + 1)])
+        .await
+        .unwrap();
+    h.log
+        .log()
+        .append(b"{\"v\":1,\"at\":1,\"event\":\"x1\"}".to_vec())
+        .unwrap();
+    drop(h.app);
+    drop(h.log);
+    drop(reader);
+    let (app, log) = open_log(&h.store, &h.ostore, &h.dir, &h.signer, &h.clock).await;
+    let h = Hub { app, log, ..h };
+    let row = &h
+        .ostore
+        .log_entries(size as i64, size as i64 + 1)
+        .await
+        .unwrap()[0];
+    assert!(
+        row.applied,
+        "a queued entry that reached the log took effect"
+    );
+    assert_eq!(
+        h.ostore.queue_index(ids[1]).await.unwrap(),
+        None,
+        "released"
+    );
+    assert_eq!(h.log.drain_queue().await.unwrap(), 1);
+    assert_eq!(
+        h.ostore.queue_index(ids[1]).await.unwrap(),
+        Some(size as i64 + 1)
+    );
+    let end = h.log.log().size();
+    assert_eq!(end, size + 2);
+    assert_eq!(
+        h.ostore.log_entries(0, end as i64).await.unwrap().len() as u64,
+        end,
+        "database and log hold the same entries"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replica_queues_for_the_holder_sqlite() {
+    replica_queues_for_the_holder(hub(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replica_queues_for_the_holder_postgres() {
+    if let Some(h) = hub(true).await {
+        replica_queues_for_the_holder(h).await;
+    }
+}
