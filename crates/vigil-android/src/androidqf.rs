@@ -303,6 +303,7 @@ pub(crate) fn modules(source: Source) -> Vec<Box<dyn Module>> {
             v.push(Box::new(crate::backup::SmsModule {
                 source: source.clone(),
                 member: b.clone(),
+                password: None,
             }));
         }
     }

@@ -6,7 +6,8 @@
 //! here), then a tar stream. The telephony provider's entries
 //! `apps/com.android.providers.telephony/d_f/NNN_sms_backup` (and
 //! `_mms_backup`) hold a JSON array (or JSON lines) of messages, usually
-//! zlib-compressed again.
+//! zlib-compressed again. Encrypted backups (`AES-256`) are opened with the
+//! user's password (`backup_crypto`).
 //!
 //! The archive is streamed: nothing is extracted, each message file is read
 //! up to [`MAX_MESSAGES_FILE`] bytes (and inflated up to the same), so a
@@ -89,6 +90,8 @@ pub(crate) struct SmsModule {
     pub(crate) source: Source,
     /// The backup's member name in `source`.
     pub(crate) member: String,
+    /// The password of an encrypted backup.
+    pub(crate) password: Option<String>,
 }
 
 impl Module for SmsModule {
@@ -104,7 +107,9 @@ impl Module for SmsModule {
             message,
         };
         self.source
-            .with_member(&self.member, |r| read_backup(r, &self.member, &mut em))
+            .with_member(&self.member, |r| {
+                read_backup(r, &self.member, self.password.as_deref(), &mut em)
+            })
             .map_err(&err)?
             .map_err(&err)?;
         Ok(em.summary())
@@ -115,19 +120,46 @@ impl Module for SmsModule {
 pub(crate) fn read_backup(
     r: &mut dyn BufRead,
     label: &str,
+    password: Option<&str>,
     em: &mut Emitter<'_>,
 ) -> Result<(), String> {
     let header = read_header(r)?;
-    if !header.encryption.eq_ignore_ascii_case("none") {
+    let body: Box<dyn Read + '_> = if header.encryption.eq_ignore_ascii_case("none") {
+        Box::new(r)
+    } else if header.encryption == "AES-256" {
+        let Some(password) = password else {
+            return Err("the backup is encrypted (AES-256): give its password (--password)".into());
+        };
+        let mut lines = Vec::with_capacity(5);
+        for what in [
+            "user password salt",
+            "checksum salt",
+            "round count",
+            "user key IV",
+            "master key blob",
+        ] {
+            lines.push(header_line(r, what)?);
+        }
+        let lines: [String; 5] = lines
+            .try_into()
+            .map_err(|_| "header: encryption lines".to_string())?;
+        match crate::backup_crypto::open(header.version, lines, password) {
+            Ok(key) => Box::new(crate::backup_crypto::CbcReader::new(r, &key)),
+            Err(crate::backup_crypto::OpenError::WrongPassword) => {
+                return Err("wrong backup password".into())
+            }
+            Err(crate::backup_crypto::OpenError::Header(e)) => return Err(e),
+        }
+    } else {
         return Err(format!(
-            "the backup is encrypted ({}); decrypt it first (for example with android-backup-extractor) and scan the result",
+            "the backup is encrypted with {:?}, which is not known",
             header.encryption
         ));
-    }
+    };
     let body: Box<dyn Read + '_> = if header.compressed {
-        Box::new(flate2::read::ZlibDecoder::new(r))
+        Box::new(flate2::read::ZlibDecoder::new(body))
     } else {
-        Box::new(r)
+        body
     };
     let mut archive = tar::Archive::new(body);
     let entries = archive.entries().map_err(|e| format!("archive: {e}"))?;

@@ -29,12 +29,15 @@ pub use vigil_artefact::Module;
 
 mod androidqf;
 mod backup;
+mod backup_crypto;
 mod dumpsys;
 mod source;
 
 use source::Source;
 
 pub use backup::{read_header, BackupHeader};
+#[doc(hidden)]
+pub use backup_crypto::{cbc_encrypt, encryption_header};
 
 /// Errors opening an Android acquisition (module-level problems are [`vigil_artefact::ModuleError`]s).
 #[derive(Debug, thiserror::Error)]
@@ -128,8 +131,11 @@ pub fn looks_like_android_backup(path: &Path) -> bool {
         && head[..] == backup::MAGIC[..]
 }
 
-/// The reader modules for an Android backup file: its SMS and MMS.
-pub fn android_backup_modules(path: &Path) -> Result<Vec<Box<dyn Module>>, Error> {
+/// The reader modules for an Android backup file: its SMS and MMS (`password` opens an encrypted one).
+pub fn android_backup_modules(
+    path: &Path,
+    password: Option<&str>,
+) -> Result<Vec<Box<dyn Module>>, Error> {
     if !looks_like_android_backup(path) {
         return Err(Error::NotRecognised(path.to_path_buf(), "Android backup"));
     }
@@ -144,6 +150,7 @@ pub fn android_backup_modules(path: &Path) -> Result<Vec<Box<dyn Module>>, Error
     Ok(vec![Box::new(backup::SmsModule {
         source: Source::Dir(dir.to_path_buf()),
         member: name.to_string_lossy().into_owned(),
+        password: password.map(str::to_string),
     })])
 }
 
@@ -154,7 +161,12 @@ pub mod fuzzing {
     pub fn android_backup(bytes: &[u8]) -> u64 {
         let mut sink = |_: vigil_artefact::Record| {};
         let mut em = vigil_artefact::Emitter::new("backup_sms", &mut sink);
-        let _ = crate::backup::read_backup(&mut std::io::Cursor::new(bytes), "fuzz", &mut em);
+        let _ = crate::backup::read_backup(
+            &mut std::io::Cursor::new(bytes),
+            "fuzz",
+            Some("fuzz"),
+            &mut em,
+        );
         em.records()
     }
 }

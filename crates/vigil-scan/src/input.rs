@@ -128,7 +128,7 @@ impl Input {
 
     /// The reader modules for this input.
     ///
-    /// `unlock` is used for encrypted iOS backups; `netlog` options (the
+    /// `unlock` is used for encrypted iOS backups (a password also for encrypted Android backups); `netlog` options (the
     /// matcher's filter) for captures and logs.
     pub fn modules(
         &self,
@@ -152,7 +152,11 @@ impl Input {
                 vigil_android::androidqf_modules(p).map_err(|x| e(x.to_string()))
             }
             InputKind::AndroidBackup => {
-                vigil_android::android_backup_modules(p).map_err(|x| e(x.to_string()))
+                let password = match &unlock {
+                    Some(vigil_ios::Unlock::Password(pw)) => Some(pw.as_str()),
+                    _ => None,
+                };
+                vigil_android::android_backup_modules(p, password).map_err(|x| e(x.to_string()))
             }
             InputKind::Pcap => vigil_netlog::pcap_modules(p, netlog).map_err(|x| e(x.to_string())),
             InputKind::Zeek => vigil_netlog::zeek_modules(p, netlog).map_err(|x| e(x.to_string())),

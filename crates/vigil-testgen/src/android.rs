@@ -413,6 +413,10 @@ pub struct AndroidBackupSpec {
     pub sms: usize,
     /// Compress the tar stream (the header's compression flag), as `adb backup` does by default.
     pub compressed: bool,
+    /// Encrypt the backup (AES-256, as `adb backup` does when given a password) with this password.
+    pub password: Option<String>,
+    /// PBKDF2 rounds of an encrypted backup (Android uses 10,000).
+    pub rounds: u32,
     /// Indicator values to plant: `domains` become links in received SMS.
     pub plants: Plants,
 }
@@ -505,14 +509,41 @@ pub fn write_android_backup(path: &Path, spec: &AndroidBackupSpec) -> Result<Vec
         crate::tar_file(&mut tar, name, &data).map_err(|e| fmt_err(e.to_string()))?;
     }
     let body = tar.into_inner().map_err(|e| fmt_err(e.to_string()))?;
-    let mut out = format!("ANDROID BACKUP\n5\n{}\nnone\n", u8::from(spec.compressed)).into_bytes();
-    if spec.compressed {
-        let mut z = flate2::write::ZlibEncoder::new(out, flate2::Compression::fast());
+    let body = if spec.compressed {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
         z.write_all(&body).map_err(|e| fmt_err(e.to_string()))?;
-        out = z.finish().map_err(|e| fmt_err(e.to_string()))?;
+        z.finish().map_err(|e| fmt_err(e.to_string()))?
     } else {
-        out.extend_from_slice(&body);
-    }
+        body
+    };
+    let mut out = format!("ANDROID BACKUP\n5\n{}\n", u8::from(spec.compressed));
+    let body = match &spec.password {
+        None => {
+            out.push_str("none\n");
+            body
+        }
+        Some(pw) => {
+            let (salt, ck_salt) = (rng.bytes(64), rng.bytes(64));
+            let mut keys = [0u8; 64];
+            keys.copy_from_slice(&rng.bytes(64));
+            let (user_iv, rest) = keys.split_at(16);
+            let (master_iv, master_key) = rest.split_at(16);
+            let arr16 = |b: &[u8]| <[u8; 16]>::try_from(b).unwrap_or_default();
+            let master_key = <[u8; 32]>::try_from(master_key).unwrap_or_default();
+            out.push_str("AES-256\n");
+            out.push_str(&vigil_android::encryption_header(
+                pw,
+                spec.rounds.max(1),
+                (&salt, &ck_salt),
+                &arr16(user_iv),
+                &master_key,
+                &arr16(master_iv),
+            ));
+            vigil_android::cbc_encrypt(&master_key, &arr16(master_iv), &body)
+        }
+    };
+    let mut out = out.into_bytes();
+    out.extend_from_slice(&body);
     write(path, out)?;
     planted.sort();
     Ok(planted)

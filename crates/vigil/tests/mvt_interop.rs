@@ -359,31 +359,43 @@ fn android_backup_every_mvt_detection_is_a_vigil_detection() {
     }
     let dir = tempfile::tempdir().unwrap();
     let files = android_iocs();
-    for compressed in [true, false] {
-        let ab = dir.path().join(format!("backup-{compressed}.ab"));
+    // Compressed, plain, and encrypted (MVT's own decryption is the oracle for
+    // the key derivation, including Android's widening of the master key's bytes).
+    for (n, (compressed, password)) in [(true, None), (false, None), (true, Some("pässwörd 1"))]
+        .into_iter()
+        .enumerate()
+    {
+        let ab = dir.path().join(format!("backup-{n}.ab"));
         vigil_testgen::write_android_backup(
             &ab,
             &vigil_testgen::AndroidBackupSpec {
-                seed: 2024,
+                seed: 2024 + n as u64,
                 sms: 200,
                 compressed,
+                password: password.map(str::to_string),
+                rounds: 10_000,
                 plants: android_spec().plants,
             },
         )
         .unwrap();
-        let out = dir.path().join(format!("mvt-{compressed}"));
+        let out = dir.path().join(format!("mvt-{n}"));
+        let mut sub = vec!["check-backup"];
+        let mut extra = vec![];
+        if let Some(pw) = password {
+            sub.extend(["--backup-password", pw]);
+            extra.extend(["--password", pw]);
+        }
         // MVT's backup SMS module is `sms`; Vigil names it `backup_sms` (the iOS one is `sms`).
-        let mvt: BTreeSet<(String, String)> =
-            run_mvt("mvt-android", &["check-backup"], &files, &ab, &out)
-                .into_iter()
-                .map(|(m, v)| (if m == "sms" { "backup_sms".into() } else { m }, v))
-                .collect();
+        let mvt: BTreeSet<(String, String)> = run_mvt("mvt-android", &sub, &files, &ab, &out)
+            .into_iter()
+            .map(|(m, v)| (if m == "sms" { "backup_sms".into() } else { m }, v))
+            .collect();
         let vigil = run_vigil(
             "android-backup",
             &ab,
             &files,
-            &[],
-            &dir.path().join(format!("vigil-{compressed}")),
+            &extra,
+            &dir.path().join(format!("vigil-{n}")),
         );
         compare("Android backup", &mvt, &vigil, &[]);
         assert_eq!(

@@ -175,6 +175,8 @@ fn android_androidqf_folder_and_zip_bugreport_and_backup() {
             seed: 1,
             sms: 10,
             compressed: true,
+            password: None,
+            rounds: 0,
             plants: plants(),
         },
     )
@@ -204,6 +206,8 @@ fn android_androidqf_folder_and_zip_bugreport_and_backup() {
             seed: 2,
             sms: 30,
             compressed: false,
+            password: None,
+            rounds: 0,
             plants: plants(),
         },
     )

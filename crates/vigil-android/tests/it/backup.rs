@@ -14,6 +14,8 @@ fn backup_spec(compressed: bool) -> AndroidBackupSpec {
         seed: 5,
         sms: 40,
         compressed,
+        password: None,
+        rounds: 0,
         plants: Plants {
             domains: vec!["automatedrelax.org".into(), "c2.example-spy.net".into()],
             ..Plants::default()
@@ -44,7 +46,7 @@ fn backup_bytes(header: &str, members: &[(&str, &[u8])], compressed: bool) -> Ve
 }
 
 fn scan(path: &std::path::Path) -> (Vec<vigil_artefact::Record>, Result<(), String>) {
-    let modules = vigil_android::android_backup_modules(path).unwrap();
+    let modules = vigil_android::android_backup_modules(path, None).unwrap();
     assert_eq!(modules.len(), 1);
     let (records, results) = run_all(&modules);
     let r = results[0].1.clone().map(|_| ()).map_err(|e| e.to_string());
@@ -128,7 +130,7 @@ fn broken_and_encrypted_backups_are_clear_errors() {
         (
             "encrypted.ab",
             b"ANDROID BACKUP\n5\n1\nAES-256\n00ff\n".to_vec(),
-            "the backup is encrypted (AES-256)",
+            "the backup is encrypted (AES-256): give its password",
         ),
         (
             "version.ab",
@@ -166,7 +168,7 @@ fn broken_and_encrypted_backups_are_clear_errors() {
     let p = dir.path().join("notes.txt");
     std::fs::write(&p, "ANDROID BACKUP is what adb writes").unwrap();
     assert!(!vigil_android::looks_like_android_backup(&p));
-    assert!(vigil_android::android_backup_modules(&p).is_err());
+    assert!(vigil_android::android_backup_modules(&p, None).is_err());
 }
 
 #[test]
@@ -192,7 +194,7 @@ fn truncated_backup_keeps_what_was_read_and_a_broken_message_file_is_a_warning()
         ),
     )
     .unwrap();
-    let modules = vigil_android::android_backup_modules(&bad).unwrap();
+    let modules = vigil_android::android_backup_modules(&bad, None).unwrap();
     let summary = modules[0].run(&mut |_| {}).unwrap();
     assert_eq!(summary.records, 0);
     assert!(
@@ -229,5 +231,49 @@ fn fuzz_entry_point_reads_a_whole_backup_and_survives_every_cut() {
     assert_eq!(vigil_android::fuzzing::android_backup(&bytes), 42);
     for cut in (0..bytes.len()).step_by(7) {
         assert!(vigil_android::fuzzing::android_backup(&bytes[..cut]) <= 42);
+    }
+}
+
+#[test]
+fn encrypted_backup_opens_with_its_password_only() {
+    let dir = tempfile::tempdir().unwrap();
+    for compressed in [true, false] {
+        let ab = dir.path().join(format!("enc-{compressed}.ab"));
+        let spec = AndroidBackupSpec {
+            password: Some("pässwörd 1".into()),
+            rounds: 100,
+            ..backup_spec(compressed)
+        };
+        let planted = write_android_backup(&ab, &spec).unwrap();
+        let head = std::fs::read(&ab).unwrap();
+        assert!(head.starts_with(b"ANDROID BACKUP\n5\n"));
+        assert!(String::from_utf8_lossy(&head[..40]).contains("\nAES-256\n"));
+        let run = |pw: Option<&str>| {
+            let modules = vigil_android::android_backup_modules(&ab, pw).unwrap();
+            let (records, results) = run_all(&modules);
+            (records, results[0].1.clone().map_err(|e| e.to_string()))
+        };
+        let (records, result) = run(Some("pässwörd 1"));
+        result.unwrap();
+        assert_eq!(records.len(), 42);
+        for p in &planted {
+            assert!(records.iter().any(|r| r
+                .observables
+                .iter()
+                .any(|o| o.value.starts_with(&format!("https://{}/", p.value)))));
+        }
+        let (records, result) = run(Some("password 1"));
+        assert!(records.is_empty());
+        assert!(result.unwrap_err().contains("wrong backup password"));
+        let (_, result) = run(None);
+        assert!(result.unwrap_err().contains("give its password"));
+        // A cut anywhere in the encrypted body keeps what came before it, never panics.
+        for cut in [head.len() - 5, head.len() - 16, head.len() / 2, 700] {
+            let p = dir.path().join("cut.ab");
+            std::fs::write(&p, &head[..cut]).unwrap();
+            let modules = vigil_android::android_backup_modules(&p, Some("pässwörd 1")).unwrap();
+            let (records, _) = run_all(&modules);
+            assert!(records.len() <= 42);
+        }
     }
 }
