@@ -256,3 +256,181 @@ fn readable_key_files_are_refused() {
     assert!(err.contains("too open"), "{err}");
     assert!(!err.contains("PRIVATE+KEY"), "{err}");
 }
+
+/// A `vigil serve` process listening on a free port; killed when dropped.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Served {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-registry"])
+        .args(args)
+        .env("VIGIL_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut served = Served {
+        child,
+        addr: String::new(),
+    };
+    for line in lines {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            served.addr = rest.trim_end_matches("/taxii2/").to_string();
+            return served;
+        }
+    }
+    panic!("vigil serve {args:?} exited before listening");
+}
+
+/// The database for a test of several processes: a schema of its own in
+/// the test PostgreSQL when there is one, else an SQLite file in `dir`.
+fn shared_database(dir: &Path) -> String {
+    let Some(url) = vigil_testkit::postgres_url() else {
+        return p(&dir.join("hub.db")).to_string();
+    };
+    let schema = format!("log_replicas_{}", std::process::id());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(vigil_store::PgStore::connect(&url, Some(&schema)))
+        .expect("creating the test schema");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{schema}")
+}
+
+/// Admin changes made from the command line and sensitive actions on a
+/// replica started with `--no-log` reach the one log that another replica
+/// on the same database holds: each is included under the checkpoint that
+/// replica publishes, holds only salted hashes, and its queue row names its
+/// log index.
+#[test]
+fn replicas_and_admin_commands_reach_the_one_log() {
+    use vigil_server::client::Connector;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let db = shared_database(d);
+    let holder_dir = d.join("holder");
+    let cli = |args: &[&str]| {
+        let mut all = vec!["serve", "--database", &db, "--data-dir", p(&holder_dir)];
+        all.extend_from_slice(args);
+        ok(&all)
+    };
+    cli(&["org", "Ombudsman", "--kind", "government"]);
+    cli(&["user", "root", "--role", "admin"]);
+    let token = cli(&["token", "root"])
+        .rsplit(": ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+
+    let holder = serve(&[
+        "--database",
+        &db,
+        "--data-dir",
+        p(&holder_dir),
+        "--log-interval",
+        "1",
+    ]);
+    let replica = serve(&[
+        "--database",
+        &db,
+        "--data-dir",
+        p(&d.join("replica")),
+        "--no-log",
+    ]);
+    let http = Connector::plain();
+    let auth = format!("Bearer {token}");
+    let r = http
+        .request(
+            &replica.addr,
+            "POST",
+            "/admin/v1/orgs",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(br#"{"name":"Court","kind":"government"}"#),
+        )
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    // Three command-line changes and the replica's one, once each.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let checkpoint = loop {
+        let r = http
+            .request(&holder.addr, "GET", "/log/checkpoint", &[], None)
+            .unwrap();
+        if r.status == 200 && r.text().lines().nth(1) == Some("4") {
+            break r.body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not on the log: {}",
+            r.text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let vkey = std::fs::read_to_string(holder_dir.join("log.pub")).unwrap();
+    let key = vigil_ledger::Verifier::parse(vkey.trim()).unwrap();
+    let cp = vigil_ledger::verify_checkpoint(&checkpoint, &key, &[], 0).unwrap();
+    drop(holder);
+    drop(replica);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt.block_on(vigil_store::open(&db)).unwrap();
+    let salt = rt
+        .block_on(store.setting("oversight_salt"))
+        .unwrap()
+        .unwrap();
+    let mut bytes = [0u8; 32];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&salt[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let pseud = vigil_oversight::Pseudonymiser::new(bytes);
+    let user = std::env::var("USER").unwrap_or_else(|_| "command line".into());
+    let cli_actor = pseud.hash("person", &format!("cli:{user}"));
+    let mut reader = vigil_tlog::LogReader::open(&holder_dir.join("log")).unwrap();
+    let mut actors = Vec::new();
+    for i in 0..4 {
+        let entry = reader.entry(i).unwrap();
+        reader
+            .prove_inclusion(i, 4)
+            .unwrap()
+            .verify(&vigil_ledger::leaf_hash(&entry), &cp.checkpoint().root)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&entry).unwrap();
+        assert_eq!(v["event"], "hub_action", "{v}");
+        assert_eq!(v["action"], "admin_change", "{v}");
+        let text = String::from_utf8_lossy(&entry);
+        assert!(
+            !text.contains("Ombudsman") && !text.contains("root"),
+            "{text}"
+        );
+        actors.push(v["actor"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        actors[..3],
+        [cli_actor.clone(), cli_actor.clone(), cli_actor]
+    );
+    assert_eq!(actors[3], pseud.hash("person", "root"));
+    let ostore = rt.block_on(vigil_store::open_oversight(&db)).unwrap();
+    assert!(rt.block_on(ostore.queued(10)).unwrap().is_empty());
+    assert_eq!(rt.block_on(ostore.claimed(0, 4)).unwrap().len(), 4);
+}

@@ -292,6 +292,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             .await
             .context("preparing the hub")?;
         if let Some(cmd) = args.command {
+            let what = format!("vigil serve {cmd:?}");
+            super::serve_log::queue_admin_change(&settings.database, store.as_ref(), &what).await?;
             return admin(store.as_ref(), cmd).await;
         }
         let state = super::serve_log::attach(

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use vigil_ledger::note::ALG_ED25519;
 use vigil_ledger::{Signer, Verifier};
+use vigil_oversight::HubActionKind;
 use vigil_oversight::Policy;
-use vigil_server::tlog::{system_clock, LogConfig, TransparencyLog};
+use vigil_server::tlog::{system_clock, LogConfig, LogQueue, TransparencyLog};
 use vigil_server::AppState;
 use vigil_store::Store;
 use vigil_tlog::client::WitnessEndpoint;
@@ -22,7 +23,9 @@ const KEY_ENV: &str = "VIGIL_LOG_SIGNING_KEY";
 /// Flags of the hub's transparency log.
 #[derive(Debug, clap::Args)]
 pub struct LogArgs {
-    /// Run without a transparency log (and without the oversight API).
+    /// Run without holding the transparency log (and without the oversight
+    /// API): this replica's logged actions are queued in the database for
+    /// the replica that holds the log.
     #[arg(long, env = "VIGIL_NO_LOG")]
     no_log: bool,
     /// Private key file of the log (owner-only; default DATA_DIR/log.key,
@@ -74,9 +77,45 @@ fn signer(args: &LogArgs, data_dir: &Path) -> anyhow::Result<Signer> {
     Ok(load_signer_file(&path)?)
 }
 
-/// Opens the hub's log in `DATA_DIR/log` (unless `--no-log`), attaches it
-/// to `state`, and starts publishing checkpoints every `--log-interval`
-/// seconds (recording due expiries first).
+/// Seconds between two looks at the queue of entries from other processes.
+const QUEUE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The queue of log entries in the database at `database`.
+async fn queue(database: &str, store: &dyn Store) -> anyhow::Result<LogQueue> {
+    let ostore = vigil_store::open_oversight(database)
+        .await
+        .context("opening the oversight tables")?;
+    LogQueue::open(store, ostore, system_clock())
+        .await
+        .context("opening the transparency queue")
+}
+
+/// Queues an administrative change made from the command line for the
+/// transparency log, before it is carried out: salted hashes of the
+/// operating-system user and of the command (`what`) only. The replica
+/// holding the log appends it when it next looks at the queue.
+pub async fn queue_admin_change(
+    database: &str,
+    store: &dyn Store,
+    what: &str,
+) -> anyhow::Result<()> {
+    let actor = std::env::var("USER").unwrap_or_else(|_| "command line".into());
+    queue(database, store)
+        .await?
+        .queue_actions(
+            HubActionKind::AdminChange,
+            &format!("cli:{actor}"),
+            &[what.to_string()],
+        )
+        .await
+        .context("queuing the change for the transparency log")?;
+    Ok(())
+}
+
+/// Opens the hub's log in `DATA_DIR/log` and attaches it to `state`; starts
+/// publishing checkpoints every `--log-interval` seconds (recording due
+/// expiries first) and appending what other processes queued every
+/// second. With `--no-log`, attaches the queue instead.
 pub async fn attach(
     state: AppState,
     args: &LogArgs,
@@ -85,7 +124,8 @@ pub async fn attach(
     store: &dyn Store,
 ) -> anyhow::Result<AppState> {
     if args.no_log {
-        return Ok(state);
+        let q = queue(database, store).await?;
+        return Ok(state.with_log_queue(Arc::new(q)));
     }
     let signer = signer(args, data_dir)?;
     let witnesses = args
@@ -146,6 +186,20 @@ pub async fn attach(
     std::fs::write(&pubfile, format!("{vkey}\n"))
         .with_context(|| format!("writing {}", pubfile.display()))?;
     println!("transparency log {} (verifier key {vkey})", log.origin());
+    log.drain_queue()
+        .await
+        .map_err(|e| anyhow::anyhow!("appending queued entries: {e}"))?;
+    let l = log.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(QUEUE_INTERVAL).await;
+            match l.drain_queue().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(entries = n, "queued entries appended"),
+                Err(e) => tracing::warn!(error = %e, "appending queued entries failed"),
+            }
+        }
+    });
     let every = std::time::Duration::from_secs(args.log_interval.max(1));
     let l = log.clone();
     tokio::spawn(async move {
