@@ -29,8 +29,10 @@ mod object;
 mod sco;
 mod sco_id;
 mod sdo;
+pub mod spec;
 mod timestamp;
 pub mod versioning;
+pub mod vocab;
 
 pub use common::{
     Common, CustomProperties, ExternalReference, GranularMarking, KillChainPhase, MarkingCommon,

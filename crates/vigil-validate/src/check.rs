@@ -4,8 +4,10 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
-use crate::diag::{push_pointer, Sink};
-use crate::spec::{self, Kind, Prop, SCO_TYPES, SDO_TYPES};
+use crate::diag::{Ptr, Sink};
+use vigil_stix::{category_of, Category};
+
+use crate::spec::{self, Kind, Prop, MARKING_COMMON};
 use crate::syntax;
 use crate::vocab::{Vocab, COMMON_RELATIONSHIPS, RELATIONSHIPS};
 use crate::Options;
@@ -49,7 +51,13 @@ const TLP1: &[(&str, &str)] = &[
 ];
 
 /// Checks one object at `ptr`; `embedded` is true inside `observed-data.objects`.
-pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, embedded: bool) {
+pub(crate) fn object(
+    v: &Value,
+    ptr: &Ptr<'_>,
+    sink: &mut Sink<'_>,
+    opts: &Options,
+    embedded: bool,
+) {
     let Some(obj) = v.as_object() else {
         sink.error("not-an-object", ptr, "a STIX object must be a JSON object");
         return;
@@ -59,14 +67,10 @@ pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, 
         return;
     };
     let Some(ty) = ty_v.as_str() else {
-        sink.error(
-            "property-type",
-            &push_pointer(ptr, "type"),
-            "'type' must be a string",
-        );
+        sink.error("property-type", &ptr.key("type"), "'type' must be a string");
         return;
     };
-    let ty_ptr = push_pointer(ptr, "type");
+    let ty_ptr = ptr.key("type");
     if !syntax::type_name(ty) {
         sink.error(
             "type-format",
@@ -85,20 +89,12 @@ pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, 
     if ty == "action" {
         sink.error("type-format", &ty_ptr, "'action' is a reserved type name");
     }
-    let family = if SDO_TYPES.contains(&ty)
-        || matches!(
-            ty,
-            "relationship" | "sighting" | "language-content" | "extension-definition"
-        ) {
-        Family::Domain
-    } else if SCO_TYPES.contains(&ty) {
-        Family::Observable
-    } else if ty == "marking-definition" {
-        Family::Marking
-    } else if obj.contains_key("created") || obj.contains_key("modified") {
-        Family::CustomDomain
-    } else {
-        Family::CustomObservable
+    let family = match category_of(ty) {
+        Some(Category::Meta) if ty == "marking-definition" => Family::Marking,
+        Some(Category::Sco) => Family::Observable,
+        Some(_) => Family::Domain,
+        None if obj.contains_key("created") || obj.contains_key("modified") => Family::CustomDomain,
+        None => Family::CustomObservable,
     };
     if embedded && !matches!(family, Family::Observable | Family::CustomObservable) {
         sink.error(
@@ -110,7 +106,7 @@ pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, 
     }
 
     // The id: format and agreement with the type.
-    let id_ptr = push_pointer(ptr, "id");
+    let id_ptr = ptr.key("id");
     let mut id_info = None;
     match obj.get("id") {
         None if embedded => {}
@@ -148,7 +144,7 @@ pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, 
         if valid_name && !reserved && !empty {
             continue;
         }
-        let p = push_pointer(ptr, name);
+        let p = ptr.key(name);
         if !valid_name {
             sink.error(
                 "property-name",
@@ -173,14 +169,18 @@ pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, 
         Family::Marking => MARKING_COMMON,
     };
     let own = spec::type_props(ty).unwrap_or(&[]);
+    // How many of the object's properties the tables define.
+    let mut defined = 0;
     for prop in common.iter().chain(own) {
+        let value = obj.get(prop.name);
+        defined += usize::from(value.is_some());
         if embedded && prop.name == "id" {
             continue;
         }
-        match obj.get(prop.name) {
+        match value {
             // A null was reported above; its type would only repeat that.
             Some(Value::Null) => {}
-            Some(value) => value_of(prop, value, &push_pointer(ptr, prop.name), sink, embedded),
+            Some(value) => value_of(prop, value, &ptr.key(prop.name), sink, embedded),
             None if prop.required && prop.name != "type" && prop.name != "id" => sink.error(
                 "required-property",
                 ptr,
@@ -201,6 +201,8 @@ pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, 
                 );
             }
         }
+        // Nothing to say when every property is a defined one.
+        _ if defined == obj.len() => {}
         _ => {
             for name in obj.keys() {
                 let known = common.iter().chain(own).any(|p| p.name == name)
@@ -208,7 +210,7 @@ pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, 
                 if !known && !name.starts_with("x_") && syntax::property_name(name) {
                     sink.warn(
                         "custom-prefix",
-                        &push_pointer(ptr, name),
+                        &ptr.key(name),
                         format!("custom property '{name}' should start with 'x_' (or be defined by an extension definition)"),
                     );
                 }
@@ -226,13 +228,13 @@ pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, 
 
     // Marking rules that apply to every object.
     if let Some(Value::Array(markings)) = obj.get("granular_markings") {
-        selectors(obj, markings, &push_pointer(ptr, "granular_markings"), sink);
+        selectors(obj, markings, &ptr.key("granular_markings"), sink);
     }
     if let Some(Value::String(lang)) = obj.get("lang") {
         if !syntax::language_tag(lang) {
             sink.error(
                 "language",
-                &push_pointer(ptr, "lang"),
+                &ptr.key("lang"),
                 format!("'{lang}' is not an RFC 5646 language code"),
             );
         }
@@ -241,66 +243,7 @@ pub(crate) fn object(v: &Value, ptr: &str, sink: &mut Sink<'_>, opts: &Options, 
     type_rules(ty, obj, ptr, sink, opts, embedded, id_info);
 }
 
-/// The properties of a marking definition (section 7.2).
-const MARKING_COMMON: &[Prop] = &[
-    Prop {
-        name: "type",
-        kind: Kind::Str,
-        required: true,
-    },
-    Prop {
-        name: "spec_version",
-        kind: Kind::Enum(&["2.0", "2.1"]),
-        required: true,
-    },
-    Prop {
-        name: "id",
-        kind: Kind::Str,
-        required: true,
-    },
-    Prop {
-        name: "created_by_ref",
-        kind: Kind::Ref(&["identity"]),
-        required: false,
-    },
-    Prop {
-        name: "created",
-        kind: Kind::TsMillis,
-        required: true,
-    },
-    Prop {
-        name: "external_references",
-        kind: Kind::ExtRefs,
-        required: false,
-    },
-    Prop {
-        name: "object_marking_refs",
-        kind: Kind::Refs(&["marking-definition"]),
-        required: false,
-    },
-    Prop {
-        name: "granular_markings",
-        kind: Kind::Granular,
-        required: false,
-    },
-    Prop {
-        name: "definition_type",
-        kind: Kind::Str,
-        required: false,
-    },
-    Prop {
-        name: "definition",
-        kind: Kind::Obj,
-        required: false,
-    },
-    Prop {
-        name: "extensions",
-        kind: Kind::Extensions,
-        required: false,
-    },
-];
-
-fn empty_or_null(value: &Value, p: &str, name: &str, sink: &mut Sink<'_>) {
+fn empty_or_null(value: &Value, p: &Ptr<'_>, name: &str, sink: &mut Sink<'_>) {
     match value {
         Value::Null => sink.error(
             "null-value",
@@ -321,7 +264,7 @@ fn order(
     later: &str,
     earlier: &str,
     strict: bool,
-    ptr: &str,
+    ptr: &Ptr<'_>,
     sink: &mut Sink<'_>,
 ) {
     let (Some(Value::String(l)), Some(Value::String(e))) = (obj.get(later), obj.get(earlier))
@@ -340,7 +283,7 @@ fn order(
     if bad {
         sink.error(
             "timestamp-order",
-            &push_pointer(ptr, later),
+            &ptr.key(later),
             format!(
                 "'{later}' ({l}) must be {} '{earlier}' ({e})",
                 if strict {
@@ -354,7 +297,7 @@ fn order(
 }
 
 /// Checks one property value against its kind.
-fn value_of(prop: &Prop, v: &Value, p: &str, sink: &mut Sink<'_>, embedded: bool) {
+fn value_of(prop: &Prop, v: &Value, p: &Ptr<'_>, sink: &mut Sink<'_>, embedded: bool) {
     let name = prop.name;
     let type_err = |sink: &mut Sink<'_>, what: &str| {
         sink.error("property-type", p, format!("'{name}' must be {what}"));
@@ -416,14 +359,7 @@ fn value_of(prop: &Prop, v: &Value, p: &str, sink: &mut Sink<'_>, embedded: bool
         Kind::Refs(types) => match v.as_array() {
             Some(list) => {
                 for (i, item) in list.iter().enumerate() {
-                    reference(
-                        item,
-                        &push_pointer(p, &i.to_string()),
-                        name,
-                        types,
-                        false,
-                        sink,
-                    );
+                    reference(item, &p.index(i), name, types, false, sink);
                 }
             }
             None => type_err(sink, "a list of identifiers"),
@@ -432,14 +368,7 @@ fn value_of(prop: &Prop, v: &Value, p: &str, sink: &mut Sink<'_>, embedded: bool
         Kind::ScoRefs(types) => match v.as_array() {
             Some(list) => {
                 for (i, item) in list.iter().enumerate() {
-                    sco_ref(
-                        item,
-                        &push_pointer(p, &i.to_string()),
-                        name,
-                        types,
-                        embedded,
-                        sink,
-                    );
+                    sco_ref(item, &p.index(i), name, types, embedded, sink);
                 }
             }
             None => type_err(sink, "a list of references"),
@@ -460,7 +389,7 @@ fn value_of(prop: &Prop, v: &Value, p: &str, sink: &mut Sink<'_>, embedded: bool
                     .filter_map(Value::as_str)
                     .enumerate()
                 {
-                    open_vocab(s, vocab, &push_pointer(p, &i.to_string()), name, sink);
+                    open_vocab(s, vocab, &p.index(i), name, sink);
                 }
             }
         }
@@ -476,7 +405,7 @@ fn value_of(prop: &Prop, v: &Value, p: &str, sink: &mut Sink<'_>, embedded: bool
         Kind::KillChain => match v.as_array() {
             Some(list) => {
                 for (i, item) in list.iter().enumerate() {
-                    kill_chain_phase(item, &push_pointer(p, &i.to_string()), sink);
+                    kill_chain_phase(item, &p.index(i), sink);
                 }
             }
             None => type_err(sink, "a list of kill-chain phases"),
@@ -484,7 +413,7 @@ fn value_of(prop: &Prop, v: &Value, p: &str, sink: &mut Sink<'_>, embedded: bool
         Kind::ExtRefs => match v.as_array() {
             Some(list) => {
                 for (i, item) in list.iter().enumerate() {
-                    external_reference(item, &push_pointer(p, &i.to_string()), sink);
+                    external_reference(item, &p.index(i), sink);
                 }
             }
             None => type_err(sink, "a list of external references"),
@@ -492,7 +421,7 @@ fn value_of(prop: &Prop, v: &Value, p: &str, sink: &mut Sink<'_>, embedded: bool
         Kind::Granular => match v.as_array() {
             Some(list) => {
                 for (i, item) in list.iter().enumerate() {
-                    granular_marking(item, &push_pointer(p, &i.to_string()), sink);
+                    granular_marking(item, &p.index(i), sink);
                 }
             }
             None => type_err(sink, "a list of granular markings"),
@@ -529,7 +458,7 @@ fn value_of(prop: &Prop, v: &Value, p: &str, sink: &mut Sink<'_>, embedded: bool
     }
 }
 
-fn string_list(v: &Value, p: &str, name: &str, sink: &mut Sink<'_>) -> bool {
+fn string_list(v: &Value, p: &Ptr<'_>, name: &str, sink: &mut Sink<'_>) -> bool {
     match v.as_array() {
         Some(list) => {
             let mut ok = true;
@@ -538,7 +467,7 @@ fn string_list(v: &Value, p: &str, name: &str, sink: &mut Sink<'_>) -> bool {
                     ok = false;
                     sink.error(
                         "property-type",
-                        &push_pointer(p, &i.to_string()),
+                        &p.index(i),
                         format!("every item of '{name}' must be a string"),
                     );
                 }
@@ -556,7 +485,7 @@ fn string_list(v: &Value, p: &str, name: &str, sink: &mut Sink<'_>) -> bool {
     }
 }
 
-fn open_vocab(s: &str, vocab: Vocab, p: &str, name: &str, sink: &mut Sink<'_>) {
+fn open_vocab(s: &str, vocab: Vocab, p: &Ptr<'_>, name: &str, sink: &mut Sink<'_>) {
     if !vocab.contains(s) {
         sink.warn(
             "open-vocab",
@@ -566,7 +495,14 @@ fn open_vocab(s: &str, vocab: Vocab, p: &str, name: &str, sink: &mut Sink<'_>) {
     }
 }
 
-fn reference(v: &Value, p: &str, name: &str, types: &[&str], negate: bool, sink: &mut Sink<'_>) {
+fn reference(
+    v: &Value,
+    p: &Ptr<'_>,
+    name: &str,
+    types: &[&str],
+    negate: bool,
+    sink: &mut Sink<'_>,
+) {
     let Some(s) = v.as_str() else {
         sink.error(
             "property-type",
@@ -606,7 +542,14 @@ fn reference(v: &Value, p: &str, name: &str, types: &[&str], negate: bool, sink:
     }
 }
 
-fn sco_ref(v: &Value, p: &str, name: &str, types: &[&str], embedded: bool, sink: &mut Sink<'_>) {
+fn sco_ref(
+    v: &Value,
+    p: &Ptr<'_>,
+    name: &str,
+    types: &[&str],
+    embedded: bool,
+    sink: &mut Sink<'_>,
+) {
     let Some(s) = v.as_str() else {
         sink.error(
             "property-type",
@@ -638,7 +581,7 @@ fn sco_ref(v: &Value, p: &str, name: &str, types: &[&str], embedded: bool, sink:
     }
 }
 
-fn kill_chain_phase(v: &Value, p: &str, sink: &mut Sink<'_>) {
+fn kill_chain_phase(v: &Value, p: &Ptr<'_>, sink: &mut Sink<'_>) {
     let Some(o) = v.as_object() else {
         sink.error("property-type", p, "a kill-chain phase must be an object");
         return;
@@ -652,14 +595,14 @@ fn kill_chain_phase(v: &Value, p: &str, sink: &mut Sink<'_>) {
                 if !lower {
                     sink.warn(
                         "kill-chain-names",
-                        &push_pointer(p, key),
+                        &p.key(key),
                         format!("'{key}' ('{s}') should be all lowercase and use hyphens instead of spaces or underscores"),
                     );
                 }
             }
             Some(_) => sink.error(
                 "property-type",
-                &push_pointer(p, key),
+                &p.key(key),
                 format!("'{key}' must be a string"),
             ),
             None => sink.error(
@@ -691,7 +634,7 @@ fn is_capec(s: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
 }
 
-fn external_reference(v: &Value, p: &str, sink: &mut Sink<'_>) {
+fn external_reference(v: &Value, p: &Ptr<'_>, sink: &mut Sink<'_>) {
     let Some(o) = v.as_object() else {
         sink.error(
             "property-type",
@@ -705,7 +648,7 @@ fn external_reference(v: &Value, p: &str, sink: &mut Sink<'_>) {
         Some(_) => {
             sink.error(
                 "property-type",
-                &push_pointer(p, "source_name"),
+                &p.key("source_name"),
                 "'source_name' must be a string",
             );
             return;
@@ -724,7 +667,7 @@ fn external_reference(v: &Value, p: &str, sink: &mut Sink<'_>) {
     if ext_id.is_some() && ext_str.is_none() {
         sink.error(
             "property-type",
-            &push_pointer(p, "external_id"),
+            &p.key("external_id"),
             "'external_id' must be a string",
         );
     }
@@ -733,7 +676,7 @@ fn external_reference(v: &Value, p: &str, sink: &mut Sink<'_>) {
             Some(id) if is_cve(id) => {}
             Some(id) => sink.error(
                 "external-reference",
-                &push_pointer(p, "external_id"),
+                &p.key("external_id"),
                 format!("'{id}' is not a CVE identifier (CVE-YYYY-NNNN), which source_name 'cve' requires"),
             ),
             None => sink.error("external-reference", p, "source_name 'cve' requires an external_id"),
@@ -742,7 +685,7 @@ fn external_reference(v: &Value, p: &str, sink: &mut Sink<'_>) {
             Some(id) if is_capec(id) => {}
             Some(id) => sink.error(
                 "external-reference",
-                &push_pointer(p, "external_id"),
+                &p.key("external_id"),
                 format!("'{id}' is not a CAPEC identifier (CAPEC-N), which source_name 'capec' requires"),
             ),
             None => sink.error("external-reference", p, "source_name 'capec' requires an external_id"),
@@ -751,7 +694,7 @@ fn external_reference(v: &Value, p: &str, sink: &mut Sink<'_>) {
             if let Some(id) = ext_str.filter(|id| is_cve(id) || is_capec(id)) {
                 sink.error(
                     "external-reference",
-                    &push_pointer(p, "source_name"),
+                    &p.key("source_name"),
                     format!("external_id '{id}' is a CVE/CAPEC identifier, so source_name must be 'cve' or 'capec', not '{source}'"),
                 );
             }
@@ -766,15 +709,15 @@ fn external_reference(v: &Value, p: &str, sink: &mut Sink<'_>) {
     }
     if let Some(url) = o.get("url") {
         if !url.as_str().is_some_and(syntax::uri) {
-            sink.error("url", &push_pointer(p, "url"), "'url' must be a valid URL");
+            sink.error("url", &p.key("url"), "'url' must be a valid URL");
         }
     }
     if let Some(h) = o.get("hashes") {
-        hashes(h, &push_pointer(p, "hashes"), "hashes", sink);
+        hashes(h, &p.key("hashes"), "hashes", sink);
     }
 }
 
-fn granular_marking(v: &Value, p: &str, sink: &mut Sink<'_>) {
+fn granular_marking(v: &Value, p: &Ptr<'_>, sink: &mut Sink<'_>) {
     let Some(o) = v.as_object() else {
         sink.error("property-type", p, "a granular marking must be an object");
         return;
@@ -785,7 +728,7 @@ fn granular_marking(v: &Value, p: &str, sink: &mut Sink<'_>) {
                 if !s.is_string() {
                     sink.error(
                         "property-type",
-                        &push_pointer(&push_pointer(p, "selectors"), &i.to_string()),
+                        &p.key("selectors").index(i),
                         "a selector must be a string",
                     );
                 }
@@ -793,7 +736,7 @@ fn granular_marking(v: &Value, p: &str, sink: &mut Sink<'_>) {
         }
         Some(_) => sink.error(
             "property-type",
-            &push_pointer(p, "selectors"),
+            &p.key("selectors"),
             "'selectors' must be a non-empty list of strings",
         ),
         None => sink.error(
@@ -804,7 +747,7 @@ fn granular_marking(v: &Value, p: &str, sink: &mut Sink<'_>) {
     }
     match (o.get("marking_ref"), o.get("lang")) {
         (Some(r), None) => {
-            let mp = push_pointer(p, "marking_ref");
+            let mp = p.key("marking_ref");
             reference(r, &mp, "marking_ref", &["marking-definition"], false, sink);
         }
         (None, Some(_)) => sink.error(
@@ -818,17 +761,16 @@ fn granular_marking(v: &Value, p: &str, sink: &mut Sink<'_>) {
 }
 
 /// Checks that every selector resolves to a property of the object (section 7.2.3.1).
-fn selectors(obj: &Map<String, Value>, markings: &[Value], p: &str, sink: &mut Sink<'_>) {
+fn selectors(obj: &Map<String, Value>, markings: &[Value], p: &Ptr<'_>, sink: &mut Sink<'_>) {
     for (mi, marking) in markings.iter().enumerate() {
         let Some(Value::Array(sels)) = marking.get("selectors") else {
             continue;
         };
         for (si, sel) in sels.iter().enumerate() {
             let Some(sel) = sel.as_str() else { continue };
-            let sp = push_pointer(
-                &push_pointer(&push_pointer(p, &mi.to_string()), "selectors"),
-                &si.to_string(),
-            );
+            let mp = p.index(mi);
+            let msel = mp.key("selectors");
+            let sp = msel.index(si);
             let mut cur: Option<&Value> = None;
             let mut ok = true;
             for (k, seg) in sel.split('.').enumerate() {
@@ -879,7 +821,7 @@ fn hash_ok(algo: &str, value: &str) -> Option<bool> {
     })
 }
 
-fn hashes(v: &Value, p: &str, name: &str, sink: &mut Sink<'_>) {
+fn hashes(v: &Value, p: &Ptr<'_>, name: &str, sink: &mut Sink<'_>) {
     let Some(o) = v.as_object() else {
         sink.error(
             "property-type",
@@ -892,7 +834,7 @@ fn hashes(v: &Value, p: &str, name: &str, sink: &mut Sink<'_>) {
         sink.error("empty-dictionary", p, format!("'{name}' must not be empty"));
     }
     for (algo, value) in o {
-        let hp = push_pointer(p, algo);
+        let hp = p.key(algo);
         let Some(s) = value.as_str() else {
             sink.error("property-type", &hp, "a hash value must be a string");
             continue;
@@ -923,7 +865,7 @@ fn hashes(v: &Value, p: &str, name: &str, sink: &mut Sink<'_>) {
     }
 }
 
-fn dictionary(v: &Value, p: &str, name: &str, sink: &mut Sink<'_>) {
+fn dictionary(v: &Value, p: &Ptr<'_>, name: &str, sink: &mut Sink<'_>) {
     let Some(o) = v.as_object() else {
         sink.error("property-type", p, format!("'{name}' must be a dictionary"));
         return;
@@ -932,7 +874,7 @@ fn dictionary(v: &Value, p: &str, name: &str, sink: &mut Sink<'_>) {
         sink.error("empty-dictionary", p, format!("'{name}' must not be empty"));
     }
     for (key, value) in o {
-        let kp = push_pointer(p, key);
+        let kp = p.key(key);
         if key.len() > 250
             || !key
                 .bytes()
@@ -956,7 +898,7 @@ const EXTENSION_TYPES: &[&str] = &[
     "toplevel-property-extension",
 ];
 
-fn extensions(v: &Value, p: &str, sink: &mut Sink<'_>) {
+fn extensions(v: &Value, p: &Ptr<'_>, sink: &mut Sink<'_>) {
     let Some(o) = v.as_object() else {
         sink.error("property-type", p, "'extensions' must be a dictionary");
         return;
@@ -965,7 +907,7 @@ fn extensions(v: &Value, p: &str, sink: &mut Sink<'_>) {
         sink.error("empty-dictionary", p, "'extensions' must not be empty");
     }
     for (key, ext) in o {
-        let kp = push_pointer(p, key);
+        let kp = p.key(key);
         let by_definition = key.strip_prefix("extension-definition--").is_some()
             && syntax::identifier(key).is_some();
         let predefined = key.strip_suffix("-ext").is_some_and(|stem| {
@@ -991,7 +933,7 @@ fn extensions(v: &Value, p: &str, sink: &mut Sink<'_>) {
                 Some(Value::String(t)) if EXTENSION_TYPES.contains(&t.as_str()) => {}
                 Some(_) => sink.error(
                     "enum",
-                    &push_pointer(&kp, "extension_type"),
+                    &kp.key("extension_type"),
                     format!(
                         "'extension_type' must be one of {}",
                         EXTENSION_TYPES.join(", ")
@@ -1005,7 +947,7 @@ fn extensions(v: &Value, p: &str, sink: &mut Sink<'_>) {
             }
         }
         for (name, value) in eo {
-            let np = push_pointer(&kp, name);
+            let np = kp.key(name);
             if !syntax::property_name(name) {
                 sink.error(
                     "property-name",
@@ -1022,14 +964,13 @@ fn extensions(v: &Value, p: &str, sink: &mut Sink<'_>) {
 fn type_rules(
     ty: &str,
     obj: &Map<String, Value>,
-    ptr: &str,
+    ptr: &Ptr<'_>,
     sink: &mut Sink<'_>,
     opts: &Options,
     embedded: bool,
     id: Option<syntax::Ident<'_>>,
 ) {
     let has = |k: &str| obj.contains_key(k);
-    let pp = |k: &str| push_pointer(ptr, k);
     match ty {
         "indicator" => indicator(obj, ptr, sink, opts),
         "malware" if obj.get("is_family") == Some(&Value::Bool(true)) && !has("name") => {
@@ -1058,7 +999,7 @@ fn type_rules(
             if has("precision") && !(lat && lon) {
                 sink.error(
                     "location",
-                    &pp("precision"),
+                    &ptr.key("precision"),
                     "'precision' requires 'latitude' and 'longitude'",
                 );
             }
@@ -1075,7 +1016,8 @@ fn type_rules(
         "language-content" => {
             if let Some(Value::Object(contents)) = obj.get("contents") {
                 for (lang, value) in contents {
-                    let lp = push_pointer(&pp("contents"), lang);
+                    let cp = ptr.key("contents");
+                    let lp = cp.key(lang);
                     if !syntax::language_tag(lang) {
                         sink.error(
                             "language",
@@ -1088,7 +1030,7 @@ fn type_rules(
                             if !syntax::property_name(key) {
                                 sink.error(
                                     "property-name",
-                                    &push_pointer(&lp, key),
+                                    &lp.key(key),
                                     format!("'{key}' must be a valid property name"),
                                 );
                             }
@@ -1105,7 +1047,7 @@ fn type_rules(
                         if !t.as_str().is_some_and(|t| EXTENSION_TYPES.contains(&t)) {
                             sink.error(
                                 "enum",
-                                &push_pointer(&pp("extension_types"), &i.to_string()),
+                                &ptr.key("extension_types").index(i),
                                 format!(
                                     "extension type must be one of {}",
                                     EXTENSION_TYPES.join(", ")
@@ -1119,14 +1061,14 @@ fn type_rules(
                     if has("extension_properties") && !toplevel {
                         sink.error(
                             "extension-definition",
-                            &pp("extension_properties"),
+                            &ptr.key("extension_properties"),
                             "'extension_properties' is only allowed with a 'toplevel-property-extension'",
                         );
                     }
                 }
                 Some(_) => sink.error(
                     "property-type",
-                    &pp("extension_types"),
+                    &ptr.key("extension_types"),
                     "'extension_types' must be a list",
                 ),
                 None => {}
@@ -1153,7 +1095,7 @@ fn type_rules(
             if has("decryption_key") && !has("encryption_algorithm") {
                 sink.error(
                     "artifact",
-                    &pp("decryption_key"),
+                    &ptr.key("decryption_key"),
                     "'decryption_key' requires 'encryption_algorithm'",
                 );
             }
@@ -1161,7 +1103,7 @@ fn type_rules(
                 if !mime_type(m) {
                     sink.error(
                         "mime-type",
-                        &pp("mime_type"),
+                        &ptr.key("mime_type"),
                         format!("'{m}' is not an IANA media type of the form type/subtype"),
                     );
                 }
@@ -1171,19 +1113,20 @@ fn type_rules(
             match obj.get("is_multipart") {
                 Some(Value::Bool(true)) if has("body") => sink.error(
                     "email-message",
-                    &pp("body"),
+                    &ptr.key("body"),
                     "'body' must not be present when 'is_multipart' is true",
                 ),
                 Some(Value::Bool(false)) if has("body_multipart") => sink.error(
                     "email-message",
-                    &pp("body_multipart"),
+                    &ptr.key("body_multipart"),
                     "'body_multipart' must not be present when 'is_multipart' is false",
                 ),
                 _ => {}
             }
             if let Some(Value::Array(parts)) = obj.get("body_multipart") {
                 for (i, part) in parts.iter().enumerate() {
-                    let ip = push_pointer(&pp("body_multipart"), &i.to_string());
+                    let bp = ptr.key("body_multipart");
+                    let ip = bp.index(i);
                     match part.as_object() {
                         Some(o) if o.contains_key("body") != o.contains_key("body_raw_ref") => {}
                         Some(_) => sink.error(
@@ -1201,7 +1144,7 @@ fn type_rules(
                 if !syntax::email(v) {
                     sink.error(
                         "email-addr",
-                        &pp("value"),
+                        &ptr.key("value"),
                         format!("'{v}' is not a valid e-mail address"),
                     );
                 }
@@ -1219,7 +1162,7 @@ fn type_rules(
                 if id.uuid_version != 4 {
                     sink.error(
                         "uuid-version",
-                        &pp("id"),
+                        &ptr.key("id"),
                         "a process id must use a version 4 UUID",
                     );
                 }
@@ -1232,7 +1175,7 @@ fn type_rules(
                         if !syntax::language_tag(l) {
                             sink.error(
                                 "language",
-                                &push_pointer(&pp("languages"), &i.to_string()),
+                                &ptr.key("languages").index(i),
                                 format!("'{l}' is not an RFC 5646 language code"),
                             );
                         }
@@ -1243,7 +1186,7 @@ fn type_rules(
                 if !(cpe.starts_with("cpe:2.3:") && cpe.split(':').count() == 13) {
                     sink.error(
                         "cpe",
-                        &pp("cpe"),
+                        &ptr.key("cpe"),
                         format!("'{cpe}' is not a CPE 2.3 formatted string"),
                     );
                 }
@@ -1258,7 +1201,7 @@ fn type_rules(
                 {
                     sink.error(
                         "registry-key",
-                        &pp("key"),
+                        &ptr.key("key"),
                         "'key' must use the full hive name, not an abbreviation",
                     );
                 }
@@ -1306,7 +1249,7 @@ fn type_rules(
             if id.uuid_version != 4 {
                 sink.error(
                     "uuid-version",
-                    &pp("id"),
+                    &ptr.key("id"),
                     "without any id-contributing property the id must use a version 4 UUID",
                 );
             }
@@ -1335,7 +1278,7 @@ fn mime_type(m: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'+' | b'_' | b'-'))
 }
 
-fn char_set(obj: &Map<String, Value>, key: &str, ptr: &str, sink: &mut Sink<'_>) {
+fn char_set(obj: &Map<String, Value>, key: &str, ptr: &Ptr<'_>, sink: &mut Sink<'_>) {
     if let Some(Value::String(s)) = obj.get(key) {
         let ok = (2..=250).contains(&s.len())
             && s.bytes().all(|c| {
@@ -1344,14 +1287,14 @@ fn char_set(obj: &Map<String, Value>, key: &str, ptr: &str, sink: &mut Sink<'_>)
         if !ok {
             sink.error(
                 "character-set",
-                &push_pointer(ptr, key),
+                &ptr.key(key),
                 format!("'{s}' is not an IANA character set name"),
             );
         }
     }
 }
 
-fn indicator(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>, opts: &Options) {
+fn indicator(obj: &Map<String, Value>, ptr: &Ptr<'_>, sink: &mut Sink<'_>, opts: &Options) {
     if !obj.contains_key("name") || !obj.contains_key("description") {
         sink.warn(
             "indicator-properties",
@@ -1367,7 +1310,7 @@ fn indicator(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>, opts: &Op
     if pattern_type != "stix" {
         return;
     }
-    let pp = push_pointer(ptr, "pattern");
+    let pp = ptr.key("pattern");
     if let Some(checker) = &opts.patterns {
         if let Err(messages) = checker.check(pattern) {
             for m in messages {
@@ -1377,7 +1320,7 @@ fn indicator(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>, opts: &Op
         }
     }
     for (ty, prop) in crate::pattern_paths::object_paths(pattern) {
-        if !SCO_TYPES.contains(&ty) {
+        if category_of(ty) != Some(Category::Sco) {
             if !syntax::type_name(ty) {
                 sink.error(
                     "pattern",
@@ -1402,7 +1345,7 @@ fn indicator(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>, opts: &Op
     }
 }
 
-fn observed_data(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>, opts: &Options) {
+fn observed_data(obj: &Map<String, Value>, ptr: &Ptr<'_>, sink: &mut Sink<'_>, opts: &Options) {
     let (objects, refs) = (obj.get("objects"), obj.get("object_refs"));
     match (objects, refs) {
         (Some(_), Some(_)) => sink.error(
@@ -1420,10 +1363,10 @@ fn observed_data(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>, opts:
     if let Some(Value::Array(list)) = refs {
         for (i, r) in list.iter().enumerate() {
             if let Some(id) = r.as_str().and_then(syntax::identifier) {
-                if SDO_TYPES.contains(&id.ty) {
+                if category_of(id.ty) == Some(Category::Sdo) {
                     sink.error(
                         "ref-type",
-                        &push_pointer(&push_pointer(ptr, "object_refs"), &i.to_string()),
+                        &ptr.key("object_refs").index(i),
                         format!("'object_refs' must refer to SCOs or SROs, not '{}'", id.ty),
                     );
                 }
@@ -1435,15 +1378,15 @@ fn observed_data(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>, opts:
     };
     sink.warn(
         "deprecated-properties",
-        &push_pointer(ptr, "objects"),
+        &ptr.key("objects"),
         "'objects' is deprecated in STIX 2.1; use 'object_refs'",
     );
-    let op = push_pointer(ptr, "objects");
+    let op = ptr.key("objects");
     if objects.is_empty() {
         sink.error("empty-dictionary", &op, "'objects' must not be empty");
     }
     for (key, child) in objects {
-        let kp = push_pointer(&op, key);
+        let kp = op.key(key);
         object(child, &kp, sink, opts, true);
         // References inside embedded objects are keys of this dictionary.
         let Some(co) = child.as_object() else {
@@ -1456,21 +1399,17 @@ fn observed_data(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>, opts:
             let (Kind::ScoRef(types) | Kind::ScoRefs(types)) = prop.kind else {
                 continue;
             };
-            let values: Vec<(String, &Value)> = match co.get(prop.name) {
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        (
-                            push_pointer(&push_pointer(&kp, prop.name), &i.to_string()),
-                            v,
-                        )
-                    })
-                    .collect(),
-                Some(v) => vec![(push_pointer(&kp, prop.name), v)],
+            let pp = kp.key(prop.name);
+            let values: Vec<(Option<usize>, &Value)> = match co.get(prop.name) {
+                Some(Value::Array(a)) => a.iter().enumerate().map(|(i, v)| (Some(i), v)).collect(),
+                Some(v) => vec![(None, v)],
                 None => continue,
             };
-            for (vp, v) in values {
+            for (i, v) in values {
+                let vp = match i {
+                    Some(i) => pp.index(i),
+                    None => pp,
+                };
                 let Some(r) = v.as_str() else { continue };
                 match objects.get(r) {
                     None => sink.error(
@@ -1501,11 +1440,11 @@ fn observed_data(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>, opts:
     }
 }
 
-fn relationship(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>) {
+fn relationship(obj: &Map<String, Value>, ptr: &Ptr<'_>, sink: &mut Sink<'_>) {
     let Some(Value::String(rt)) = obj.get("relationship_type") else {
         return;
     };
-    let rp = push_pointer(ptr, "relationship_type");
+    let rp = ptr.key("relationship_type");
     if rt.is_empty()
         || !rt
             .bytes()
@@ -1530,13 +1469,16 @@ fn relationship(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>) {
     if COMMON_RELATIONSHIPS.contains(&rt.as_str()) {
         return;
     }
-    let known_source = RELATIONSHIPS.iter().any(|(s, _, _)| *s == src);
-    if !known_source {
+    // The table is sorted by source type.
+    let from = RELATIONSHIPS.partition_point(|(s, _, _)| *s < src);
+    let of_source = &RELATIONSHIPS[from..];
+    let of_source = &of_source[..of_source.partition_point(|(s, _, _)| *s == src)];
+    if of_source.is_empty() {
         return;
     }
-    let allowed = RELATIONSHIPS
+    let allowed = of_source
         .iter()
-        .any(|(s, r, targets)| *s == src && r == rt && targets.contains(&dst));
+        .any(|(_, r, targets)| r == rt && targets.contains(&dst));
     if !allowed {
         sink.warn(
             "relationship-types",
@@ -1548,13 +1490,13 @@ fn relationship(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>) {
     }
 }
 
-fn marking_definition(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>) {
+fn marking_definition(obj: &Map<String, Value>, ptr: &Ptr<'_>, sink: &mut Sink<'_>) {
     let id = obj.get("id").and_then(Value::as_str).unwrap_or("");
     if let Some(Value::Array(refs)) = obj.get("object_marking_refs") {
         if refs.iter().any(|r| r.as_str() == Some(id)) {
             sink.error(
                 "marking-circular",
-                &push_pointer(ptr, "object_marking_refs"),
+                &ptr.key("object_marking_refs"),
                 "a marking definition must not mark itself",
             );
         }
@@ -1566,7 +1508,7 @@ fn marking_definition(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>) 
         {
             sink.error(
                 "marking-circular",
-                &push_pointer(ptr, "granular_markings"),
+                &ptr.key("granular_markings"),
                 "a marking definition must not mark itself",
             );
         }
@@ -1589,7 +1531,7 @@ fn marking_definition(obj: &Map<String, Value>, ptr: &str, sink: &mut Sink<'_>) 
             if !ok {
                 sink.error(
                     "marking-definition",
-                    &push_pointer(ptr, "definition"),
+                    &ptr.key("definition"),
                     "a statement marking needs a string 'statement'",
                 );
             }

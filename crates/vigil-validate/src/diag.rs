@@ -59,45 +59,109 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Appends one reference token to a JSON pointer, escaping `~` and `/`.
-pub(crate) fn push_pointer(base: &str, token: &str) -> String {
-    let mut s = String::with_capacity(base.len() + token.len() + 1);
-    s.push_str(base);
-    s.push('/');
-    for c in token.chars() {
-        match c {
-            '~' => s.push_str("~0"),
-            '/' => s.push_str("~1"),
-            c => s.push(c),
+/// A JSON pointer that is only written out when a diagnostic needs it: a
+/// chain of borrowed steps on the stack, so checking a clean object builds
+/// no strings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ptr<'a> {
+    /// The document root (`""`).
+    Root,
+    /// A member of an object.
+    Key(&'a Ptr<'a>, &'a str),
+    /// An element of a list.
+    Index(&'a Ptr<'a>, usize),
+}
+
+impl<'a> Ptr<'a> {
+    /// The pointer to member `key` of the value here.
+    pub(crate) fn key(&'a self, key: &'a str) -> Ptr<'a> {
+        Ptr::Key(self, key)
+    }
+
+    /// The pointer to element `index` of the list here.
+    pub(crate) fn index(&'a self, index: usize) -> Ptr<'a> {
+        Ptr::Index(self, index)
+    }
+
+    /// The RFC 6901 text, escaping `~` and `/` in keys.
+    pub(crate) fn render(&self) -> String {
+        let mut s = String::new();
+        self.write(&mut s);
+        s
+    }
+
+    fn write(&self, s: &mut String) {
+        match self {
+            Ptr::Root => {}
+            Ptr::Key(parent, key) => {
+                parent.write(s);
+                s.push('/');
+                for c in key.chars() {
+                    match c {
+                        '~' => s.push_str("~0"),
+                        '/' => s.push_str("~1"),
+                        c => s.push(c),
+                    }
+                }
+            }
+            Ptr::Index(parent, i) => {
+                parent.write(s);
+                s.push('/');
+                s.push_str(&i.to_string());
+            }
         }
     }
-    s
 }
 
 /// Collects diagnostics for one object, remembering its index and id.
 pub(crate) struct Sink<'a> {
     pub(crate) out: &'a mut Vec<Diagnostic>,
     pub(crate) index: Option<usize>,
-    pub(crate) object_id: Option<String>,
+    pub(crate) object_id: Option<&'a str>,
 }
 
 impl Sink<'_> {
-    pub(crate) fn error(&mut self, code: &'static str, pointer: &str, message: impl Into<String>) {
+    pub(crate) fn error(
+        &mut self,
+        code: &'static str,
+        pointer: &Ptr<'_>,
+        message: impl Into<String>,
+    ) {
         self.push(Severity::Error, code, pointer, message.into());
     }
 
-    pub(crate) fn warn(&mut self, code: &'static str, pointer: &str, message: impl Into<String>) {
+    pub(crate) fn warn(
+        &mut self,
+        code: &'static str,
+        pointer: &Ptr<'_>,
+        message: impl Into<String>,
+    ) {
         self.push(Severity::Warning, code, pointer, message.into());
     }
 
-    fn push(&mut self, severity: Severity, code: &'static str, pointer: &str, message: String) {
+    fn push(&mut self, severity: Severity, code: &'static str, pointer: &Ptr<'_>, message: String) {
         self.out.push(Diagnostic {
             severity,
             code,
             index: self.index,
-            object_id: self.object_id.clone(),
-            pointer: pointer.to_string(),
+            object_id: self.object_id.map(str::to_string),
+            pointer: pointer.render(),
             message,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ptr;
+
+    #[test]
+    fn pointers_escape_keys() {
+        let root = Ptr::Root;
+        let objects = root.key("objects");
+        let member = objects.index(12);
+        let odd = member.key("a/b~c");
+        assert_eq!(odd.index(0).render(), "/objects/12/a~1b~0c/0");
+        assert_eq!(root.render(), "");
     }
 }

@@ -19,10 +19,11 @@
 mod check;
 mod diag;
 mod pattern_paths;
-mod spec;
 mod stream;
 mod syntax;
-mod vocab;
+
+// The property tables and vocabularies are the object model's.
+use vigil_stix::{spec, vocab};
 
 use std::io::Read;
 use std::sync::Arc;

@@ -3,14 +3,14 @@
 //! list is being read, so a bundle never has to fit in memory.
 
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io::Read;
 
 use serde_json::{Map, Value};
 use vigil_stix::bundle::{Accept, BundleReader, Container};
 use vigil_stix::Error as StixError;
 
-use crate::diag::{push_pointer, Sink};
+use crate::diag::{Ptr, Sink};
 use crate::{check, syntax, Diagnostic, Error, Report, Severity, Validator};
 
 /// State shared while one document is read.
@@ -19,7 +19,29 @@ struct Run<'v> {
     report: Report,
     /// `(id, modified)` pairs seen so far, to spot duplicates, as 128-bit
     /// hashes: 16 bytes an object, so a bundle of millions fits in little memory.
-    seen: HashSet<u128>,
+    seen: HashSet<u128, BuildHasherDefault<Digest>>,
+}
+
+/// The set's hasher: its keys are already SipHash digests, so it passes
+/// their low bits through instead of hashing them again.
+#[derive(Default)]
+struct Digest(u64);
+
+impl Hasher for Digest {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not reached for `u128` keys; fold anything else in.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
 }
 
 impl<'v> Run<'v> {
@@ -30,25 +52,33 @@ impl<'v> Run<'v> {
                 strict: validator.options().strict,
                 ..Report::default()
             },
-            seen: HashSet::new(),
+            seen: HashSet::default(),
         }
     }
 
-    fn member(&mut self, index: usize, value: &Value, ptr: &str) {
+    /// Checks member `index`, which sits in `container`.
+    fn member(&mut self, index: usize, value: &Value, container: Container) {
+        let root = Ptr::Root;
+        let objects = root.key("objects");
+        let ptr = match container {
+            Container::Objects => objects.index(index),
+            Container::List => root.index(index),
+            Container::TopLevel => root,
+        };
         self.report.objects += 1;
-        let object_id = value.get("id").and_then(Value::as_str).map(str::to_string);
+        let object_id = value.get("id").and_then(Value::as_str);
         let mut sink = Sink {
             out: &mut self.report.diagnostics,
             index: Some(index),
-            object_id: object_id.clone(),
+            object_id,
         };
-        check::object(value, ptr, &mut sink, self.validator.options(), false);
+        check::object(value, &ptr, &mut sink, self.validator.options(), false);
         if let Some(id) = object_id {
             let version = value.get("modified").and_then(Value::as_str).unwrap_or("");
-            if !self.seen.insert(version_key(&id, version)) {
+            if !self.seen.insert(version_key(id, version)) {
                 sink.warn(
                     "duplicate-ids",
-                    &push_pointer(ptr, "id"),
+                    &ptr.key("id"),
                     format!("'{id}' appears more than once with the same 'modified'"),
                 );
             }
@@ -136,7 +166,7 @@ pub(crate) fn validate<R: Read>(validator: &Validator, reader: R) -> Result<Repo
                         "'objects' is a list, but the top-level object is not a bundle".into(),
                     );
                 }
-                run.member(raw.index, &raw.value, &raw.pointer());
+                run.member(raw.index, &raw.value, raw.container);
             }
             Err(StixError::Io { source, .. }) => return Err(Error::Io(source)),
             Err(e) if e.is_fatal() => fatal = Some(e),
@@ -217,7 +247,7 @@ pub(crate) fn validate_value(validator: &Validator, doc: &Value) -> Report {
             let streamed = match meta.remove("objects") {
                 Some(Value::Array(items)) if is_bundle(&meta) => {
                     for (i, item) in items.iter().enumerate() {
-                        run.member(i, item, &format!("/objects/{i}"));
+                        run.member(i, item, Container::Objects);
                     }
                     Some(items.len())
                 }
@@ -240,7 +270,7 @@ pub(crate) fn validate_value(validator: &Validator, doc: &Value) -> Report {
 
 pub(crate) fn validate_object(validator: &Validator, object: &Value) -> Report {
     let mut run = Run::new(validator);
-    run.member(0, object, "");
+    run.member(0, object, Container::TopLevel);
     run.report
 }
 
@@ -250,7 +280,7 @@ fn is_bundle(meta: &Map<String, Value>) -> bool {
 
 fn list<'a>(run: &mut Run<'_>, items: impl Iterator<Item = &'a Value>) {
     for (i, item) in items.enumerate() {
-        run.member(i, item, &format!("/{i}"));
+        run.member(i, item, Container::List);
     }
 }
 
@@ -266,10 +296,11 @@ fn finish_object(run: &mut Run<'_>, meta: Map<String, Value>, streamed: Option<u
             );
         }
         let value = Value::Object(meta);
-        run.member(0, &value, "");
+        run.member(0, &value, Container::TopLevel);
         return;
     }
-    let object_id = meta.get("id").and_then(Value::as_str).map(str::to_string);
+    let object_id = meta.get("id").and_then(Value::as_str);
+    let root = Ptr::Root;
     let mut sink = Sink {
         out: &mut run.report.diagnostics,
         index: None,
@@ -280,21 +311,25 @@ fn finish_object(run: &mut Run<'_>, meta: Map<String, Value>, streamed: Option<u
             Some(parsed) if parsed.ty == "bundle" => {}
             _ => sink.error(
                 "id-format",
-                "/id",
+                &root.key("id"),
                 format!("'{id}' is not a valid bundle identifier (bundle--UUID)"),
             ),
         },
-        Some(_) => sink.error("property-type", "/id", "'id' must be a string"),
-        None => sink.error("required-property", "", "a bundle needs an 'id'"),
+        Some(_) => sink.error("property-type", &root.key("id"), "'id' must be a string"),
+        None => sink.error("required-property", &root, "a bundle needs an 'id'"),
     }
     if streamed == Some(0) {
         sink.error(
             "empty-list",
-            "/objects",
+            &root.key("objects"),
             "'objects' must not be an empty list; omit it instead",
         );
     }
     if meta.contains_key("objects") {
-        sink.error("property-type", "/objects", "'objects' must be a list");
+        sink.error(
+            "property-type",
+            &root.key("objects"),
+            "'objects' must be a list",
+        );
     }
 }

@@ -13,7 +13,13 @@ pub(crate) struct Ident<'a> {
 /// Parses an identifier: a type name, `--`, then an RFC 4122 UUID of
 /// version 1–5 with the RFC 4122 variant (section 2.9).
 pub(crate) fn identifier(s: &str) -> Option<Ident<'_>> {
-    let (ty, uuid) = s.rsplit_once("--")?;
+    // The UUID is the last 36 bytes and contains no "--", so the separator
+    // is the two bytes before it (the same split as at the last "--").
+    let split = s.len().checked_sub(38)?;
+    if s.as_bytes()[split..split + 2] != *b"--" {
+        return None;
+    }
+    let (ty, uuid) = (s.get(..split)?, s.get(split + 2..)?);
     if !identifier_type(ty) {
         return None;
     }
@@ -152,9 +158,15 @@ pub(crate) fn compare_timestamps(a: &str, b: &str) -> Ordering {
     let (ha, fa) = split_fraction(a);
     let (hb, fb) = split_fraction(b);
     ha.cmp(hb).then_with(|| {
-        let n = fa.len().max(fb.len());
-        let pad = |f: &str| format!("{f:0<n$}");
-        pad(fa).cmp(&pad(fb))
+        // Fractions compare as if padded with zeros to the same length.
+        let (fa, fb) = (fa.as_bytes(), fb.as_bytes());
+        (0..fa.len().max(fb.len()))
+            .map(|i| {
+                let digit = |f: &[u8]| f.get(i).copied().unwrap_or(b'0');
+                digit(fa).cmp(&digit(fb))
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
     })
 }
 
@@ -241,6 +253,14 @@ mod tests {
         assert!(identifier("indicator--8e2e2d2b-17d4-4cbf-c38f-98ee46b3cd3f").is_none());
         assert!(identifier("Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f").is_none());
         assert!(identifier("indicator-8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f").is_none());
+        assert!(identifier("indicator---8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f").is_none());
+        assert!(identifier("indicatorß--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f").is_none());
+        assert!(identifier("x--y").is_none());
+        assert!(identifier("").is_none());
+        let two = identifier("x-a--b--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+        assert_eq!(two.map(|i| i.ty), Some("x-a--b"), "split at the last '--'");
+        let ok = identifier("x-a-b--8e2e2d2b-17d4-5cbf-938f-98ee46b3cd3f").unwrap();
+        assert_eq!((ok.ty, ok.uuid_version), ("x-a-b", 5));
     }
 
     #[test]

@@ -42,34 +42,12 @@ pub struct ObservedData {
     pub objects: Vec<(String, Value)>,
 }
 
-/// STIX 2.1 domain object types: patterns never match objects of these types.
-const SDO_TYPES: &[&str] = &[
-    "attack-pattern",
-    "bundle",
-    "campaign",
-    "course-of-action",
-    "extension-definition",
-    "grouping",
-    "identity",
-    "incident",
-    "indicator",
-    "infrastructure",
-    "intrusion-set",
-    "language-content",
-    "location",
-    "malware",
-    "malware-analysis",
-    "marking-definition",
-    "note",
-    "observed-data",
-    "opinion",
-    "relationship",
-    "report",
-    "threat-actor",
-    "tool",
-    "sighting",
-    "vulnerability",
-];
+/// Whether `object_type` is a STIX 2.1 type that is not a cyber-observable
+/// (an SDO, SRO, meta object or bundle): patterns never match objects of these types.
+fn never_matched(object_type: &str) -> bool {
+    object_type == "bundle"
+        || vigil_stix::category_of(object_type).is_some_and(|c| c != vigil_stix::Category::Sco)
+}
 
 fn field<'a>(od: &'a Value, name: &str, index: usize) -> Result<&'a Value, EvalError> {
     od.get(name).ok_or_else(|| EvalError::ObservedData {
@@ -203,7 +181,7 @@ impl ObservedData {
         &'a self,
         object_type: &'a str,
     ) -> impl Iterator<Item = (usize, &'a Value)> + 'a {
-        let skip = SDO_TYPES.contains(&object_type);
+        let skip = never_matched(object_type);
         self.objects
             .iter()
             .enumerate()

@@ -6,6 +6,7 @@ mod markings;
 mod model;
 mod reader;
 mod sco_id;
+mod spec;
 mod timestamp;
 mod versioning;
 

@@ -69,7 +69,7 @@ fn sdo(object_type: &str, extra: Value) -> Value {
 const REF: &str = "indicator--0d6a2c4e-8f1b-4c3d-a5e7-9b2f4d6c8a1e";
 
 /// One valid example per predefined type, with a custom property each.
-fn examples() -> Vec<Value> {
+pub(crate) fn examples() -> Vec<Value> {
     let sco = |t: &str, extra: Value| {
         let mut v = json!({"type": t, "spec_version": "2.1", "id": format!("{t}--1b2c3d4e-5f60-5718-9a0b-c1d2e3f4a5b6"), "x_seen_by": "vigil"});
         v.as_object_mut()

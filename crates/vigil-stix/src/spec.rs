@@ -1,11 +1,15 @@
 //! The property tables of the STIX 2.1 specification: for every object type,
 //! which properties exist, which are required and what each value must be.
+//!
+//! This is the one listing of the tables in the workspace: the validator
+//! (`vigil-validate`) checks objects against it, and the tests of this crate
+//! check that the typed model reads every property it lists as typed.
 
 use crate::vocab::Vocab;
 
 /// What a property's value must look like.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// Any JSON string.
     Str,
     /// `true` or `false`.
@@ -67,10 +71,10 @@ pub(crate) enum Kind {
 
 /// One property of an object type.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Prop {
-    pub(crate) name: &'static str,
-    pub(crate) kind: Kind,
-    pub(crate) required: bool,
+pub struct Prop {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
 }
 
 const fn opt(name: &'static str, kind: Kind) -> Prop {
@@ -89,53 +93,8 @@ const fn req(name: &'static str, kind: Kind) -> Prop {
     }
 }
 
-/// The STIX Domain Objects defined by the specification.
-pub(crate) const SDO_TYPES: &[&str] = &[
-    "attack-pattern",
-    "campaign",
-    "course-of-action",
-    "grouping",
-    "identity",
-    "incident",
-    "indicator",
-    "infrastructure",
-    "intrusion-set",
-    "location",
-    "malware",
-    "malware-analysis",
-    "note",
-    "observed-data",
-    "opinion",
-    "report",
-    "threat-actor",
-    "tool",
-    "vulnerability",
-];
-
-/// The STIX Cyber-observable Objects defined by the specification.
-pub(crate) const SCO_TYPES: &[&str] = &[
-    "artifact",
-    "autonomous-system",
-    "directory",
-    "domain-name",
-    "email-addr",
-    "email-message",
-    "file",
-    "ipv4-addr",
-    "ipv6-addr",
-    "mac-addr",
-    "mutex",
-    "network-traffic",
-    "process",
-    "software",
-    "url",
-    "user-account",
-    "windows-registry-key",
-    "x509-certificate",
-];
-
 /// Types a relationship, sighting or language content may not point at.
-pub(crate) const NOT_RELATABLE: &[&str] = &[
+pub const NOT_RELATABLE: &[&str] = &[
     "relationship",
     "sighting",
     "bundle",
@@ -144,7 +103,7 @@ pub(crate) const NOT_RELATABLE: &[&str] = &[
 ];
 
 /// Common properties of SDOs and SROs (section 3.2 of the specification).
-pub(crate) const SDO_COMMON: &[Prop] = &[
+pub const SDO_COMMON: &[Prop] = &[
     req("type", Kind::Str),
     req("spec_version", Kind::Enum(&["2.0", "2.1"])),
     req("id", Kind::Str),
@@ -162,7 +121,7 @@ pub(crate) const SDO_COMMON: &[Prop] = &[
 ];
 
 /// Common properties of SCOs (section 6.1).
-pub(crate) const SCO_COMMON: &[Prop] = &[
+pub const SCO_COMMON: &[Prop] = &[
     req("type", Kind::Str),
     opt("spec_version", Kind::Enum(&["2.0", "2.1"])),
     req("id", Kind::Str),
@@ -172,10 +131,69 @@ pub(crate) const SCO_COMMON: &[Prop] = &[
     opt("extensions", Kind::Extensions),
 ];
 
+/// The properties of a marking definition (section 7.2).
+pub const MARKING_COMMON: &[Prop] = &[
+    Prop {
+        name: "type",
+        kind: Kind::Str,
+        required: true,
+    },
+    Prop {
+        name: "spec_version",
+        kind: Kind::Enum(&["2.0", "2.1"]),
+        required: true,
+    },
+    Prop {
+        name: "id",
+        kind: Kind::Str,
+        required: true,
+    },
+    Prop {
+        name: "created_by_ref",
+        kind: Kind::Ref(&["identity"]),
+        required: false,
+    },
+    Prop {
+        name: "created",
+        kind: Kind::TsMillis,
+        required: true,
+    },
+    Prop {
+        name: "external_references",
+        kind: Kind::ExtRefs,
+        required: false,
+    },
+    Prop {
+        name: "object_marking_refs",
+        kind: Kind::Refs(&["marking-definition"]),
+        required: false,
+    },
+    Prop {
+        name: "granular_markings",
+        kind: Kind::Granular,
+        required: false,
+    },
+    Prop {
+        name: "definition_type",
+        kind: Kind::Str,
+        required: false,
+    },
+    Prop {
+        name: "definition",
+        kind: Kind::Obj,
+        required: false,
+    },
+    Prop {
+        name: "extensions",
+        kind: Kind::Extensions,
+        required: false,
+    },
+];
+
 const KCP: Kind = Kind::KillChain;
 
 /// Type-specific properties, in addition to the common ones.
-pub(crate) fn type_props(ty: &str) -> Option<&'static [Prop]> {
+pub fn type_props(ty: &str) -> Option<&'static [Prop]> {
     use Kind::*;
     use Vocab as V;
     Some(match ty {
@@ -675,7 +693,7 @@ pub(crate) fn type_props(ty: &str) -> Option<&'static [Prop]> {
 
 /// Timestamp pairs where the first must not be earlier than (or, with
 /// `strict`, must be later than) the second (sections 4.x, 5.x).
-pub(crate) fn timestamp_order(ty: &str) -> &'static [(&'static str, &'static str, bool)] {
+pub fn timestamp_order(ty: &str) -> &'static [(&'static str, &'static str, bool)] {
     match ty {
         "campaign" | "infrastructure" | "intrusion-set" | "malware" | "sighting"
         | "threat-actor" => &[("last_seen", "first_seen", false)],

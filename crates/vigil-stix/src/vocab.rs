@@ -1,9 +1,9 @@
 //! Open vocabularies of the STIX 2.1 specification (section 10). A value
 //! outside an open vocabulary is allowed, so it is reported as a warning.
 
-/// The open vocabularies the validator knows.
+/// The open vocabularies of the specification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Vocab {
+pub enum Vocab {
     AccountType,
     AttackMotivation,
     AttackResourceLevel,
@@ -29,7 +29,7 @@ pub(crate) enum Vocab {
 
 impl Vocab {
     /// The vocabulary's name as the specification spells it.
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Vocab::AccountType => "account-type-ov",
             Vocab::AttackMotivation => "attack-motivation-ov",
@@ -56,7 +56,7 @@ impl Vocab {
     }
 
     /// The values the specification lists.
-    pub(crate) fn values(self) -> &'static [&'static str] {
+    pub fn values(self) -> &'static [&'static str] {
         match self {
             Vocab::AccountType => &[
                 "facebook",
@@ -347,7 +347,7 @@ impl Vocab {
     }
 
     /// Whether `value` is one of the listed values.
-    pub(crate) fn contains(self, value: &str) -> bool {
+    pub fn contains(self, value: &str) -> bool {
         self.values().contains(&value)
     }
 }
@@ -355,7 +355,7 @@ impl Vocab {
 /// Relationship types the specification defines between a source and
 /// target type (section 4, "Relationships" of each SDO), as
 /// `(source, relationship_type, targets)`.
-pub(crate) const RELATIONSHIPS: &[(&str, &str, &[&str])] = &[
+pub const RELATIONSHIPS: &[(&str, &str, &[&str])] = &[
     ("attack-pattern", "delivers", &["malware"]),
     (
         "attack-pattern",
@@ -504,4 +504,4 @@ pub(crate) const RELATIONSHIPS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Relationship types allowed between any two objects (section 5.1.1).
-pub(crate) const COMMON_RELATIONSHIPS: &[&str] = &["derived-from", "duplicate-of", "related-to"];
+pub const COMMON_RELATIONSHIPS: &[&str] = &["derived-from", "duplicate-of", "related-to"];
