@@ -53,22 +53,7 @@ fn tlog(s: &AppState) -> ApiResult<&Arc<TransparencyLog>> {
 /// The directory of people: every hub user holding an oversight role,
 /// with their organisation's name.
 async fn directory(s: &AppState, t: &TransparencyLog) -> ApiResult<Vec<Person>> {
-    let orgs: BTreeMap<i64, String> = s
-        .hub
-        .store
-        .orgs()
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let users: BTreeMap<i64, vigil_store::User> = s
-        .hub
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let (orgs, users) = crate::rest::orgs_and_users(s).await?;
     let mut people: BTreeMap<i64, Person> = BTreeMap::new();
     for (uid, role) in t.store().oversight_roles().await? {
         let (Some(u), Some(role)) = (users.get(&uid), role_of(&role)) else {

@@ -13,7 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
-use vigil_store::{Collection, ObjectQuery, StoredObject, VersionMatch};
+use vigil_store::{Collection, ObjectQuery, StoredObject, User, VersionMatch};
 
 use crate::auth::{Access, Caller};
 use crate::error::{ApiError, ApiResult};
@@ -132,6 +132,19 @@ pub(crate) async fn readable(
         }
     }
     Ok(out)
+}
+
+/// The hub's organisations (id → name) and users (id → user), to name who
+/// did what.
+pub(crate) async fn orgs_and_users(
+    s: &AppState,
+) -> ApiResult<(BTreeMap<i64, String>, BTreeMap<i64, User>)> {
+    let orgs = s.hub.store.orgs().await?;
+    let users = s.hub.store.users().await?;
+    Ok((
+        orgs.into_iter().map(|o| (o.id, o.name)).collect(),
+        users.into_iter().map(|u| (u.id, u)).collect(),
+    ))
 }
 
 /// Calls `f` on every object `q` selects (page by page, bodies parsed when
@@ -354,22 +367,7 @@ pub async fn provenance(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let cols = readable(&s, &caller, None).await?;
-    let orgs: HashMap<i64, String> = s
-        .hub
-        .store
-        .orgs()
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let users: HashMap<i64, String> = s
-        .hub
-        .store
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let (orgs, users) = orgs_and_users(&s).await?;
     let me = caller.user();
     let mut versions = Vec::new();
     for (c, a) in &cols {
@@ -407,7 +405,7 @@ pub async fn provenance(
                     "by": "user",
                     "how": "submitted through the hub's API",
                     "organisation": origin.org_id.and_then(|o| orgs.get(&o)),
-                    "user": if show_user { origin.user_id.and_then(|u| users.get(&u)) } else { None },
+                    "user": if show_user { origin.user_id.and_then(|u| users.get(&u)).map(|u| &u.name) } else { None },
                 })
             };
             versions.push(json!({

@@ -4,70 +4,17 @@
 //! database (skipped without `VIGIL_TEST_POSTGRES_URL`, unless
 //! `VIGIL_REQUIRE_POSTGRES=1`).
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use vigil_server::client::{Connector, HttpResponse};
 
+mod hubproc;
+use hubproc::{launch, temp_dir as scratch};
+
 const TAXII: &str = "application/taxii+json;version=2.1";
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("vigil_deploy_{name}_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A running `vigil serve`, killed when dropped.
-struct Hub {
-    child: Child,
-    /// `host:port`.
-    addr: String,
-    /// `http` or `https`.
-    scheme: String,
-    token: Option<String>,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn launch(cwd: &Path, args: &[&str]) -> Hub {
-    let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .current_dir(cwd)
-        .env("VIGIL_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut hub = Hub {
-        child,
-        addr: String::new(),
-        scheme: String::new(),
-        token: None,
-    };
-    let mut lines = BufReader::new(hub.child.stdout.take().unwrap()).lines();
-    loop {
-        let line = lines.next().expect("the hub exited early").unwrap();
-        if let Some(t) = line.strip_prefix("admin token (shown once, keep it safe): ") {
-            hub.token = Some(t.trim().to_string());
-        }
-        if let Some(url) = line.strip_prefix("vigil hub listening on ") {
-            let (scheme, rest) = url.split_once("://").unwrap();
-            hub.scheme = scheme.to_string();
-            hub.addr = rest.trim_end_matches("/taxii2/").to_string();
-            return hub;
-        }
-    }
-}
 
 fn get(c: &Connector, addr: &str, path: &str, token: Option<&str>) -> HttpResponse {
     let auth = token.map(|t| format!("Bearer {t}"));

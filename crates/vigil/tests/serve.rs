@@ -3,77 +3,15 @@
 //! acknowledged writes across SIGKILL.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-static N: AtomicUsize = AtomicUsize::new(0);
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "vigil_serve_{name}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-struct Hub {
-    child: Child,
-    addr: String,
-    token: Option<String>,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `vigil serve` in `cwd` on a free loopback port.
-fn start(cwd: &Path, extra: &[&str]) -> Hub {
-    let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .current_dir(cwd)
-        .env("VIGIL_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    // The guard owns the child from here on, so a failed start still kills
-    // and reaps it.
-    let mut hub = Hub {
-        child,
-        addr: String::new(),
-        token: None,
-    };
-    let mut lines = BufReader::new(hub.child.stdout.take().unwrap()).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("the hub exited before listening")
-            .unwrap();
-        if let Some(t) = line
-            .split(": ")
-            .nth(1)
-            .filter(|_| line.starts_with("admin token"))
-        {
-            hub.token = Some(t.trim().to_string());
-        }
-        if let Some(rest) = line.strip_prefix("vigil hub listening on http://") {
-            hub.addr = rest.trim_end_matches("/taxii2/").to_string();
-            return hub;
-        }
-    }
-}
+mod hubproc;
+use hubproc::{launch as start, temp_dir};
 
 /// One request to the hub; returns the status and body text.
 fn http(
@@ -313,11 +251,7 @@ fn acknowledged_writes_survive_sigkill() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let mut hub = hub;
-    Command::new("kill")
-        .args(["-9", &hub.child.id().to_string()])
-        .status()
-        .unwrap();
-    let _ = hub.child.wait();
+    hub.sigkill();
     stop.store(true, Ordering::Relaxed);
     for w in workers {
         let _ = w.join();

@@ -1,30 +1,51 @@
 //! A `vigil serve` process on a free loopback port, for end-to-end tests
 //! (shared by the test binaries that drive the hub from outside).
 
+// Each test binary uses part of this module.
+#![allow(dead_code)]
+
 use std::io::{BufRead as _, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A running hub; killed and reaped when dropped.
 pub struct Hub {
     child: Child,
     /// `127.0.0.1:PORT`.
     pub addr: String,
-    /// The admin token printed on first start.
-    pub token: String,
+    /// `http`, or `https` when the hub terminates TLS.
+    pub scheme: String,
+    /// The admin token printed on first start (none when the database was
+    /// already initialised).
+    pub token: Option<String>,
 }
 
-impl Drop for Hub {
-    fn drop(&mut self) {
+impl Hub {
+    /// Kills the hub with SIGKILL (no chance to flush or clean up) and reaps it.
+    pub fn sigkill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
+impl Drop for Hub {
+    fn drop(&mut self) {
+        self.sigkill();
+    }
+}
+
 /// Starts `vigil serve` with its data in `dir`.
 pub fn start(dir: &Path) -> Hub {
+    launch(dir, &[])
+}
+
+/// Starts `vigil serve` in `dir` with extra arguments (`--database`,
+/// `--tls-cert` …) and waits until it listens.
+pub fn launch(dir: &Path, args: &[&str]) -> Hub {
     let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .current_dir(dir)
         .env("VIGIL_LOG", "warn")
         .stdout(Stdio::piped())
@@ -35,7 +56,8 @@ pub fn start(dir: &Path) -> Hub {
     let mut hub = Hub {
         child,
         addr: String::new(),
-        token: String::new(),
+        scheme: String::new(),
+        token: None,
     };
     let mut lines = BufReader::new(hub.child.stdout.take().unwrap()).lines();
     loop {
@@ -44,18 +66,25 @@ pub fn start(dir: &Path) -> Hub {
             .expect("the hub exited before listening")
             .unwrap();
         if let Some(t) = line.strip_prefix("admin token (shown once, keep it safe): ") {
-            hub.token = t.trim().to_string();
+            hub.token = Some(t.trim().to_string());
         }
-        if let Some(rest) = line.strip_prefix("vigil hub listening on http://") {
+        if let Some(url) = line.strip_prefix("vigil hub listening on ") {
+            let (scheme, rest) = url.split_once("://").expect("a URL");
+            hub.scheme = scheme.to_string();
             hub.addr = rest.trim_end_matches("/taxii2/").to_string();
             return hub;
         }
     }
 }
 
-/// A fresh temporary folder named after the test.
-pub fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("vigil_{name}_{}", std::process::id()));
+/// A fresh temporary folder named after the test (a new one on every call).
+pub fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "vigil_{name}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
