@@ -105,7 +105,15 @@ struct Writer {
     /// A write failed: the in-memory state may be ahead of the files.
     failed: bool,
     stats: AppendStats,
+    /// Data-file bytes of batches whose journal records are written but
+    /// which are not yet in the data files (the journal holds them): they
+    /// are written out in large pieces, so that a batch costs one journal
+    /// write and one fdatasync.
+    unwritten: Staged,
 }
+
+/// Data-file bytes gathered before they are written out.
+const DATA_BUFFER: usize = 1 << 20;
 
 /// Counters of the append path since the log was opened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -120,6 +128,7 @@ pub struct AppendStats {
 }
 
 /// A batch turned into the bytes to add to each data file.
+#[derive(Debug, Default)]
 struct Staged {
     entries: Vec<u8>,
     bundles: Vec<u8>,
@@ -201,15 +210,20 @@ fn read_state(dir: &Path) -> Result<(u64, u64), TlogError> {
     }
 }
 
+impl Staged {
+    fn len(&self) -> usize {
+        self.entries.len() + self.bundles.len() + self.levels.iter().map(Vec::len).sum::<usize>()
+    }
+}
+
 impl Writer {
     /// Computes what `batch` adds to each data file and advances the
-    /// in-memory tree state (size, entries length, partial tiles).
-    fn stage<'a>(&mut self, batch: impl IntoIterator<Item = &'a [u8]>) -> Staged {
-        let mut st = Staged {
-            entries: Vec::new(),
-            bundles: Vec::new(),
-            levels: Vec::new(),
-        };
+    /// in-memory tree state (size, entries length, partial tiles); the
+    /// bytes wait in `unwritten`, whose entries part (from byte
+    /// `entries_from`) is the batch's entry-bundle encoding.
+    fn stage<'a>(&mut self, batch: impl IntoIterator<Item = &'a [u8]>) -> usize {
+        let mut st = std::mem::take(&mut self.unwritten);
+        let entries_from = st.entries.len();
         for e in batch {
             if self.size % TILE_WIDTH == 0 {
                 st.bundles
@@ -239,7 +253,28 @@ impl Writer {
             }
             self.size += 1;
         }
-        st
+        self.unwritten = st;
+        entries_from
+    }
+
+    /// Writes the data files' waiting bytes out if there are at least
+    /// `min` of them (not synced).
+    fn write_out(&mut self, dir: &Path, min: usize) -> Result<(), TlogError> {
+        if self.unwritten.len() < min.max(1) {
+            return Ok(());
+        }
+        let st = std::mem::take(&mut self.unwritten);
+        let written = self.write(dir, &st);
+        if written.is_err() {
+            self.failed = true;
+        }
+        // Keep the buffers' capacity for the next round.
+        self.unwritten = Staged {
+            entries: reuse(st.entries),
+            bundles: reuse(st.bundles),
+            levels: st.levels.into_iter().map(reuse).collect(),
+        };
+        written
     }
 
     /// Appends staged bytes to the data files (not synced).
@@ -267,6 +302,7 @@ impl Writer {
     /// Makes the data files durable up to the current size, records that
     /// in `state`, and lets the journal start over.
     fn sync_files(&mut self, dir: &Path) -> Result<(), TlogError> {
+        self.write_out(dir, 0)?;
         let sync = |f: &File, path: PathBuf| f.sync_data().map_err(|e| TlogError::io(&path, e));
         sync(&self.entries, dir.join("entries"))?;
         sync(&self.bundles, dir.join("bundles"))?;
@@ -360,12 +396,13 @@ impl Log {
             new_file: true,
             failed: false,
             stats: AppendStats::default(),
+            unwritten: Staged::default(),
         };
         if !replay.is_empty() {
             for rec in &replay {
                 let skip = (writer.size - rec.first) as usize;
-                let st = writer.stage((skip..rec.entries.len()).map(|i| rec.entry(i)));
-                writer.write(dir, &st)?;
+                writer.stage((skip..rec.entries.len()).map(|i| rec.entry(i)));
+                writer.write_out(dir, DATA_BUFFER)?;
             }
             writer.sync_files(dir)?;
             writer.stats = AppendStats::default();
@@ -495,7 +532,7 @@ impl Log {
                 return Ok(None);
             }
             let first = w.size;
-            let st = w.stage(batch.iter().flatten().map(Vec::as_slice));
+            let from = w.stage(batch.iter().flatten().map(Vec::as_slice));
             let count = u32::try_from(w.size - first).map_err(|_| {
                 w.failed = true;
                 TlogError::Poisoned("batch too large".into())
@@ -504,13 +541,14 @@ impl Log {
                 // A record of no entries would end the journal's chain.
                 return Ok(None);
             }
-            let mut record = Vec::with_capacity(journal::HEADER_LEN + st.entries.len());
-            journal::encode(first, count, &st.entries, &mut record);
+            let payload = &w.unwritten.entries[from..];
+            let mut record = Vec::with_capacity(journal::HEADER_LEN + payload.len());
+            journal::encode(first, count, payload, &mut record);
             let dir = self.dir.clone();
             let written = w
                 .journal
                 .write(&record)
-                .and_then(|()| w.write(&dir, &st))
+                .and_then(|()| w.write_out(&dir, DATA_BUFFER))
                 .and_then(|()| {
                     if w.journal.written() >= self.options.journal_limit {
                         w.sync_files(&dir)
@@ -567,6 +605,12 @@ impl Log {
 
     /// A reader of the log as of its current durable size.
     pub fn reader(&self) -> LogReader {
+        // The data files must hold every durable entry before they are read.
+        if let Ok(mut w) = self.writer.lock() {
+            if !w.failed {
+                let _ = w.write_out(&self.dir, 0);
+            }
+        }
         let sh = self.lock_shared();
         LogReader::at(&self.dir, sh.durable, sh.durable_entries_len)
     }
@@ -887,4 +931,11 @@ impl TileReader for LogReader {
             .map_err(|e| LedgerError::Storage(e.to_string()))?;
         decode_hash_tile(&bytes, id)
     }
+}
+
+/// An emptied buffer with its capacity kept (up to the data buffer size).
+fn reuse(mut v: Vec<u8>) -> Vec<u8> {
+    v.clear();
+    v.shrink_to(DATA_BUFFER);
+    v
 }
