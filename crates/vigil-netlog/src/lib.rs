@@ -286,14 +286,22 @@ pub mod fuzzing {
         crate::zeek::read_bytes(bytes)
     }
 
-    /// Reads bytes as UDP payloads that may hold QUIC Initial packets (the
-    /// first byte says how the rest is cut into datagrams).
+    /// Reads bytes as UDP payloads that may hold QUIC Initial packets, or
+    /// (first byte's high bit set) as the plaintext frames of Initial packets;
+    /// the first byte's other bits say how the rest is cut into packets.
     pub fn quic_datagrams(bytes: &[u8]) -> usize {
         let mut q = crate::quic::QuicHellos::default();
         let Some((&cut, rest)) = bytes.split_first() else {
             return 0;
         };
-        let size = usize::from(cut).max(1) * 8;
+        let size = usize::from(cut & 0x7f).max(1) * 16;
+        if cut & 0x80 != 0 {
+            // Plaintext frames of one connection's Initial packets, past the encryption.
+            return rest
+                .chunks(size)
+                .map(|d| q.plaintext_frames(b"fuzz", d).len())
+                .sum();
+        }
         rest.chunks(size).map(|d| q.datagram(d).len()).sum()
     }
 

@@ -283,14 +283,19 @@ impl Pending {
     /// Bytes from offset 0 without a gap.
     fn contiguous(&mut self) -> usize {
         self.have.sort_unstable();
-        let mut end = 0;
+        // Merge overlapping and touching ranges so the list stays short.
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.have.len());
         for &(s, e) in &self.have {
-            if s > end {
-                break;
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
             }
-            end = end.max(e);
         }
-        end
+        self.have = merged;
+        match self.have.first() {
+            Some(&(0, e)) => e,
+            _ => 0,
+        }
     }
 }
 
@@ -318,37 +323,75 @@ impl QuicHellos {
         let mut touched: Vec<Vec<u8>> = Vec::new();
         let pending = &mut self.pending;
         client_initial_crypto(payload, &mut |dcid, off, data| {
-            let Ok(off) = usize::try_from(off) else {
-                return;
-            };
-            let end = off.saturating_add(data.len());
-            if end > MAX_HELLO {
-                return;
-            }
-            if pending.len() >= MAX_PENDING && !pending.contains_key(dcid) {
-                pending.clear();
-            }
-            let p = pending.entry(dcid.to_vec()).or_default();
-            if p.buf.len() < end {
-                p.buf.resize(end, 0);
-            }
-            p.buf[off..end].copy_from_slice(data);
-            p.have.push((off, end));
-            if !touched.iter().any(|t| t == dcid) {
-                touched.push(dcid.to_vec());
-            }
+            add_crypto(pending, &mut touched, dcid, off, data);
         });
+        self.finish(touched)
+    }
+
+    /// Feeds the plaintext frames of one Initial packet of connection `dcid`
+    /// (for the fuzz target: encryption would hide the frame parser from it).
+    pub(crate) fn plaintext_frames(&mut self, dcid: &[u8], frames: &[u8]) -> Vec<String> {
+        let mut touched: Vec<Vec<u8>> = Vec::new();
+        let pending = &mut self.pending;
+        crypto_frames(frames, &mut |off, data| {
+            add_crypto(pending, &mut touched, dcid, off, data);
+        });
+        self.finish(touched)
+    }
+
+    /// The server names of the ClientHellos now complete among `touched` connections.
+    fn finish(&mut self, touched: Vec<Vec<u8>>) -> Vec<String> {
         let mut names = Vec::new();
         for dcid in touched {
             let Some(p) = self.pending.get_mut(&dcid) else {
                 continue;
             };
-            if let Hello::Done(name) = hello(p) {
-                self.pending.remove(&dcid);
-                names.extend(name);
+            match hello(p) {
+                Hello::Done(name) => {
+                    self.pending.remove(&dcid);
+                    names.extend(name);
+                }
+                // Thousands of disjoint pieces: not a ClientHello worth holding.
+                Hello::Incomplete if p.have.len() > MAX_PIECES => {
+                    self.pending.remove(&dcid);
+                }
+                Hello::Incomplete => {}
             }
         }
         names
+    }
+}
+
+/// Most disjoint byte ranges kept for one unfinished ClientHello.
+const MAX_PIECES: usize = 1024;
+
+/// Stores one CRYPTO frame of connection `dcid`.
+fn add_crypto(
+    pending: &mut FxHashMap<Vec<u8>, Pending>,
+    touched: &mut Vec<Vec<u8>>,
+    dcid: &[u8],
+    off: u64,
+    data: &[u8],
+) {
+    let Ok(off) = usize::try_from(off) else {
+        return;
+    };
+    let end = off.saturating_add(data.len());
+    if end > MAX_HELLO {
+        return;
+    }
+    if pending.len() >= MAX_PENDING && !pending.contains_key(dcid) {
+        pending.clear();
+        touched.clear();
+    }
+    let p = pending.entry(dcid.to_vec()).or_default();
+    if p.buf.len() < end {
+        p.buf.resize(end, 0);
+    }
+    p.buf[off..end].copy_from_slice(data);
+    p.have.push((off, end));
+    if !touched.iter().any(|t| t == dcid) {
+        touched.push(dcid.to_vec());
     }
 }
 
@@ -478,6 +521,35 @@ mod tests {
             }
             assert_eq!(names, ["quic.example.net"]);
             assert!(q.pending.is_empty());
+        }
+    }
+
+    #[test]
+    fn plaintext_frames_out_of_order_and_the_piece_cap() {
+        let hello = &crate::synth::tls_client_hello("frames.example")[5..];
+        let mut frames = Vec::new();
+        // Second half first, with PADDING, PING and an ACK between the frames.
+        let half = hello.len() / 2;
+        for (off, part) in [(half, &hello[half..]), (0, &hello[..half])] {
+            frames.extend_from_slice(&[0x00, 0x01, 0x02, 0x05, 0x00, 0x01, 0x00, 0x02, 0x01]);
+            frames.push(0x06);
+            push_varint(&mut frames, off as u64);
+            push_varint(&mut frames, part.len() as u64);
+            frames.extend_from_slice(part);
+        }
+        let mut q = QuicHellos::default();
+        assert_eq!(q.plaintext_frames(b"c1", &frames), ["frames.example"]);
+        // One-byte pieces with gaps: dropped once there are too many, not kept growing.
+        let mut q = QuicHellos::default();
+        for i in 0..(MAX_PIECES as u64 + 10) {
+            let mut f = vec![0x06];
+            push_varint(&mut f, 2 + 2 * i);
+            f.extend_from_slice(&[1, 0xaa]);
+            q.plaintext_frames(b"c2", &f);
+            assert!(q
+                .pending
+                .get(&b"c2"[..])
+                .is_none_or(|p| p.have.len() <= MAX_PIECES + 1));
         }
     }
 
