@@ -155,15 +155,29 @@ impl Table {
     }
 
     fn insert(&mut self, key: &str, id: IndicatorId) {
-        let fp = fingerprint(key.as_bytes());
-        if let Some(at) = self.find(key, fp) {
-            self.entries[at].ids.push(id);
-            return;
-        }
+        use std::collections::hash_map::Entry as Slot;
+        let at = self.entries.len() as u32;
+        // One probe of the index: a new fingerprint is inserted where it was looked for.
+        let next = match self.index.entry(fingerprint(key.as_bytes())) {
+            Slot::Vacant(v) => {
+                v.insert(at);
+                u32::MAX
+            }
+            Slot::Occupied(mut o) => {
+                let mut e = *o.get();
+                while e != u32::MAX {
+                    let entry = &mut self.entries[e as usize];
+                    if &self.arena[entry.start..entry.end] == key {
+                        entry.ids.push(id);
+                        return;
+                    }
+                    e = entry.next;
+                }
+                o.insert(at)
+            }
+        };
         let start = self.arena.len();
         self.arena.push_str(key);
-        let at = self.entries.len() as u32;
-        let next = self.index.insert(fp, at).unwrap_or(u32::MAX);
         self.entries.push(Entry {
             start,
             end: self.arena.len(),
@@ -624,5 +638,25 @@ fn lower(s: &str) -> Cow<'_, str> {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         Cow::Borrowed(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_listed_twice_keeps_both_indicators_once_each() {
+        let id = |index| IndicatorId { set: 0, index };
+        let mut t = Table::default();
+        t.reserve(3, 32);
+        t.insert("evil.com", id(0));
+        t.insert("other.org", id(1));
+        t.insert("evil.com", id(2));
+        t.insert("evil.com", id(2));
+        assert_eq!(t.get("evil.com"), Some(("evil.com", &[id(0), id(2)][..])));
+        assert_eq!(t.get("other.org"), Some(("other.org", &[id(1)][..])));
+        assert_eq!(t.get("evil.co"), None);
+        assert_eq!(t.entries.len(), 2);
     }
 }
