@@ -27,7 +27,7 @@ pub struct Args {
     /// Write per-module JSON, detections.json, timeline.csv, report.html and report.md here.
     #[arg(long, short = 'o', value_name = "DIR")]
     output: Option<PathBuf>,
-    /// Password of an encrypted iOS backup.
+    /// Password of an encrypted iOS or Android backup.
     #[arg(long, env = "VIGIL_BACKUP_PASSWORD", hide_env_values = true)]
     password: Option<String>,
     /// File holding a saved backup key (hex, as MVT saves it) instead of the password.
