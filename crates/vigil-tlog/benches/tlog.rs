@@ -171,6 +171,36 @@ fn appends(threads: usize, batch: u64, secs: f64, options: Options) -> AppendRun
     }
 }
 
+/// The disk's own pace: one thread writing 200 bytes in place and calling
+/// fdatasync, for `secs`; returns syncs per second. A lone writer that
+/// waits for a sync covering its entry cannot append faster than this
+/// (concurrent syncs may each take less time than a lone one: the ratio
+/// printed for N writers shows how far the pipeline gets beyond N lone
+/// writers).
+fn raw_fdatasync(secs: f64) -> f64 {
+    let dir = bench_dir("raw-sync");
+    let f = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join("file"))
+        .expect("create");
+    f.write_all_at(&vec![0u8; 1 << 20], 0).expect("preallocate");
+    f.sync_all().expect("sync");
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < secs {
+        f.write_all_at(&[b'x'; 200], (n % 4096) * 256)
+            .expect("write");
+        f.sync_data().expect("fdatasync");
+        n += 1;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    rate
+}
+
 struct Rng(u64);
 
 impl Rng {
@@ -481,7 +511,17 @@ fn main() {
             Options::default(),
         ));
     }
+    let four = Options {
+        max_in_flight: 4,
+        ..Options::default()
+    };
     for threads in [8usize, 64] {
+        configs.push((
+            format!("{threads:>3} writers, 4 syncs in flight:"),
+            threads,
+            1,
+            four.clone(),
+        ));
         configs.push((
             format!("{threads:>3} writers, one sync at a time:"),
             threads,
@@ -506,13 +546,28 @@ fn main() {
     // The disk and CPU are shared with other work, so configurations are
     // interleaved round by round rather than run back to back.
     let mut runs: Vec<Vec<AppendRun>> = configs.iter().map(|_| Vec::new()).collect();
+    let mut raw = Vec::new();
     for _ in 0..rounds {
+        raw.push(raw_fdatasync(secs / 2.0));
         for (c, (_, threads, batch, options)) in configs.iter().enumerate() {
             runs[c].push(appends(*threads, *batch, secs, options.clone()));
         }
     }
-    for ((label, ..), rs) in configs.iter().zip(&runs) {
-        AppendRun::pooled(rs).print(label, rs);
+    let raw = raw.iter().sum::<f64>() / raw.len() as f64;
+    println!(
+        "raw pwrite + fdatasync by one thread on this disk now: {raw:.0}/s ({:.0} µs each), the pace of one writer that waits for its own sync",
+        1e6 / raw
+    );
+    for ((label, threads, batch, _), rs) in configs.iter().zip(&runs) {
+        let pooled = AppendRun::pooled(rs);
+        pooled.print(label, rs);
+        if *batch == 1 {
+            println!(
+                "{:<34} {:.2}x the pace of {threads} lone writers",
+                "",
+                pooled.rate() / (*threads as f64 * raw)
+            );
+        }
     }
 
     noise_reference(samples);
