@@ -30,6 +30,8 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::pattern::{compile_pattern, CompiledPattern};
+
+mod plain;
 use crate::{Error, Indicator, IndicatorSet};
 
 /// Bytes read from the input at a time; also the size of a block of objects given to a worker.
@@ -39,7 +41,7 @@ const MAX_OBJECT_BYTES: usize = 32 << 20;
 /// Blocks waiting for a worker: bounds the memory in flight.
 const QUEUE: usize = 4;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 struct Object<'a> {
     #[serde(borrow, rename = "type", default)]
     kind: Cow<'a, str>,
@@ -105,7 +107,12 @@ fn parse_block(block: &Block) -> Parsed {
     };
     for e in &block.elements {
         let bytes = &block.bytes[e.start..e.end];
-        match serde_json::from_slice::<Object<'_>>(bytes) {
+        // Plain objects are read straight from their bytes; serde reads the rest and words any problem.
+        let read = match plain::object(bytes) {
+            Some(o) => Ok(o),
+            None => serde_json::from_slice::<Object<'_>>(bytes),
+        };
+        match read {
             Ok(o) => take_object(e, o, &mut out),
             Err(err) => out.diagnostics.push(format!(
                 "object {} (byte {}): {}",
