@@ -92,15 +92,16 @@ impl Ids {
 }
 
 /// Exact-string table: every key in one arena, found through a 64-bit
-/// fingerprint; a lookup hashes the key once, probes one index and compares
-/// the candidate's bytes (fingerprints may collide; colliding keys are
-/// chained). A million keys cost two allocations, not a million.
+/// fingerprint in an open-addressing index (linear probing); a lookup hashes
+/// the key once, probes from one slot and compares the bytes of any entry
+/// whose fingerprint matches. A million keys cost a few allocations, not a
+/// million.
 #[derive(Debug, Default)]
 struct Table {
     arena: String,
     entries: Vec<Entry>,
-    /// Fingerprint → first entry with it.
-    index: FxHashMap<u64, u32>,
+    /// 0: empty; else the fingerprint's high 32 bits, then the entry's index + 1.
+    slots: Vec<u64>,
 }
 
 #[derive(Debug)]
@@ -108,9 +109,9 @@ struct Entry {
     start: usize,
     end: usize,
     ids: Ids,
-    /// The next entry with the same fingerprint (`u32::MAX`: none).
-    next: u32,
 }
+
+const TAG: u64 = 0xffff_ffff_0000_0000;
 
 /// A 64-bit fingerprint of a key (the splitmix64 finaliser over 8-byte words).
 pub(crate) fn fingerprint(b: &[u8]) -> u64 {
@@ -132,62 +133,96 @@ pub(crate) fn fingerprint(b: &[u8]) -> u64 {
 }
 
 impl Table {
+    /// Room for `keys` more keys of `bytes` bytes in all, without growing.
     fn reserve(&mut self, keys: usize, bytes: usize) {
         self.arena.reserve(bytes);
         self.entries.reserve(keys);
-        self.index.reserve(keys);
+        let want = ((self.entries.len() + keys) * 2)
+            .next_power_of_two()
+            .max(16);
+        if want > self.slots.len() {
+            self.rehash(want);
+        }
+    }
+
+    fn rehash(&mut self, size: usize) {
+        self.slots = vec![0; size];
+        let mask = size - 1;
+        for (i, e) in self.entries.iter().enumerate() {
+            let fp = fingerprint(&self.arena.as_bytes()[e.start..e.end]);
+            let mut at = fp as usize & mask;
+            while self.slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = (fp & TAG) | (i as u64 + 1);
+        }
     }
 
     fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    fn find(&self, key: &str, fp: u64) -> Option<usize> {
-        let mut at = *self.index.get(&fp)?;
-        while at != u32::MAX {
-            let e = &self.entries[at as usize];
-            if &self.arena[e.start..e.end] == key {
-                return Some(at as usize);
+    /// The entry holding `key`, or the empty slot where it would go.
+    fn probe(&self, key: &str, fp: u64) -> Result<usize, usize> {
+        let mask = self.slots.len() - 1;
+        let mut at = fp as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return Err(at);
             }
-            at = e.next;
+            if slot & TAG == fp & TAG {
+                let i = (slot as u32 - 1) as usize;
+                let e = &self.entries[i];
+                if &self.arena[e.start..e.end] == key {
+                    return Ok(i);
+                }
+            }
+            at = (at + 1) & mask;
         }
-        None
     }
 
     fn insert(&mut self, key: &str, id: IndicatorId) {
-        use std::collections::hash_map::Entry as Slot;
-        let at = self.entries.len() as u32;
-        // One probe of the index: a new fingerprint is inserted where it was looked for.
-        let next = match self.index.entry(fingerprint(key.as_bytes())) {
-            Slot::Vacant(v) => {
-                v.insert(at);
-                u32::MAX
+        self.insert_hashed(key, fingerprint(key.as_bytes()), id);
+    }
+
+    fn insert_hashed(&mut self, key: &str, fp: u64, id: IndicatorId) {
+        if (self.entries.len() + 1) * 2 > self.slots.len() {
+            self.rehash((self.slots.len() * 2).max(16));
+        }
+        match self.probe(key, fp) {
+            Ok(i) => self.entries[i].ids.push(id),
+            Err(at) => {
+                let start = self.arena.len();
+                self.arena.push_str(key);
+                self.slots[at] = (fp & TAG) | (self.entries.len() as u64 + 1);
+                self.entries.push(Entry {
+                    start,
+                    end: self.arena.len(),
+                    ids: Ids::One(id),
+                });
             }
-            Slot::Occupied(mut o) => {
-                let mut e = *o.get();
-                while e != u32::MAX {
-                    let entry = &mut self.entries[e as usize];
-                    if &self.arena[entry.start..entry.end] == key {
-                        entry.ids.push(id);
-                        return;
-                    }
-                    e = entry.next;
-                }
-                o.insert(at)
-            }
-        };
-        let start = self.arena.len();
-        self.arena.push_str(key);
-        self.entries.push(Entry {
-            start,
-            end: self.arena.len(),
-            ids: Ids::One(id),
-            next,
-        });
+        }
+    }
+
+    /// Inserts many keys in the order of their home slots, so the index is
+    /// written front to back instead of at a random place per key (the order
+    /// of one key's indicators is kept).
+    fn insert_many(&mut self, mut items: Vec<(u64, IndicatorId, &str)>) {
+        let bytes = items.iter().map(|i| i.2.len()).sum();
+        self.reserve(items.len(), bytes);
+        let mask = self.slots.len() as u64 - 1;
+        items.sort_by_key(|i| i.0 & mask);
+        for (fp, id, key) in items {
+            self.insert_hashed(key, fp, id);
+        }
     }
 
     fn get(&self, key: &str) -> Option<(&str, &[IndicatorId])> {
-        let e = &self.entries[self.find(key, fingerprint(key.as_bytes()))?];
+        if self.slots.is_empty() {
+            return None;
+        }
+        let e = &self.entries[self.probe(key, fingerprint(key.as_bytes())).ok()?];
         Some((&self.arena[e.start..e.end], e.ids.as_slice()))
     }
 }
@@ -286,19 +321,8 @@ impl Matcher {
             domain_labels: (usize::MAX, 0),
             ..Matcher::default()
         };
-        // Sized once: a million domains are inserted without a rehash.
-        let (mut n, mut bytes) = (0, 0);
-        for t in sets
-            .iter()
-            .flat_map(|s| &s.indicators)
-            .flat_map(|i| &i.terms)
-        {
-            if t.kind == ObservableKind::Domain {
-                n += 1;
-                bytes += t.value.len();
-            }
-        }
-        m.domains.reserve(n, bytes);
+        // Plain domains are gathered and inserted in one go (see `Table::insert_many`).
+        let mut domains: Vec<(u64, IndicatorId, &str)> = Vec::new();
         for (s, set) in sets.iter().enumerate() {
             for (i, ind) in set.indicators.iter().enumerate() {
                 let id = IndicatorId {
@@ -317,10 +341,17 @@ impl Matcher {
                     }
                 }
                 for t in &ind.terms {
-                    m.add(t.kind, &t.value, id);
+                    if t.kind == ObservableKind::Domain && parse_cidr(&t.value).is_none() {
+                        m.terms += 1;
+                        m.saw_domain(&t.value);
+                        domains.push((fingerprint(t.value.as_bytes()), id, &t.value));
+                    } else {
+                        m.add(t.kind, &t.value, id);
+                    }
                 }
             }
         }
+        m.domains.insert_many(domains);
         m.path_lens.sort_unstable();
         m.path_lens.dedup();
         m.sets = sets;
@@ -337,9 +368,7 @@ impl Matcher {
                     self.add_ip(addr, prefix, value, id);
                     return;
                 }
-                let labels = value.split('.').count();
-                self.domain_labels.0 = self.domain_labels.0.min(labels);
-                self.domain_labels.1 = self.domain_labels.1.max(labels);
+                self.saw_domain(value);
                 self.domains.insert(value, id);
             }
             K::Url => self.urls.insert(value, id),
@@ -370,6 +399,13 @@ impl Matcher {
             K::AndroidProperty => self.properties.insert(value, id),
             K::ConfigurationProfileId => self.profiles.insert(value, id),
         }
+    }
+
+    /// Widens the range of label counts domain lookups walk.
+    fn saw_domain(&mut self, value: &str) {
+        let labels = value.split('.').count();
+        self.domain_labels.0 = self.domain_labels.0.min(labels);
+        self.domain_labels.1 = self.domain_labels.1.max(labels);
     }
 
     fn add_ip(&mut self, addr: IpAddr, prefix: u8, value: &str, id: IndicatorId) {
@@ -658,5 +694,27 @@ mod tests {
         assert_eq!(t.get("other.org"), Some(("other.org", &[id(1)][..])));
         assert_eq!(t.get("evil.co"), None);
         assert_eq!(t.entries.len(), 2);
+        // Grown from empty one key at a time, and filled in bulk: the same answers.
+        let mut grown = Table::default();
+        let keys: Vec<String> = (0..5000).map(|i| format!("h{i}.example")).collect();
+        let mut bulk = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            grown.insert(k, id(i as u32));
+            bulk.push((fingerprint(k.as_bytes()), id(i as u32), k.as_str()));
+        }
+        bulk.push((fingerprint(b"h7.example"), id(9999), "h7.example"));
+        let mut many = Table::default();
+        many.insert_many(bulk);
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(grown.get(k), Some((k.as_str(), &[id(i as u32)][..])));
+            let want: &[IndicatorId] = if i == 7 {
+                &[id(7), id(9999)]
+            } else {
+                &[id(i as u32)]
+            };
+            assert_eq!(many.get(k), Some((k.as_str(), want)));
+        }
+        assert_eq!(many.get("h5000.example"), None);
+        assert_eq!(Table::default().get("x"), None);
     }
 }
