@@ -16,7 +16,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
 
 use crate::migrations::{self, Dialect};
-use crate::sql::{to_pg, Param, Sql};
+use crate::sql::{self, to_pg, Param, Sql};
 use crate::sqlite::{
     now_micros, subject_parts, to_collection, to_grant, to_object, COLLECTION_COLUMNS,
 };
@@ -911,11 +911,7 @@ impl Store for PgStore {
     async fn object_origins(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectOrigin>> {
         let c = self.client().await;
         let rows = c
-            .query(
-                "SELECT pk, version, date_added, org_id, user_id FROM objects \
-                 WHERE collection_id = $1 AND id = $2 ORDER BY version_us",
-                &[&collection_id, &id],
-            )
+            .query(&to_pg(sql::ORIGINS), &[&collection_id, &id])
             .await
             .map_err(err("read origins"))?;
         Ok(rows
@@ -940,10 +936,7 @@ impl Store for PgStore {
         let mut c = self.client().await;
         let tx = c.transaction().await.map_err(err("begin sources"))?;
         let st = tx
-            .prepare(
-                "INSERT INTO object_sources (collection_id, id, version, source, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
+            .prepare(&to_pg(sql::INSERT_SOURCE))
             .await
             .map_err(err("prepare sources"))?;
         for (id, version) in objects {
@@ -957,11 +950,7 @@ impl Store for PgStore {
     async fn object_sources(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectSource>> {
         let c = self.client().await;
         let rows = c
-            .query(
-                "SELECT version, source, recorded_at FROM object_sources \
-                 WHERE collection_id = $1 AND id = $2 ORDER BY recorded_at, source",
-                &[&collection_id, &id],
-            )
+            .query(&to_pg(sql::SOURCES), &[&collection_id, &id])
             .await
             .map_err(err("read sources"))?;
         Ok(rows

@@ -6,6 +6,18 @@
 
 use crate::types::{ObjectQuery, Tlp};
 
+/// Who submitted each stored version of one object: `?1` collection, `?2` id.
+pub(crate) const ORIGINS: &str = "SELECT pk, version, date_added, org_id, user_id FROM objects \
+     WHERE collection_id = ?1 AND id = ?2 ORDER BY version_us";
+/// Records that a version was pulled from a source: collection, id,
+/// version, source, time; a pair already recorded for that source stays.
+pub(crate) const INSERT_SOURCE: &str =
+    "INSERT INTO object_sources (collection_id, id, version, source, recorded_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+/// The sources recorded for one object: `?1` collection, `?2` id.
+pub(crate) const SOURCES: &str = "SELECT version, source, recorded_at FROM object_sources \
+     WHERE collection_id = ?1 AND id = ?2 ORDER BY recorded_at, source";
+
 /// A bound parameter.
 #[derive(Debug, Clone)]
 pub(crate) enum Param {

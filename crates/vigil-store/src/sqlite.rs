@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use crate::migrations::{self, Dialect};
-use crate::sql::{Param, Sql};
+use crate::sql::{self, Param, Sql};
 use crate::types::*;
 use crate::{Result, StatusFn, Store, StoreError};
 
@@ -897,10 +897,7 @@ impl Store for SqliteStore {
         let (cid, id) = (collection_id.to_string(), id.to_string());
         self.read(move |c| {
             let mut st = c
-                .prepare(
-                    "SELECT pk, version, date_added, org_id, user_id FROM objects \
-                     WHERE collection_id = ?1 AND id = ?2 ORDER BY version_us",
-                )
+                .prepare(sql::ORIGINS)
                 .map_err(err("prepare origins query"))?;
             let rows = st
                 .query_map(params![cid, id], |r| {
@@ -935,10 +932,7 @@ impl Store for SqliteStore {
             let tx = w.conn.transaction().map_err(err("begin sources"))?;
             {
                 let mut st = tx
-                    .prepare(
-                        "INSERT INTO object_sources (collection_id, id, version, source, recorded_at) \
-                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-                    )
+                    .prepare(sql::INSERT_SOURCE)
                     .map_err(err("prepare sources"))?;
                 for (id, version) in &objects {
                     st.execute(params![cid, id, version, source, recorded_at])
@@ -954,10 +948,7 @@ impl Store for SqliteStore {
         let (cid, id) = (collection_id.to_string(), id.to_string());
         self.read(move |c| {
             let mut st = c
-                .prepare(
-                    "SELECT version, source, recorded_at FROM object_sources \
-                     WHERE collection_id = ?1 AND id = ?2 ORDER BY recorded_at, source",
-                )
+                .prepare(sql::SOURCES)
                 .map_err(err("prepare sources query"))?;
             let rows = st
                 .query_map(params![cid, id], |r| {
