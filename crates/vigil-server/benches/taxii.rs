@@ -1,13 +1,19 @@
 //! TAXII throughput and latency: Vigil (SQLite, and PostgreSQL from
 //! `VIGIL_TEST_POSTGRES_URL` or a throwaway cluster started with
 //! `scripts/pg-start` when the server binaries are installed) against OASIS
-//! medallion 3.0.0 with its
-//! memory backend, on the same objects, in one run. Prints objects/s for
-//! ingest (TAXII POST) and paginated GET, the ratios, and p50/p99 latency
-//! of 200 concurrent clients (bounded load, loopback only).
+//! medallion 3.0.0 with its memory backend, on the same objects posted in
+//! the same batches, in one run, with the same concurrency. Prints objects/s
+//! for ingest (TAXII POST, one client) and paginated GET (one client), the
+//! rate of a POST batch and of a GET page at several collection sizes,
+//! p50/p99 latency of 200 concurrent clients (bounded load, loopback only)
+//! and the ratios to medallion. Each phase stops after a time cap; a server
+//! that did not finish is reported with what it did, and ratios against it
+//! are marked as lower bounds.
 //!
 //! Run: `cargo bench -p vigil-server --bench taxii` (env `BENCH_OBJECTS`,
-//! default 20000; `BENCH_MEDALLION_OBJECTS`, default 2000).
+//! default 20000; `BENCH_CAP_SECS`, the cap per phase, default 150;
+//! `BENCH_REQUESTS_PER_CLIENT`, default 20; `BENCH_SERVERS`, default
+//! `sqlite,postgres,medallion`).
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -23,6 +29,8 @@ use vigil_server::{bootstrap, AppState, HubConfig};
 const TAXII: &str = "application/taxii+json;version=2.1";
 const BATCH: usize = 1000;
 const PAGE: usize = 1000;
+/// Concurrent clients of the latency phase.
+const CLIENTS: usize = 200;
 
 fn objects(n: usize) -> Vec<Value> {
     (0..n)
@@ -44,28 +52,100 @@ struct Target {
     objects_path: String,
 }
 
-fn ingest(t: &Target, objs: &[Value]) -> f64 {
-    let start = Instant::now();
-    for chunk in objs.chunks(BATCH) {
-        let body = json!({ "objects": chunk }).to_string();
-        let r = request(
-            &t.addr,
-            "POST",
-            &t.objects_path,
-            &[
-                ("Accept", TAXII),
-                ("Content-Type", TAXII),
-                ("Authorization", &t.auth),
-            ],
-            Some(body.as_bytes()),
-        )
-        .expect("POST");
-        assert_eq!(r.status, 202, "{}", r.text());
-    }
-    objs.len() as f64 / start.elapsed().as_secs_f64()
+/// Milestones of the collection size at which the rate of the last POST
+/// batch and of one GET page are printed.
+const MILESTONES: [usize; 6] = [1_000, 2_000, 5_000, 10_000, 20_000, 50_000];
+
+/// How far a phase got: objects (or requests) done, seconds taken, and
+/// whether it finished before the time cap.
+#[derive(Clone, Copy)]
+struct Phase {
+    done: usize,
+    secs: f64,
+    complete: bool,
 }
 
-fn get_all(t: &Target, expected: usize, deadline: Duration) -> Option<f64> {
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.done as f64 / self.secs.max(1e-9)
+    }
+}
+
+/// Objects per second of one POST batch and of one GET page of `PAGE`
+/// objects, measured when the collection held `size` objects.
+struct Probe {
+    size: usize,
+    post: f64,
+    get: Option<f64>,
+}
+
+fn post_batch(t: &Target, chunk: &[Value]) {
+    let body = json!({ "objects": chunk }).to_string();
+    let r = request(
+        &t.addr,
+        "POST",
+        &t.objects_path,
+        &[
+            ("Accept", TAXII),
+            ("Content-Type", TAXII),
+            ("Authorization", &t.auth),
+        ],
+        Some(body.as_bytes()),
+    )
+    .expect("POST");
+    assert_eq!(r.status, 202, "{}", r.text());
+}
+
+/// One GET of the first page; objects per second, or None on failure.
+fn get_probe(t: &Target) -> Option<f64> {
+    let s = Instant::now();
+    let r = request(
+        &t.addr,
+        "GET",
+        &format!("{}?limit={PAGE}", t.objects_path),
+        &[("Accept", TAXII), ("Authorization", &t.auth)],
+        None,
+    )
+    .ok()?;
+    let v: Value = serde_json::from_slice(&r.body).ok()?;
+    let n = v["objects"].as_array().map_or(0, Vec::len);
+    Some(n as f64 / s.elapsed().as_secs_f64())
+}
+
+/// Posts `objs` in batches of `BATCH`, one client, stopping after the
+/// batch that crosses `cap`. Probes (not counted in the ingest time) are
+/// taken when the collection reaches each milestone.
+fn ingest(t: &Target, objs: &[Value], cap: Duration) -> (Phase, Vec<Probe>) {
+    let mut busy = Duration::ZERO;
+    let mut done = 0;
+    let mut probes = Vec::new();
+    for chunk in objs.chunks(BATCH) {
+        let s = Instant::now();
+        post_batch(t, chunk);
+        let took = s.elapsed();
+        busy += took;
+        done += chunk.len();
+        if MILESTONES.contains(&done) || done == objs.len() {
+            probes.push(Probe {
+                size: done,
+                post: chunk.len() as f64 / took.as_secs_f64(),
+                get: get_probe(t),
+            });
+        }
+        if busy > cap && done < objs.len() {
+            break;
+        }
+    }
+    let phase = Phase {
+        done,
+        secs: busy.as_secs_f64(),
+        complete: done == objs.len(),
+    };
+    (phase, probes)
+}
+
+/// Pages through the whole collection with one client, `PAGE` objects per page.
+fn get_all(t: &Target, expected: usize, cap: Duration) -> Option<Phase> {
     let start = Instant::now();
     let mut next: Option<String> = None;
     let mut n = 0;
@@ -88,30 +168,44 @@ fn get_all(t: &Target, expected: usize, deadline: Duration) -> Option<f64> {
         }
         let v: Value = serde_json::from_slice(&r.body).ok()?;
         n += v["objects"].as_array().map_or(0, Vec::len);
-        if v["more"] != true || start.elapsed() > deadline {
+        if v["more"] != true || start.elapsed() > cap {
             break;
         }
         next = v["next"].as_str().map(String::from);
     }
-    if n < expected {
-        eprintln!("paged {n} of {expected} objects before stopping");
-        return None;
-    }
-    Some(n as f64 / start.elapsed().as_secs_f64())
+    Some(Phase {
+        done: n,
+        secs: start.elapsed().as_secs_f64(),
+        complete: n >= expected,
+    })
 }
 
-fn latency(t: &Target, clients: usize, per_client: usize) -> (f64, f64) {
+/// Latency of `?limit=10` GETs from `clients` concurrent clients, each
+/// sending up to `per_client` requests one after the other and none after `cap`.
+struct Latency {
+    p50: f64,
+    p99: f64,
+    phase: Phase,
+    failed: usize,
+}
+
+fn latency(t: &Target, clients: usize, per_client: usize, cap: Duration) -> Latency {
     let t = Arc::new((
         t.addr.clone(),
         t.auth.clone(),
         format!("{}?limit=10", t.objects_path),
     ));
+    let start = Instant::now();
     let handles: Vec<_> = (0..clients)
         .map(|_| {
             let t = t.clone();
             std::thread::spawn(move || {
                 let mut v = Vec::with_capacity(per_client);
+                let mut failed = 0;
                 for _ in 0..per_client {
+                    if start.elapsed() > cap {
+                        break;
+                    }
                     let s = Instant::now();
                     let r = request(
                         &t.0,
@@ -122,23 +216,38 @@ fn latency(t: &Target, clients: usize, per_client: usize) -> (f64, f64) {
                     );
                     if matches!(r, Ok(ref r) if r.status == 200) {
                         v.push(s.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        failed += 1;
                     }
                 }
-                v
+                (v, failed)
             })
         })
         .collect();
-    let mut all: Vec<f64> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap_or_default())
-        .collect();
+    let mut all = Vec::new();
+    let mut failed = 0;
+    for h in handles {
+        let (v, f) = h.join().unwrap_or_default();
+        all.extend(v);
+        failed += f;
+    }
+    let secs = start.elapsed().as_secs_f64();
     all.sort_by(f64::total_cmp);
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
             .copied()
             .unwrap_or(f64::NAN)
     };
-    (pct(0.50), pct(0.99))
+    Latency {
+        p50: pct(0.50),
+        p99: pct(0.99),
+        phase: Phase {
+            done: all.len(),
+            secs,
+            complete: all.len() + failed == clients * per_client,
+        },
+        failed,
+    }
 }
 
 fn vigil_hub(rt: &tokio::runtime::Runtime, database: String) -> Target {
@@ -273,8 +382,14 @@ fn postgres() -> Option<Postgres> {
     Some(Postgres { url, dir })
 }
 
-/// One line of the results table: server, ingest/s, GET/s, (p50, p99) ms.
-type Row = (String, f64, Option<f64>, (f64, f64));
+/// Everything measured on one server.
+struct Row {
+    name: String,
+    ingest: Phase,
+    get: Option<Phase>,
+    lat: Latency,
+    probes: Vec<Probe>,
+}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -283,9 +398,41 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Runs the three phases against one server, each bounded by `cap`.
+fn measure(name: &str, t: &Target, objs: &[Value], cap: Duration, per_client: usize) -> Row {
+    let (ingest, probes) = ingest(t, objs, cap);
+    let get = get_all(t, ingest.done, cap);
+    let lat = latency(t, CLIENTS, per_client, cap);
+    let row = Row {
+        name: name.into(),
+        ingest,
+        get,
+        lat,
+        probes,
+    };
+    eprintln!("{name}: done");
+    row
+}
+
+fn count(p: &Phase) -> String {
+    if p.complete {
+        p.done.to_string()
+    } else {
+        format!("{}*", p.done)
+    }
+}
+
+/// `a / b`, marked "≥" when the peer `b` stopped at its time cap (it only
+/// slows down as its collection grows, so its full-run rate would be lower).
+fn ratio(a: &Phase, b: &Phase) -> String {
+    let mark = if b.complete { "" } else { ">=" };
+    format!("{mark}{:.0}x", a.rate() / b.rate())
+}
+
 fn main() {
     let n = env_usize("BENCH_OBJECTS", 20_000);
-    let nm = env_usize("BENCH_MEDALLION_OBJECTS", 2_000);
+    let cap = Duration::from_secs(env_usize("BENCH_CAP_SECS", 150) as u64);
+    let per_client = env_usize("BENCH_REQUESTS_PER_CLIENT", 20);
     let dir: PathBuf = std::env::temp_dir().join(format!("vigil_bench_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -294,49 +441,123 @@ fn main() {
         .build()
         .unwrap();
     let objs = objects(n);
-    println!("TAXII 2.1 benchmark: {n} objects for Vigil, {nm} for medallion, POST batches of {BATCH}, GET pages of {PAGE}");
+    println!(
+        "TAXII 2.1 benchmark: the same {n} objects for every server, POST batches of {BATCH} \
+         and GET pages of {PAGE} from one client, then {CLIENTS} concurrent clients x \
+         {per_client} GETs of 10 objects; each phase capped at {}s",
+        cap.as_secs()
+    );
 
+    let servers =
+        std::env::var("BENCH_SERVERS").unwrap_or_else(|_| "sqlite,postgres,medallion".into());
+    let run = |name: &str| servers.split(',').any(|s| s.trim() == name);
     let mut rows: Vec<Row> = Vec::new();
-    let sqlite = vigil_hub(&rt, dir.join("bench.db").to_string_lossy().into_owned());
-    let ing = ingest(&sqlite, &objs);
-    let get = get_all(&sqlite, n, Duration::from_secs(600));
-    let lat = latency(&sqlite, 200, 20);
-    rows.push(("vigil/sqlite".into(), ing, get, lat));
-    let cluster = postgres();
+    if run("sqlite") {
+        let sqlite = vigil_hub(&rt, dir.join("bench.db").to_string_lossy().into_owned());
+        rows.push(measure("vigil/sqlite", &sqlite, &objs, cap, per_client));
+    }
+    let cluster = if run("postgres") { postgres() } else { None };
     if let Some(url) = cluster.as_ref().map(|c| c.url.clone()) {
         let pg = vigil_hub(&rt, url);
-        let ing = ingest(&pg, &objs);
-        let get = get_all(&pg, n, Duration::from_secs(600));
-        let lat = latency(&pg, 200, 20);
-        rows.push(("vigil/postgres".into(), ing, get, lat));
+        rows.push(measure("vigil/postgres", &pg, &objs, cap, per_client));
     }
-    let mut med: Option<(f64, Option<f64>)> = None;
-    if let Some((_guard, m)) = medallion() {
-        let ing = ingest(&m, &objs[..nm.min(n)]);
-        let get = get_all(&m, nm.min(n), Duration::from_secs(120));
-        let lat = latency(&m, 200, 2);
-        rows.push(("medallion/memory".into(), ing, get, lat));
-        med = Some((ing, get));
+    let mut medallion_row = None;
+    if run("medallion") {
+        if let Some((_guard, m)) = medallion() {
+            medallion_row = Some(measure("medallion/memory", &m, &objs, cap, per_client));
+        }
+    }
+
+    println!();
+    println!(
+        "Rate of the latest POST batch / of one GET page of {PAGE}, by collection size (obj/s):"
+    );
+    let mut head = format!("{:<18}", "server");
+    for m in MILESTONES.iter().filter(|&&m| m <= n) {
+        head.push_str(&format!(" {:>17}", format!("{m}")));
+    }
+    println!("{head}");
+    for r in rows.iter().chain(medallion_row.iter()) {
+        let mut line = format!("{:<18}", r.name);
+        for m in MILESTONES.iter().filter(|&&m| m <= n) {
+            let cell = match r.probes.iter().find(|p| p.size == *m) {
+                Some(p) => format!(
+                    "{:.0}/{}",
+                    p.post,
+                    p.get.map_or("n/a".into(), |g| format!("{g:.0}"))
+                ),
+                None => "not reached".into(),
+            };
+            line.push_str(&format!(" {cell:>17}"));
+        }
+        println!("{line}");
+    }
+
+    println!();
+    println!(
+        "{:<18} {:>8} {:>12} {:>8} {:>12} {:>9} {:>9} {:>9} {:>10} {:>10}",
+        "server",
+        "objects",
+        "ingest/s",
+        "paged",
+        "GET obj/s",
+        "p50 ms",
+        "p99 ms",
+        "req/s",
+        "x ingest",
+        "x GET"
+    );
+    for r in rows.iter().chain(medallion_row.iter()) {
+        let (ri, rg) = match &medallion_row {
+            Some(m) if m.name != r.name => (
+                ratio(&r.ingest, &m.ingest),
+                match (&r.get, &m.get) {
+                    (Some(a), Some(b)) => ratio(a, b),
+                    _ => "n/a".into(),
+                },
+            ),
+            _ => ("-".into(), "-".into()),
+        };
+        println!(
+            "{:<18} {:>8} {:>12.0} {:>8} {:>12} {:>9.2} {:>9.2} {:>9.0} {:>10} {:>10}",
+            r.name,
+            count(&r.ingest),
+            r.ingest.rate(),
+            r.get.as_ref().map_or("n/a".into(), count),
+            r.get
+                .as_ref()
+                .map_or("n/a".into(), |g| format!("{:.0}", g.rate())),
+            r.lat.p50,
+            r.lat.p99,
+            r.lat.phase.rate(),
+            ri,
+            rg
+        );
+    }
+    for r in rows.iter().chain(medallion_row.iter()) {
+        if !r.ingest.complete
+            || r.get.as_ref().is_some_and(|g| !g.complete)
+            || !r.lat.phase.complete
+        {
+            println!(
+                "{}: stopped at the {}s cap (* = objects done): ingested {} of {n} at {:.0}/s, \
+                 paged {}, answered {} of {} latency requests ({} failed); ratios against it are lower bounds (>=)",
+                r.name,
+                cap.as_secs(),
+                r.ingest.done,
+                r.ingest.rate(),
+                r.get.as_ref().map_or(0, |g| g.done),
+                r.lat.phase.done,
+                CLIENTS * per_client,
+                r.lat.failed
+            );
+        }
     }
     println!(
-        "{:<18} {:>14} {:>14} {:>10} {:>10}",
-        "server", "ingest obj/s", "GET obj/s", "p50 ms", "p99 ms"
+        "x ingest / x GET: rate of the server divided by medallion's on the same objects; \
+         req/s: latency requests answered per second"
     );
-    for (name, ing, get, (p50, p99)) in &rows {
-        let g = get.map_or("n/a".to_string(), |g| format!("{g:.0}"));
-        println!("{name:<18} {ing:>14.0} {g:>14} {p50:>10.2} {p99:>10.2}");
-    }
-    if let Some((m_ing, m_get)) = med {
-        let (_, v_ing, v_get, _) = &rows[0];
-        println!(
-            "ratio vigil/sqlite : medallion  ingest {:.0}x",
-            v_ing / m_ing
-        );
-        match (v_get, m_get) {
-            (Some(v), Some(m)) => println!("ratio vigil/sqlite : medallion  GET    {:.0}x", v / m),
-            _ => println!("ratio GET: medallion did not finish paging"),
-        }
-    } else {
+    if medallion_row.is_none() && run("medallion") {
         println!("medallion not available: no ratio (run scripts/interop-setup)");
     }
     let _ = std::fs::remove_dir_all(&dir);

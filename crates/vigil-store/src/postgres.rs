@@ -6,7 +6,7 @@
 //! serve the next page of a query another replica started.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -37,6 +37,11 @@ const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Tokens kept in memory at most (the cache is emptied when full).
 const TOKEN_CACHE: usize = 4096;
+
+/// Rows inserted by this process after which the planner statistics of
+/// `objects` are refreshed (at least this many, and at least a fifth of the
+/// rows counted at the last refresh).
+const ANALYZE_AFTER: u64 = 1000;
 
 /// What [`Store::token_by_hash`] answers.
 type TokenRow = (TokenInfo, [u8; 32], User);
@@ -146,6 +151,31 @@ pub struct PgStore {
     last_added: AtomicI64,
     /// Recent token lookups by hash, with the time they were read.
     tokens: std::sync::Mutex<HashMap<[u8; 32], (std::time::Instant, TokenRow)>>,
+    stats: Arc<Stats>,
+}
+
+/// How many outcomes are new rows.
+fn inserted_count(out: &[Added]) -> usize {
+    out.iter()
+        .filter(|o| matches!(o, Added::Inserted(_)))
+        .count()
+}
+
+/// When the planner statistics of `objects` were last refreshed.
+///
+/// A bulk load leaves PostgreSQL's statistics describing a nearly empty
+/// table until autovacuum's next round (a minute later by default); the
+/// planner then scans the whole collection for every page, once per object
+/// for the latest-version filter. Refreshing them after large inserts keeps
+/// the page query an index range scan.
+#[derive(Default)]
+struct Stats {
+    /// Rows inserted since the last refresh.
+    pending: AtomicU64,
+    /// Rows counted at the last refresh.
+    counted: AtomicU64,
+    /// Whether a refresh is running.
+    running: AtomicBool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -197,6 +227,7 @@ impl PgStore {
             next: AtomicUsize::new(0),
             last_added: AtomicI64::new(0),
             tokens: std::sync::Mutex::new(HashMap::new()),
+            stats: Arc::default(),
         })
     }
 
@@ -241,6 +272,41 @@ impl PgStore {
                 .ok_or_else(|| StoreError::Corrupt(format!("user {id}: role {role:?}")))?,
         };
         Ok(Some((info, stored, user)))
+    }
+
+    /// Notes `n` committed inserts; refreshes the statistics of `objects`
+    /// when enough rows have arrived since the last time, before the
+    /// request that crossed the threshold answers (so reads that follow it
+    /// are planned on the new statistics). Failures are left for a later
+    /// insert to retry.
+    async fn inserted(&self, n: usize) {
+        let stats = &self.stats;
+        let pending = stats.pending.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        if pending < ANALYZE_AFTER.max(stats.counted.load(Ordering::Relaxed) / 5)
+            || stats.running.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let taken = stats.pending.swap(0, Ordering::Relaxed);
+        let c = self.client().await;
+        let counted = match c.batch_execute("ANALYZE objects").await {
+            Ok(()) => c
+                .query_one(
+                    "SELECT GREATEST(reltuples, 0)::BIGINT FROM pg_class WHERE oid = 'objects'::regclass",
+                    &[],
+                )
+                .await
+                .map(|r| r.get::<_, i64>(0).max(0) as u64)
+                .ok(),
+            Err(_) => None,
+        };
+        match counted {
+            Some(n) => stats.counted.store(n, Ordering::Relaxed),
+            None => {
+                stats.pending.fetch_add(taken, Ordering::Relaxed);
+            }
+        }
+        stats.running.store(false, Ordering::Release);
     }
 
     fn next_date_added(&self, count: usize) -> i64 {
@@ -754,8 +820,12 @@ impl Store for PgStore {
             .await
             .map_err(err("prepare insert"))?;
         // One statement inserts the whole batch; it is atomic on its own.
-        self.insert_objects(&c.client, &insert, collection_id, &objects)
-            .await
+        let out = self
+            .insert_objects(&c.client, &insert, collection_id, &objects)
+            .await?;
+        drop(c);
+        self.inserted(inserted_count(&out)).await;
+        Ok(out)
     }
 
     async fn add_objects_with_status(
@@ -782,6 +852,8 @@ impl Store for PgStore {
         let record = status(&out);
         write_status(&tx, &write, &record).await?;
         tx.commit().await.map_err(err("commit insert"))?;
+        drop(c);
+        self.inserted(inserted_count(&out)).await;
         Ok((out, record))
     }
 
