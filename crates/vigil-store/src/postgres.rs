@@ -287,6 +287,15 @@ impl PgStore {
         {
             return;
         }
+        /// Clears `running` however the refresh ends (even if the request
+        /// is dropped while waiting).
+        struct Running<'a>(&'a AtomicBool);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        let _running = Running(&stats.running);
         let taken = stats.pending.swap(0, Ordering::Relaxed);
         let c = self.client().await;
         let counted = match c.batch_execute("ANALYZE objects").await {
@@ -306,7 +315,6 @@ impl PgStore {
                 stats.pending.fetch_add(taken, Ordering::Relaxed);
             }
         }
-        stats.running.store(false, Ordering::Release);
     }
 
     fn next_date_added(&self, count: usize) -> i64 {
