@@ -193,6 +193,9 @@ fn main() {
             let _ = std::fs::remove_dir_all(&out);
             measure(vec![
                 mvt.display().to_string(),
+                // No network: the update checks would only wait for a timeout.
+                "--disable-update-check".into(),
+                "--disable-indicator-update-check".into(),
                 "check-backup".into(),
                 "--iocs".into(),
                 iocs.display().to_string(),
