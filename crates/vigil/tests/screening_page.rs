@@ -75,27 +75,31 @@ fn officer_screens_decides_and_finds_the_decision_kept_in_a_real_browser() {
     };
     let dir = hubproc::temp_dir("screening_page");
     let hub = hubproc::start(&dir);
+    let token = hub
+        .token
+        .clone()
+        .expect("a fresh hub prints its admin token");
 
     // An export-control officer: a contributor of a government organisation.
     let org = call(
         &hub.addr,
         "POST",
         "/admin/v1/orgs",
-        &hub.token,
+        &token,
         Some(&json!({"name": "Export Control Office", "kind": "government"})),
     );
     let user = call(
         &hub.addr,
         "POST",
         "/admin/v1/users",
-        &hub.token,
+        &token,
         Some(&json!({"name": "officer.lee", "org_id": org["id"], "role": "contributor"})),
     );
     let token = call(
         &hub.addr,
         "POST",
         &format!("/admin/v1/users/{}/tokens", user["id"]),
-        &hub.token,
+        &token,
         Some(&json!({"label": "browser"})),
     )["token"]
         .as_str()
