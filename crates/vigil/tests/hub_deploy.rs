@@ -320,16 +320,7 @@ fn two_replicas_share_one_postgresql_database() {
     let Some(url) = postgres_url() else {
         return;
     };
-    // A schema of its own, so the test does not see other runs' tables.
-    let schema = format!("replicas_{}", std::process::id());
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(vigil_store::PgStore::connect(&url, Some(&schema)))
-        .expect("creating the test schema");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let database = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    let database = hubproc::pg_schema_url(&url, &format!("replicas_{}", std::process::id()));
     let dir = scratch("replicas");
     let one = launch(&dir, &["--database", &database, "--no-registry"]);
     let two = launch(&dir, &["--database", &database, "--no-registry"]);

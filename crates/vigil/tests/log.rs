@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod hubproc;
+
 fn vigil(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(args)
@@ -300,15 +302,7 @@ fn shared_database(dir: &Path) -> String {
     let Some(url) = vigil_testkit::postgres_url() else {
         return p(&dir.join("hub.db")).to_string();
     };
-    let schema = format!("log_replicas_{}", std::process::id());
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(vigil_store::PgStore::connect(&url, Some(&schema)))
-        .expect("creating the test schema");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-csearch_path%3D{schema}")
+    hubproc::pg_schema_url(&url, &format!("log_replicas_{}", std::process::id()))
 }
 
 /// Admin changes made from the command line and sensitive actions on a

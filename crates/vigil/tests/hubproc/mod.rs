@@ -89,3 +89,17 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// A database URL for a test of several processes on the test PostgreSQL
+/// `url`: a schema of its own (created here) named `schema`, so the test
+/// does not see other runs' tables.
+pub fn pg_schema_url(url: &str, schema: &str) -> String {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(vigil_store::PgStore::connect(url, Some(schema)))
+        .expect("creating the test schema");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{schema}")
+}
