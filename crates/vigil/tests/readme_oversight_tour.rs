@@ -8,6 +8,8 @@
 use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 
+mod hubproc;
+
 const SECTION: &str = "#### In the hub: the oversight API and the hub's own log";
 
 fn script(readme: &str) -> String {
@@ -36,9 +38,7 @@ fn the_readme_oversight_tour_runs_as_written() {
     let body = script(&readme)
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{hub}"))
         .replace("127.0.0.1:8091", &format!("127.0.0.1:{witness}"));
-    let dir = std::env::temp_dir().join(format!("vigil_oversight_tour_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = hubproc::temp_dir("oversight_tour");
     let full = format!("set -e\nvigil() {{ \"$VIGIL_BIN\" \"$@\"; }}\n{body}");
     // The script's background servers keep running after it ends: it runs
     // in a process group of its own, which is ended afterwards; output
@@ -92,5 +92,4 @@ fn the_readme_oversight_tour_runs_as_written() {
             assert!(!text.contains(name), "{name} is on the log: {text}");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -77,8 +77,9 @@ pub fn launch(dir: &Path, args: &[&str]) -> Hub {
     }
 }
 
-/// A fresh temporary folder named after the test (a new one on every call).
-pub fn temp_dir(name: &str) -> PathBuf {
+/// A fresh temporary folder named after the test (a new one on every call),
+/// removed with everything in it when dropped.
+pub fn temp_dir(name: &str) -> TempDir {
     static N: AtomicUsize = AtomicUsize::new(0);
     let d = std::env::temp_dir().join(format!(
         "vigil_{name}_{}_{}",
@@ -87,7 +88,30 @@ pub fn temp_dir(name: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
+}
+
+/// A folder that is deleted when dropped (declare it before the hub that
+/// uses it, so the hub stops first).
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A database URL for a test of several processes on the test PostgreSQL
