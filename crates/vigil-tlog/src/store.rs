@@ -26,7 +26,8 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
+use std::thread::Thread;
 
 use vigil_ledger::merkle::ConsistencyProof;
 use vigil_ledger::tiles::{
@@ -76,10 +77,23 @@ impl Default for Options {
     }
 }
 
+/// A call waiting for its entries to be taken into a batch.
+#[derive(Debug)]
+struct Pending {
+    entries: Vec<Vec<u8>>,
+    /// Index after the call's last entry.
+    last: u64,
+    /// The calling thread, woken to flush or when its entries are durable.
+    thread: Thread,
+}
+
 #[derive(Debug, Default)]
 struct Shared {
-    /// Entries of the calls waiting for the next batch, one list per call.
-    pending: Vec<Vec<Vec<u8>>>,
+    /// The calls waiting for the next batch, in index order.
+    pending: Vec<Pending>,
+    /// Calls whose entries are in a batch being written or synced: the
+    /// index after their last entry and their thread, woken once durable.
+    waiting: Vec<(u64, Thread)>,
     next: u64,
     durable: u64,
     durable_entries_len: u64,
@@ -88,6 +102,34 @@ struct Shared {
     /// Appends in the previous batch: concurrency worth waiting for.
     last_batch_calls: usize,
     poisoned: Option<String>,
+}
+
+impl Shared {
+    /// Wakes exactly the threads that can act now: the calls made durable
+    /// (or all of them, once the log is poisoned), and the first pending
+    /// call when another batch may start, which then writes it: the next
+    /// leader is a caller itself, so no thread is woken for nothing and no
+    /// background thread sits between an append and its write.
+    fn wake(&mut self, max_in_flight: usize) {
+        let durable = self.durable;
+        let everyone = self.poisoned.is_some();
+        self.waiting.retain(|(last, t)| {
+            let done = everyone || *last <= durable;
+            if done {
+                t.unpark();
+            }
+            !done
+        });
+        if everyone {
+            for p in &self.pending {
+                p.thread.unpark();
+            }
+        } else if self.in_flight < max_in_flight {
+            if let Some(p) = self.pending.first() {
+                p.thread.unpark();
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -145,7 +187,6 @@ pub struct Log {
     dir: PathBuf,
     options: Options,
     shared: Mutex<Shared>,
-    cond: Condvar,
     writer: Mutex<Writer>,
     journal_syncs: AtomicU64,
     /// Descriptions of the journal opened at start, one per sync in flight.
@@ -420,7 +461,6 @@ impl Log {
                 durable_entries_len: entries_len,
                 ..Shared::default()
             }),
-            cond: Condvar::new(),
             writer: Mutex::new(writer),
             journal_syncs: AtomicU64::new(0),
             sync_handles: Mutex::new(sync_handles),
@@ -459,7 +499,12 @@ impl Log {
         }
         sh.next += entries.len() as u64;
         let last = sh.next;
-        sh.pending.push(entries);
+        sh.pending.push(Pending {
+            entries,
+            last,
+            thread: std::thread::current(),
+        });
+        let max_in_flight = self.options.max_in_flight.max(1);
         loop {
             if let Some(p) = &sh.poisoned {
                 return Err(TlogError::Poisoned(p.clone()));
@@ -467,11 +512,15 @@ impl Log {
             if sh.durable >= last {
                 return Ok(first..last);
             }
-            if sh.pending.is_empty() || sh.in_flight >= self.options.max_in_flight.max(1) {
-                sh = self.cond.wait(sh).unwrap_or_else(|p| p.into_inner());
+            if sh.pending.is_empty() || sh.in_flight >= max_in_flight {
+                // Woken when this call is durable, or when it may lead the
+                // next batch; a spurious wake-up just looks again.
+                drop(sh);
+                std::thread::park();
+                sh = self.lock_shared();
                 continue;
             }
-            // Become a flusher for everything pending. If the previous
+            // Become the flusher of everything pending. If the previous
             // batch showed concurrent callers, first give them a moment to
             // join (a database's commit delay); a lone caller never waits.
             sh.in_flight += 1;
@@ -493,7 +542,7 @@ impl Log {
                 Ok(_) => {}
                 Err(e) => sh.poisoned = Some(e.to_string()),
             }
-            self.cond.notify_all();
+            sh.wake(max_in_flight);
         }
     }
 
@@ -516,17 +565,23 @@ impl Log {
                 // Whole calls only, so that a call's entries stay together.
                 let mut take = 0;
                 let mut count = 0;
-                for calls in &sh.pending {
-                    if take > 0 && count + calls.len() > self.options.max_batch.max(1) {
+                for call in &sh.pending {
+                    if take > 0 && count + call.entries.len() > self.options.max_batch.max(1) {
                         break;
                     }
-                    count += calls.len();
+                    count += call.entries.len();
                     take += 1;
                 }
                 if take > 0 {
                     sh.last_batch_calls = take.max(sh.last_batch_calls / 2);
                 }
-                sh.pending.drain(..take).collect()
+                let calls: Vec<Pending> = sh.pending.drain(..take).collect();
+                let mut batch = Vec::with_capacity(calls.len());
+                for c in calls {
+                    sh.waiting.push((c.last, c.thread));
+                    batch.push(c.entries);
+                }
+                batch
             };
             if batch.is_empty() {
                 return Ok(None);
