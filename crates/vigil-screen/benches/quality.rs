@@ -71,8 +71,10 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
     let scored: Vec<Scored> = eval::score_all(&screener, &set);
     let per_query_ms = t.elapsed().as_secs_f64() * 1000.0 / set.len() as f64;
     let per_query_cpu = (thread_cpu_ms() - cpu) / set.len() as f64;
-    let at = eval::metrics(&scored, DEFAULT_THRESHOLD);
-    let best = eval::best_f1(&scored);
+    let at = eval::metrics(&screener, &scored, DEFAULT_THRESHOLD);
+    let each = eval::metrics_per_entry(&screener, &scored, DEFAULT_THRESHOLD);
+    let best = eval::best_f1(&screener, &scored);
+    let peer_alerts = peer_grouped(eval_dir, peer_name, &scored, 0.70);
     let recall_k = eval::retrieval_recall(&scored);
     let peer = peer(eval_dir, peer_name);
     let pv = |path: &[&str]| -> String {
@@ -112,10 +114,36 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
         format!("{DEFAULT_THRESHOLD:.2}"),
         pv(&[peer_at[0], peer_at[1], peer_at[2], "threshold"]),
     );
+    println!("per alert, as `vigil screen` and the hub report them (entries nothing in the query");
+    println!(
+        "tells apart are one alert; the peer's figure groups its equal scores in its top-10 file):"
+    );
+    for (name, ours, theirs) in [
+        ("precision", at.precision, peer_alerts.map(|m| m.precision)),
+        ("recall", at.recall, peer_alerts.map(|m| m.recall)),
+        ("F1", at.f1, peer_alerts.map(|m| m.f1)),
+    ] {
+        row(
+            name,
+            format!("{ours:.3}"),
+            theirs.map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+        );
+    }
+    row(
+        "tp / fp / fn",
+        format!("{}/{}/{}", at.tp, at.fp, at.fn_),
+        peer_alerts.map_or_else(|| "-".into(), |m| format!("{}/{}/{}", m.tp, m.fp, m.fn_)),
+    );
+    row(
+        "false alerts on an identical name",
+        format!("{}", at.fp_same_name),
+        "-".into(),
+    );
+    println!("per list entry (every entry raised counted; the peer's published figures):");
     for (name, ours, key) in [
-        ("precision", at.precision, "precision"),
-        ("recall", at.recall, "recall"),
-        ("F1", at.f1, "f1"),
+        ("precision", each.precision, "precision"),
+        ("recall", each.recall, "recall"),
+        ("F1", each.f1, "f1"),
     ] {
         row(
             name,
@@ -125,7 +153,7 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
     }
     row(
         "tp / fp / fn",
-        format!("{}/{}/{}", at.tp, at.fp, at.fn_),
+        format!("{}/{}/{}", each.tp, each.fp, each.fn_),
         format!(
             "{}/{}/{}",
             pv(&[peer_at[0], peer_at[1], peer_at[2], "tp"]),
@@ -135,23 +163,8 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
     );
     row(
         "false positives with identical name",
-        format!("{}", at.fp_same_name),
+        format!("{}", each.fp_same_name),
         pv(&[peer_at[0], peer_at[1], peer_at[2], "fp_same_name"]),
-    );
-    let distinct = at.tp as f64 / (at.tp + at.fp - at.fp_same_name).max(1) as f64;
-    row(
-        "precision without those",
-        format!("{distinct:.3}"),
-        "-".into(),
-    );
-    let grouped = eval::metrics_grouped(&scored, DEFAULT_THRESHOLD);
-    row(
-        "P/R/F1, tied alerts as one",
-        format!(
-            "{:.3}/{:.3}/{:.3}",
-            grouped.precision, grouped.recall, grouped.f1
-        ),
-        "-".into(),
     );
     row(
         "best F1 (at threshold)",
@@ -188,7 +201,7 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
         format!("{build:.2}"),
         pv(&["index_build_s"]),
     );
-    let ours = eval::per_category(&scored, DEFAULT_THRESHOLD);
+    let ours = eval::per_category(&screener, &scored, DEFAULT_THRESHOLD);
     println!("\nper category (correct/total at each engine's default threshold):");
     println!("{:<34}{:>14}{:>22}", "category", "vigil", "nomenklatura");
     for (cat, (ok, total)) in &ours {
@@ -196,41 +209,111 @@ fn evaluate(label: &str, list: &Path, eval_dir: &Path, peer_name: &str) {
         println!("{cat:<34}{:>14}{theirs:>22}", format!("{ok}/{total}"));
     }
     if std::env::var_os("VIGIL_BENCH_MISSES").is_some() {
-        for s in &scored {
-            let truth = s.labelled.truth.as_deref();
-            let top = s.candidates.first();
-            let alerts: Vec<&str> = eval::alerts(s, DEFAULT_THRESHOLD).collect();
-            let missed = truth.is_some_and(|t| !alerts.contains(&t));
-            let false_alert = alerts.iter().any(|a| Some(*a) != truth);
-            if missed || false_alert {
-                let tscore = truth.and_then(|t| s.candidates.iter().find(|c| c.0 == t));
-                eprintln!(
-                    "{} {} {:?} truth={:?} {:?} top={:?}",
-                    s.labelled.id,
-                    s.labelled.category,
-                    s.labelled.query.names,
-                    truth,
-                    tscore.map(|c| c.1),
-                    top
-                );
-                let q = &s.labelled.query;
-                for m in screener.score_query(q, 50) {
-                    let false_alert = alerts.contains(&m.entity_id.as_str())
-                        && Some(m.entity_id.as_str()) != truth;
-                    let is_truth = Some(m.entity_id.as_str()) == truth;
-                    if false_alert || (is_truth && missed) || (missed && truth.is_none()) {
-                        eprintln!(
-                            "    {} {:.2} {}{}",
-                            m.entity_id,
-                            m.score,
-                            if is_truth { "TRUTH " } else { "" },
-                            m.explanation
-                        );
-                    }
-                }
+        print_misses(&screener, &scored);
+    }
+}
+
+/// Prints every missed listed party and every false alert with its
+/// explanation (set `VIGIL_BENCH_MISSES=1`).
+fn print_misses(screener: &Screener, scored: &[Scored]) {
+    for s in scored {
+        let truth = s.labelled.truth.as_deref();
+        let alerts = s.alerts(screener, DEFAULT_THRESHOLD);
+        let is_truth = |i: usize| Some(s.candidates[i].entity_id.as_str()) == truth;
+        let found = alerts.iter().any(|a| a.entries().any(is_truth));
+        let missed = truth.is_some() && !found;
+        let false_alerts: Vec<&vigil_screen::Alert> = alerts
+            .iter()
+            .filter(|a| !a.entries().any(is_truth))
+            .collect();
+        if !missed && false_alerts.is_empty() {
+            continue;
+        }
+        let tscore = s
+            .candidates
+            .iter()
+            .find(|m| Some(m.entity_id.as_str()) == truth);
+        eprintln!(
+            "{} {} {:?} truth={:?} {:?}",
+            s.labelled.id,
+            s.labelled.category,
+            s.labelled.query.names,
+            truth,
+            tscore.map(|m| m.score),
+        );
+        for a in false_alerts {
+            let m = &s.candidates[a.index];
+            eprintln!(
+                "    FALSE {} {:.2} (+{} tied) {}",
+                m.entity_id,
+                m.score,
+                a.tied.len(),
+                m.explanation
+            );
+        }
+        if let Some(m) = tscore.filter(|_| missed) {
+            eprintln!("    TRUTH {} {:.2} {}", m.entity_id, m.score, m.explanation);
+        }
+    }
+}
+
+/// The peer's precision, recall and F1 at `threshold` with its alerts of
+/// equal score counted once, from its per-query top-10 scores file (a
+/// lower bound on its false alerts: only ten candidates are kept).
+fn peer_grouped(dir: &Path, n: &str, scored: &[Scored], threshold: f64) -> Option<eval::Metrics> {
+    let file = format!("peer-nomenklatura/scores_list_N{n}_logic-v2.jsonl");
+    let text = std::fs::read_to_string(dir.join(&file)).ok().or_else(|| {
+        let shared = vigil_testkit::shared_data()?.join("screening");
+        std::fs::read_to_string(shared.join(&file)).ok()
+    })?;
+    let truth: std::collections::HashMap<&str, Option<&str>> = scored
+        .iter()
+        .map(|s| (s.labelled.id.as_str(), s.labelled.truth.as_deref()))
+        .collect();
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).ok()?;
+        let id = v.get("query_id")?.as_str()?;
+        let Some(t) = truth.get(id) else { continue };
+        let mut groups: Vec<(f64, bool)> = Vec::new();
+        for c in v.get("candidates")?.as_array()? {
+            let cid = c.get(0)?.as_str()?;
+            let score = c.get(1)?.as_f64()?;
+            if score < threshold {
+                continue;
+            }
+            let hit = Some(cid) == *t;
+            match groups.iter_mut().find(|g| (g.0 - score).abs() < 1e-9) {
+                Some(g) => g.1 |= hit,
+                None => groups.push((score, hit)),
+            }
+        }
+        fp += groups.iter().filter(|g| !g.1).count();
+        if t.is_some() {
+            if groups.iter().any(|g| g.1) {
+                tp += 1;
+            } else {
+                fn_ += 1;
             }
         }
     }
+    let precision = tp as f64 / (tp + fp).max(1) as f64;
+    let recall = tp as f64 / (tp + fn_).max(1) as f64;
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
+    Some(eval::Metrics {
+        threshold: threshold as f32,
+        tp,
+        fp,
+        fp_same_name: 0,
+        fn_,
+        precision,
+        recall,
+        f1,
+    })
 }
 
 /// A small seeded generator (xorshift64*), so the 1M list is the same on
@@ -428,8 +511,8 @@ fn tune(shipped: &Path) {
                 };
                 let s = Screener::with_config(entities.clone(), Vec::new(), cfg);
                 let scored = eval::score_all(&s, &set);
-                let b = eval::best_f1(&scored);
-                let at = eval::metrics(&scored, DEFAULT_THRESHOLD);
+                let b = eval::best_f1(&s, &scored);
+                let at = eval::metrics(&s, &scored, DEFAULT_THRESHOLD);
                 println!(
                     "country {country} margin {margin} conflict {conflict}: best F1 {:.3} at {:.2} (P {:.3} R {:.3}); at default {:.3}",
                     b.f1, b.threshold, b.precision, b.recall, at.f1

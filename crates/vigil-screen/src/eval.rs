@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 
 use crate::entity::Entity;
-use crate::screener::{alert, best_rank, Query, Screener, CANDIDATES};
+use crate::screener::{Alert, Match, Query, Screener, CANDIDATES};
 
 /// One labelled query.
 #[derive(Debug, Clone)]
@@ -62,40 +62,36 @@ pub fn load(queries: &[Entity], labels_jsonl: &str) -> Vec<Labelled> {
 pub struct Scored {
     /// The labelled query.
     pub labelled: Labelled,
-    /// (entity id, score, rank) of the retrieved candidates, best first.
-    pub candidates: Vec<(String, f32, f32)>,
-    /// Ids of candidates whose names are identical to the query's after
-    /// normalisation (list homonyms no scorer can tell apart by name).
-    pub same_name: Vec<String>,
-    /// The margin below the best candidate beyond which nothing alerts.
-    pub margin: f32,
+    /// The retrieved candidates, scored and explained, best first (as
+    /// [`Screener::score_query`] returns them).
+    pub candidates: Vec<Match>,
+}
+
+impl Scored {
+    /// Whether candidate `i` has exactly the query's name after
+    /// normalisation (a list homonym no scorer can tell apart by name).
+    pub fn same_name(&self, i: usize) -> bool {
+        let e = &self.candidates[i].explanation;
+        e.name_score >= 0.999 && e.unmatched_candidate.is_empty() && e.unmatched_query.is_empty()
+    }
+
+    /// The alerts the query raises at `threshold`, decided by
+    /// [`Screener::alerts`] as the command line and the hub decide them.
+    pub fn alerts(&self, screener: &Screener, threshold: f32) -> Vec<Alert> {
+        screener.alerts(&self.candidates, threshold)
+    }
+
+    fn is_truth(&self, i: usize) -> bool {
+        self.labelled.truth.as_deref() == Some(self.candidates[i].entity_id.as_str())
+    }
 }
 
 /// Scores every labelled query once.
 pub fn score_all(screener: &Screener, set: &[Labelled]) -> Vec<Scored> {
     set.iter()
-        .map(|l| {
-            let ms = screener.score_query(&l.query, CANDIDATES);
-            Scored {
-                labelled: l.clone(),
-                same_name: ms
-                    .iter()
-                    .filter(|m| {
-                        m.explanation.name_score >= 0.999
-                            && m.explanation.unmatched_candidate.is_empty()
-                            && m.explanation.unmatched_query.is_empty()
-                    })
-                    .map(|m| m.entity_id.clone())
-                    .collect(),
-                candidates: ms
-                    .into_iter()
-                    .map(|m| {
-                        let rank = m.rank();
-                        (m.entity_id, m.score, rank)
-                    })
-                    .collect(),
-                margin: screener.config().margin,
-            }
+        .map(|l| Scored {
+            labelled: l.clone(),
+            candidates: screener.score_query(&l.query, CANDIDATES),
         })
         .collect()
 }
@@ -105,13 +101,14 @@ pub fn score_all(screener: &Screener, set: &[Labelled]) -> Vec<Scored> {
 pub struct Metrics {
     /// The threshold.
     pub threshold: f32,
-    /// True positives: positive queries whose listed party scored ≥ threshold.
+    /// True positives: positive queries whose listed party was raised.
     pub tp: usize,
-    /// False positives: other candidates alerting.
+    /// False positives: alerts (or, per entry, entries) raised that are
+    /// not the listed party.
     pub fp: usize,
     /// False positives whose name is identical to the query's.
     pub fp_same_name: usize,
-    /// False negatives: positive queries whose listed party scored below.
+    /// False negatives: positive queries whose listed party was not raised.
     pub fn_: usize,
     /// tp / (tp + fp).
     pub precision: f64,
@@ -121,30 +118,23 @@ pub struct Metrics {
     pub f1: f64,
 }
 
-/// Ids of the candidates of one query that alert at `threshold`.
-pub fn alerts(s: &Scored, threshold: f32) -> impl Iterator<Item = &str> {
-    let best = best_rank(s.candidates.iter().map(|c| (c.1, c.2)), threshold);
-    s.candidates
-        .iter()
-        .filter(move |(_, sc, rank)| alert(*sc, *rank, best, threshold, s.margin))
-        .map(|(id, _, _)| id.as_str())
-}
-
-/// Computes metrics at `threshold` over scored queries.
-pub fn metrics(scored: &[Scored], threshold: f32) -> Metrics {
+/// Metrics at `threshold` counting alerts as the officer sees them: an
+/// alert raising the listed party (alone or with entries nothing in the
+/// query tells apart from it) is a true positive, any other alert one
+/// false positive.
+pub fn metrics(screener: &Screener, scored: &[Scored], threshold: f32) -> Metrics {
     let (mut tp, mut fp, mut fn_, mut fp_same_name) = (0, 0, 0, 0);
     for s in scored {
-        let truth = s.labelled.truth.as_deref();
         let mut found = false;
-        for id in alerts(s, threshold) {
-            if Some(id) == truth {
+        for a in s.alerts(screener, threshold) {
+            if a.entries().any(|i| s.is_truth(i)) {
                 found = true;
             } else {
                 fp += 1;
-                fp_same_name += usize::from(s.same_name.iter().any(|x| x == id));
+                fp_same_name += usize::from(s.same_name(a.index));
             }
         }
-        if truth.is_some() {
+        if s.labelled.truth.is_some() {
             if found {
                 tp += 1;
             } else {
@@ -155,32 +145,24 @@ pub fn metrics(scored: &[Scored], threshold: f32) -> Metrics {
     ratios(threshold, tp, fp, fp_same_name, fn_)
 }
 
-/// Metrics at `threshold` counting each group of tied alerts once: alerts
-/// of one query with the same score and rank are entries the query cannot
-/// tell apart (homonyms with the same facts), which an officer clears or
-/// confirms together. A group holding the listed party is a true positive;
-/// any other group one false positive. A secondary view beside
-/// [`metrics`], which counts every entry.
-pub fn metrics_grouped(scored: &[Scored], threshold: f32) -> Metrics {
-    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+/// Metrics at `threshold` counting every list entry raised, those raised
+/// together in one alert each on its own: the view of a scorer that
+/// reports entries, not alerts (the peer's published figures).
+pub fn metrics_per_entry(screener: &Screener, scored: &[Scored], threshold: f32) -> Metrics {
+    let (mut tp, mut fp, mut fn_, mut fp_same_name) = (0, 0, 0, 0);
     for s in scored {
-        let truth = s.labelled.truth.as_deref();
-        let ids: Vec<&str> = alerts(s, threshold).collect();
-        let mut groups: Vec<((f32, f32), bool)> = Vec::new();
-        for (id, score, rank) in &s.candidates {
-            if !ids.contains(&id.as_str()) {
-                continue;
-            }
-            let hit = Some(id.as_str()) == truth;
-            let tied = |g: &(f32, f32)| (g.0 - score).abs() < 1e-4 && (g.1 - rank).abs() < 1e-4;
-            match groups.iter_mut().find(|(g, _)| tied(g)) {
-                Some((_, h)) => *h |= hit,
-                None => groups.push(((*score, *rank), hit)),
+        let mut found = false;
+        for a in s.alerts(screener, threshold) {
+            for i in a.entries() {
+                if s.is_truth(i) {
+                    found = true;
+                } else {
+                    fp += 1;
+                    fp_same_name += usize::from(s.same_name(i));
+                }
             }
         }
-        let found = groups.iter().any(|(_, h)| *h);
-        fp += groups.iter().filter(|(_, h)| !h).count();
-        if truth.is_some() {
+        if s.labelled.truth.is_some() {
             if found {
                 tp += 1;
             } else {
@@ -188,7 +170,7 @@ pub fn metrics_grouped(scored: &[Scored], threshold: f32) -> Metrics {
             }
         }
     }
-    ratios(threshold, tp, fp, 0, fn_)
+    ratios(threshold, tp, fp, fp_same_name, fn_)
 }
 
 fn ratios(threshold: f32, tp: usize, fp: usize, fp_same_name: usize, fn_: usize) -> Metrics {
@@ -219,12 +201,12 @@ fn ratios(threshold: f32, tp: usize, fp: usize, fp_same_name: usize, fn_: usize)
     }
 }
 
-/// The best F1 over thresholds 0.30, 0.31 … 0.99.
-pub fn best_f1(scored: &[Scored]) -> Metrics {
+/// The best F1 (alerts as reported) over thresholds 0.30, 0.31 … 0.99.
+pub fn best_f1(screener: &Screener, scored: &[Scored]) -> Metrics {
     (30..100)
-        .map(|t| metrics(scored, t as f32 / 100.0))
+        .map(|t| metrics(screener, scored, t as f32 / 100.0))
         .max_by(|a, b| a.f1.total_cmp(&b.f1))
-        .unwrap_or_else(|| metrics(scored, 0.5))
+        .unwrap_or_else(|| metrics(screener, scored, 0.5))
 }
 
 /// Share of positive queries whose listed party was retrieved at all.
@@ -235,18 +217,19 @@ pub fn retrieval_recall(scored: &[Scored]) -> f64 {
         .collect();
     let hit = pos
         .iter()
-        .filter(|s| {
-            let t = s.labelled.truth.as_deref();
-            s.candidates.iter().any(|(id, _, _)| Some(id.as_str()) == t)
-        })
+        .filter(|s| (0..s.candidates.len()).any(|i| s.is_truth(i)))
         .count();
     hit as f64 / pos.len().max(1) as f64
 }
 
 /// Per-category outcome at `threshold`, keyed `Per:typo`, `Com:legal_form`:
-/// (correct, total), where correct means the listed party alerted for a
-/// positive, and nothing alerted for a negative.
-pub fn per_category(scored: &[Scored], threshold: f32) -> BTreeMap<String, (usize, usize)> {
+/// (correct, total), where correct means the listed party was raised for a
+/// positive, and nothing was raised for a negative.
+pub fn per_category(
+    screener: &Screener,
+    scored: &[Scored],
+    threshold: f32,
+) -> BTreeMap<String, (usize, usize)> {
     let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for s in scored {
         let prefix = if s.labelled.query.schema == "Person" {
@@ -258,59 +241,14 @@ pub fn per_category(scored: &[Scored], threshold: f32) -> BTreeMap<String, (usiz
         // the peer's published table.
         let base = s.labelled.category.split('+').next().unwrap_or_default();
         let key = format!("{prefix}:{base}");
-        let alerted: Vec<&str> = alerts(s, threshold).collect();
-        let ok = match s.labelled.truth.as_deref() {
-            Some(t) => alerted.contains(&t),
-            None => alerted.is_empty(),
+        let alerts = s.alerts(screener, threshold);
+        let ok = match s.labelled.truth {
+            Some(_) => alerts.iter().any(|a| a.entries().any(|i| s.is_truth(i))),
+            None => alerts.is_empty(),
         };
         let e = out.entry(key).or_default();
         e.0 += usize::from(ok);
         e.1 += 1;
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scored(truth: Option<&str>, candidates: &[(&str, f32, f32)]) -> Scored {
-        Scored {
-            labelled: Labelled {
-                id: "q".into(),
-                query: Query::name("x"),
-                truth: truth.map(str::to_string),
-                category: "exact".into(),
-            },
-            candidates: candidates
-                .iter()
-                .map(|(id, s, r)| (id.to_string(), *s, *r))
-                .collect(),
-            same_name: Vec::new(),
-            margin: 0.05,
-        }
-    }
-
-    #[test]
-    fn tied_alerts_count_once_and_others_each() {
-        // Three homonyms tied with the listed party, one weaker look-alike
-        // still alerting, one below the threshold.
-        let set = [
-            scored(
-                Some("t"),
-                &[
-                    ("t", 1.0, 1.04),
-                    ("h1", 1.0, 1.04),
-                    ("h2", 1.0, 1.04),
-                    ("o", 0.99, 1.0),
-                    ("low", 0.5, 0.5),
-                ],
-            ),
-            scored(None, &[("n1", 0.9, 0.9), ("n2", 0.9, 0.9)]),
-        ];
-        let each = metrics(&set, 0.76);
-        assert_eq!((each.tp, each.fp, each.fn_), (1, 5, 0));
-        let grouped = metrics_grouped(&set, 0.76);
-        assert_eq!((grouped.tp, grouped.fp, grouped.fn_), (1, 2, 0));
-    }
 }

@@ -33,6 +33,6 @@ pub use error::ScreenError;
 pub use import::{Diagnostic, Format, Import};
 pub use ownership::{OwnershipGraph, OwnershipPath, PathStep};
 pub use screener::{
-    alert, best_rank, is_alert, Config, Explanation, Feature, Match, PartMatch, Query, Screener,
-    CANDIDATES, DEFAULT_THRESHOLD,
+    alert, best_rank, is_alert, Alert, Config, Explanation, Feature, Match, PartMatch, Query,
+    Related, Screener, CANDIDATES, DEFAULT_THRESHOLD,
 };

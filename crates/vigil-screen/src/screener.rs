@@ -133,6 +133,29 @@ pub struct Explanation {
     pub unmatched_candidate: Vec<String>,
     /// Other features and their effect.
     pub features: Vec<Feature>,
+    /// Other list entries raised in the same alert: they score alike on
+    /// the name and on every fact the query gives, so nothing in the query
+    /// tells them apart (homonyms an officer reviews together).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tied: Vec<Related>,
+    /// Entries that reached the threshold but are not raised: a fact of the
+    /// query contradicts them while this entry agrees with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_aside: Vec<Related>,
+}
+
+/// Another list entry named in an alert's explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Related {
+    /// The entry's id.
+    pub entity_id: String,
+    /// Its display name.
+    pub caption: String,
+    /// Its score against the query.
+    pub score: f32,
+    /// Why it is named ("birth year 1962 ≠ 1985").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
 }
 
 impl std::fmt::Display for Explanation {
@@ -180,6 +203,31 @@ impl std::fmt::Display for Explanation {
         for feat in &self.features {
             write!(f, "; {}", feat.detail)?;
         }
+        if !self.tied.is_empty() {
+            let ids: Vec<String> = self
+                .tied
+                .iter()
+                .map(|r| format!("{} [{}]", r.caption, r.entity_id))
+                .collect();
+            write!(
+                f,
+                "; raised together with {} more {} alike on the name and every fact given: {}",
+                self.tied.len(),
+                if self.tied.len() == 1 {
+                    "entry"
+                } else {
+                    "entries"
+                },
+                ids.join(", ")
+            )?;
+        }
+        for r in &self.set_aside {
+            write!(
+                f,
+                "; not raised: {} [{}] {:.2}, {}",
+                r.caption, r.entity_id, r.score, r.detail
+            )?;
+        }
         Ok(())
     }
 }
@@ -211,6 +259,62 @@ pub struct Match {
     /// identifier); orders candidates and decides which are near the best.
     #[serde(skip)]
     rank: f32,
+    /// How the query's facts stand against the entry's.
+    #[serde(skip)]
+    evidence: Evidence,
+}
+
+/// How one fact of the query stands against a listed entry's: ordered
+/// from contradiction to agreement, with absence (on either side) between.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+enum Fact {
+    Conflict,
+    #[default]
+    Absent,
+    Agree,
+}
+
+/// The query's birth date, country and identifier against an entry's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Evidence {
+    facts: [Fact; 3],
+}
+
+impl Evidence {
+    /// Whether `other` explains the query's facts strictly better than
+    /// `self`: it agrees with at least one fact, is contradicted nowhere
+    /// `self` is not, and is not contradicted where `self` is. Absence is
+    /// not contradiction: an entry without a birth date is not outweighed
+    /// by one whose birth date agrees.
+    fn outweighed_by(&self, other: &Evidence) -> bool {
+        let (a, b) = (&self.facts, &other.facts);
+        b.contains(&Fact::Agree)
+            && a.iter().zip(b).all(|(x, y)| y >= x)
+            && a.iter()
+                .zip(b)
+                .any(|(x, y)| *x == Fact::Conflict && *y > Fact::Conflict)
+    }
+}
+
+/// One alert of a query: the entry raised (an index into the candidates
+/// handed to [`Screener::alerts`]), the entries raised with it because
+/// nothing in the query tells them apart, and the entries set aside
+/// because a fact of the query contradicts them and not this one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Alert {
+    /// Index of the entry shown first.
+    pub index: usize,
+    /// Indices of entries alike on the name and every fact given.
+    pub tied: Vec<usize>,
+    /// Indices of entries at or above the threshold outweighed by this one.
+    pub set_aside: Vec<usize>,
+}
+
+impl Alert {
+    /// Indices of every entry raised by this alert.
+    pub fn entries(&self) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(self.index).chain(self.tied.iter().copied())
+    }
 }
 
 impl Match {
@@ -758,15 +862,101 @@ impl Screener {
     /// A candidate scoring clearly below the best one (by more than
     /// `Config::margin`) is not reported: when the query has an exact
     /// match, weaker look-alikes are noise.
+    ///
+    /// Entries that nothing in the query tells apart (the same name, the
+    /// same agreement with every fact given) make one alert: the first is
+    /// returned, the others are listed in its `explanation.tied`. Entries a
+    /// fact of the query contradicts while another entry agrees with it
+    /// are not raised; they are listed in that entry's
+    /// `explanation.set_aside`. [`Screener::alerts`] makes this decision.
     pub fn match_query(&self, query: &Query, threshold: f32) -> Vec<Match> {
-        let mut all = self.score_raw(query, CANDIDATES);
-        let best = best_rank(all.iter().map(|m| (m.score, m.rank)), threshold);
-        all.retain(|m| alert(m.score, m.rank, best, threshold, self.config.margin));
-        for m in &mut all {
-            m.matched = true;
-            finish(m);
+        let all = self.score_raw(query, CANDIDATES);
+        let alerts = self.alerts(&all, threshold);
+        let related = |i: usize, detail: String| Related {
+            entity_id: all[i].entity_id.clone(),
+            caption: all[i].caption.clone(),
+            score: all[i].score,
+            detail,
+        };
+        alerts
+            .iter()
+            .map(|a| {
+                let mut m = all[a.index].clone();
+                m.matched = true;
+                finish(&mut m);
+                m.explanation.tied = a.tied.iter().map(|&i| related(i, String::new())).collect();
+                m.explanation.set_aside = a
+                    .set_aside
+                    .iter()
+                    .map(|&i| related(i, contradictions(&all[i])))
+                    .collect();
+                m
+            })
+            .collect()
+    }
+
+    /// Decides which of a query's scored candidates (as returned by
+    /// [`Screener::score_query`], best first) it raises at `threshold`: the
+    /// one decision behind [`Screener::match_query`], the command line, the
+    /// hub and the evaluation.
+    ///
+    /// 1. Of the candidates whose score reaches the threshold, one is set
+    ///    aside when another explains the query's facts strictly better
+    ///    (agrees with a fact, is contradicted nowhere this one is not, and
+    ///    not where this one is): of two same-name entries, the one born in
+    ///    another year than the query says does not alert beside the one
+    ///    born that year. Absence is not contradiction: an entry without a
+    ///    birth date is not set aside.
+    /// 2. The others alert when their rank is within `Config::margin` of
+    ///    the best rank among them.
+    /// 3. Candidates alike on the name score, the score, the rank and the
+    ///    standing of every fact form one alert.
+    pub fn alerts(&self, candidates: &[Match], threshold: f32) -> Vec<Alert> {
+        let reaching: Vec<usize> = (0..candidates.len())
+            .filter(|&i| candidates[i].score >= threshold)
+            .collect();
+        let (aside, kept): (Vec<usize>, Vec<usize>) = reaching.iter().partition(|&&i| {
+            let e = &candidates[i].evidence;
+            reaching
+                .iter()
+                .any(|&j| e.outweighed_by(&candidates[j].evidence))
+        });
+        let best = best_rank(
+            kept.iter()
+                .map(|&i| (candidates[i].score, candidates[i].rank)),
+            threshold,
+        );
+        let mut out: Vec<Alert> = Vec::new();
+        for &i in &kept {
+            let m = &candidates[i];
+            if !alert(m.score, m.rank, best, threshold, self.config.margin) {
+                continue;
+            }
+            let alike = |a: &Alert| {
+                let r = &candidates[a.index];
+                (r.score - m.score).abs() < 1e-4
+                    && (r.rank - m.rank).abs() < 1e-4
+                    && (r.explanation.name_score - m.explanation.name_score).abs() < 1e-4
+                    && r.evidence == m.evidence
+            };
+            match out.iter_mut().find(|a| alike(a)) {
+                Some(a) => a.tied.push(i),
+                None => out.push(Alert {
+                    index: i,
+                    ..Alert::default()
+                }),
+            }
         }
-        all
+        for i in aside {
+            let e = &candidates[i].evidence;
+            if let Some(a) = out
+                .iter_mut()
+                .find(|a| e.outweighed_by(&candidates[a.index].evidence))
+            {
+                a.set_aside.push(i);
+            }
+        }
+        out
     }
 
     /// The scorer's weights.
@@ -1004,6 +1194,26 @@ impl Screener {
         }
         let score = score.clamp(0.0, 1.0);
         let rank = score * (1.0 + support);
+        let birth = match dates {
+            DateEvidence::Day | DateEvidence::Year => Fact::Agree,
+            DateEvidence::Other => Fact::Conflict,
+            DateEvidence::Absent => Fact::Absent,
+        };
+        let country = if same_country {
+            Fact::Agree
+        } else if !qcountries.is_empty() && !ccountries.is_empty() {
+            Fact::Conflict
+        } else {
+            Fact::Absent
+        };
+        let identifier = if shared_id.is_some() {
+            Fact::Agree
+        } else {
+            Fact::Absent
+        };
+        let evidence = Evidence {
+            facts: [birth, country, identifier],
+        };
         let ownership = if entry.entity.target {
             Vec::new()
         } else {
@@ -1019,6 +1229,7 @@ impl Screener {
             ownership,
             spans,
             rank,
+            evidence,
         }
     }
 
@@ -1205,6 +1416,18 @@ pub fn best_rank(candidates: impl Iterator<Item = (f32, f32)>, threshold: f32) -
         .filter(|(s, _)| *s >= threshold)
         .map(|(_, r)| r)
         .fold(0.0, f32::max)
+}
+
+/// The facts of the query a candidate contradicts, as its explanation
+/// words them ("birth year 1962 ≠ 1985").
+fn contradictions(m: &Match) -> String {
+    m.explanation
+        .features
+        .iter()
+        .filter(|f| (f.name == "birth_date" || f.name == "country") && f.factor < 1.0)
+        .map(|f| f.detail.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Replaces the listed parts in an explanation by their spelling in the
