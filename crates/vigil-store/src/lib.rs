@@ -187,6 +187,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// The remote sources recorded for object `id` of a collection.
     async fn object_sources(&self, collection_id: &str, id: &str) -> Result<Vec<ObjectSource>>;
+
+    /// Searches the text index (names and aliases, values, other text) of
+    /// the newest version of each object every scope's visibility lets the
+    /// caller see; hits are ranked best first, `total` counts them all.
+    async fn search_objects(&self, q: &SearchQuery) -> Result<SearchPage>;
+    /// The newest visible versions of the relationships of `q`'s collection
+    /// whose `source_ref` or `target_ref` is one of `refs` (at most 1,000),
+    /// through an index rather than a scan.
+    async fn relationships_touching(
+        &self,
+        q: &ObjectQuery,
+        refs: &[String],
+    ) -> Result<Vec<StoredObject>>;
 }
 
 /// Builds the status resource of a request from the outcomes of its objects

@@ -151,8 +151,120 @@ CREATE TABLE transparency_queue (
 CREATE INDEX transparency_queue_pending ON transparency_queue (id) WHERE log_index IS NULL;
 ";
 
+/// Migration 6 on SQLite: the text search index. `objects_fts` is a
+/// contentless FTS5 table keyed by `objects.pk` with three columns — names
+/// (name, aliases), values (pattern, value, URL, hashes) and other text
+/// (description, labels, types, roles, sectors, external reference ids) —
+/// kept by triggers in the transaction of every insert and delete of an
+/// object row, and filled from the rows already stored. Every version is
+/// indexed; a search keeps the newest version each caller may see.
+const V6_SQLITE: &[&str] = &[
+    "CREATE VIRTUAL TABLE objects_fts USING fts5(names, vals, text, content='', \
+     contentless_delete=1, tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER objects_fts_insert AFTER INSERT ON objects BEGIN \
+     INSERT INTO objects_fts (rowid, names, vals, text) SELECT new.pk, {SQLITE_FIELDS}; END",
+    "CREATE TRIGGER objects_fts_delete AFTER DELETE ON objects BEGIN \
+     DELETE FROM objects_fts WHERE rowid = old.pk; END",
+    "INSERT INTO objects_fts (rowid, names, vals, text) SELECT pk, {SQLITE_FIELDS_BODY} FROM objects",
+    // The relationship graph walks from an object to the relationships
+    // naming it, by source and by target.
+    "CREATE INDEX objects_by_source_ref ON objects (collection_id, json_extract(body, '$.source_ref')) \
+     WHERE type = 'relationship'",
+    "CREATE INDEX objects_by_target_ref ON objects (collection_id, json_extract(body, '$.target_ref')) \
+     WHERE type = 'relationship'",
+];
+
+/// The three indexed fields of an SQLite object row, read from its JSON
+/// body `{B}` (part of migration 6: never edit).
+const SQLITE_FIELDS: &str = "\
+concat_ws(' ', json_extract({B}, '$.name'), \
+  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.aliases')), \
+  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.x_mitre_aliases'))), \
+concat_ws(' ', json_extract({B}, '$.pattern'), json_extract({B}, '$.value'), \
+  json_extract({B}, '$.x_vigil_value'), json_extract({B}, '$.url'), \
+  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.hashes'))), \
+concat_ws(' ', json_extract({B}, '$.description'), json_extract({B}, '$.relationship_type'), \
+  json_extract({B}, '$.identity_class'), json_extract({B}, '$.country'), \
+  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.labels')), \
+  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.indicator_types')), \
+  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.malware_types')), \
+  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.tool_types')), \
+  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.infrastructure_types')), \
+  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.roles')), \
+  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.sectors')), \
+  (SELECT group_concat(value, ' ') FROM json_tree({B}, '$.external_references') \
+     WHERE key IN ('source_name', 'external_id')))";
+
+/// Migration 6 on PostgreSQL: the text search index. `object_search` holds
+/// a `tsvector` per object row (weight A names and aliases, B values —
+/// pattern, value, URL, hashes —, C other text), under a GIN index, kept by
+/// statement triggers in the transaction of every insert and delete of
+/// object rows, and filled from the rows already stored. ASCII punctuation
+/// is turned into spaces before parsing, so that a domain, a URL or an
+/// e-mail address is split into words as SQLite's tokenizer splits it and
+/// both backends answer a query alike. Every version is indexed; a search
+/// keeps the newest version each caller may see.
+const V6_POSTGRES: &[&str] = &[
+    "CREATE TABLE object_search (pk BIGINT PRIMARY KEY, doc TSVECTOR NOT NULL)",
+    "CREATE INDEX object_search_doc ON object_search USING GIN (doc)",
+    "CREATE FUNCTION vigil_search_words(j JSONB, paths TEXT[]) RETURNS TEXT \
+     LANGUAGE sql IMMUTABLE AS $$ \
+     SELECT regexp_replace(coalesce(string_agg(v #>> '{}', ' '), ''), \
+       '[!-/:-@[-`{-~[:space:]]+', ' ', 'g') \
+     FROM unnest(paths) AS p, jsonb_path_query(j, p::jsonpath) AS v $$",
+    "CREATE FUNCTION vigil_search_document(body TEXT) RETURNS TSVECTOR \
+     LANGUAGE sql IMMUTABLE AS $$ \
+     SELECT setweight(to_tsvector('simple', vigil_search_words(j, \
+         ARRAY['$.name', '$.aliases[*]', '$.x_mitre_aliases[*]'])), 'A') \
+       || setweight(to_tsvector('simple', vigil_search_words(j, \
+         ARRAY['$.pattern', '$.value', '$.x_vigil_value', '$.url', '$.hashes.*'])), 'B') \
+       || setweight(to_tsvector('simple', vigil_search_words(j, \
+         ARRAY['$.description', '$.relationship_type', '$.identity_class', '$.country', \
+               '$.labels[*]', '$.indicator_types[*]', '$.malware_types[*]', '$.tool_types[*]', \
+               '$.infrastructure_types[*]', '$.roles[*]', '$.sectors[*]', \
+               '$.external_references[*].source_name', '$.external_references[*].external_id'])), 'C') \
+     FROM (SELECT body::jsonb AS j) AS b $$",
+    "CREATE FUNCTION object_search_insert() RETURNS TRIGGER LANGUAGE plpgsql AS $$ BEGIN \
+     INSERT INTO object_search (pk, doc) SELECT pk, vigil_search_document(body) FROM new_objects; \
+     RETURN NULL; END $$",
+    "CREATE FUNCTION object_search_delete() RETURNS TRIGGER LANGUAGE plpgsql AS $$ BEGIN \
+     DELETE FROM object_search WHERE pk IN (SELECT pk FROM old_objects); \
+     RETURN NULL; END $$",
+    "CREATE TRIGGER objects_search_insert AFTER INSERT ON objects \
+     REFERENCING NEW TABLE AS new_objects FOR EACH STATEMENT EXECUTE FUNCTION object_search_insert()",
+    "CREATE TRIGGER objects_search_delete AFTER DELETE ON objects \
+     REFERENCING OLD TABLE AS old_objects FOR EACH STATEMENT EXECUTE FUNCTION object_search_delete()",
+    "INSERT INTO object_search (pk, doc) SELECT pk, vigil_search_document(body) FROM objects",
+    // The relationship graph walks from an object to the relationships
+    // naming it, by source and by target.
+    "CREATE INDEX objects_by_source_ref ON objects (collection_id, ((body::jsonb) ->> 'source_ref')) \
+     WHERE type = 'relationship'",
+    "CREATE INDEX objects_by_target_ref ON objects (collection_id, ((body::jsonb) ->> 'target_ref')) \
+     WHERE type = 'relationship'",
+];
+
+/// One migration: the same text for both dialects (statements separated by
+/// `;`), or a list of statements per dialect.
+enum Migration {
+    Shared(&'static str),
+    PerDialect {
+        sqlite: &'static [&'static str],
+        postgres: &'static [&'static str],
+    },
+}
+
 /// All migrations in order; the index plus one is the version.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[Migration] = &[
+    Migration::Shared(V1),
+    Migration::Shared(V2),
+    Migration::Shared(V3),
+    Migration::Shared(V4),
+    Migration::Shared(V5),
+    Migration::PerDialect {
+        sqlite: V6_SQLITE,
+        postgres: V6_POSTGRES,
+    },
+];
 
 /// The highest schema version this program knows.
 pub(crate) fn latest() -> i64 {
@@ -161,11 +273,27 @@ pub(crate) fn latest() -> i64 {
 
 /// The statements of migration `version` (1-based) in `dialect`.
 pub(crate) fn statements(version: i64, dialect: Dialect) -> Vec<String> {
-    let Some(text) = usize::try_from(version - 1)
+    let Some(migration) = usize::try_from(version - 1)
         .ok()
         .and_then(|i| MIGRATIONS.get(i))
     else {
         return Vec::new();
+    };
+    let text = match (migration, dialect) {
+        (Migration::Shared(text), _) => text,
+        (Migration::PerDialect { sqlite, .. }, Dialect::Sqlite) => {
+            let fields = |body: &str| SQLITE_FIELDS.replace("{B}", body);
+            return sqlite
+                .iter()
+                .map(|s| {
+                    s.replace("{SQLITE_FIELDS}", &fields("new.body"))
+                        .replace("{SQLITE_FIELDS_BODY}", &fields("body"))
+                })
+                .collect();
+        }
+        (Migration::PerDialect { postgres, .. }, Dialect::Postgres) => {
+            return postgres.iter().map(|s| s.to_string()).collect();
+        }
     };
     let (pk, blob) = match dialect {
         Dialect::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),

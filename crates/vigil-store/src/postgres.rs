@@ -363,6 +363,20 @@ fn collection_from(r: &Row) -> Collection {
     to_collection((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
 }
 
+/// The eight object columns of a result row, as `Sql::select_page` lists them.
+fn object_from(r: &Row) -> Result<StoredObject> {
+    to_object((
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        r.get(5),
+        r.get(6),
+        r.get(7),
+    ))
+}
+
 /// Inserts a batch of objects in one statement (`$1` the collection, then
 /// one array per column).
 const INSERT_OBJECTS: &str = "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, date_added, tlp, org_id, user_id, body) \
@@ -872,19 +886,7 @@ impl Store for PgStore {
             .query(&to_pg(&sql.text), &pg_params(&sql.params))
             .await
             .map_err(err("run object query"))?;
-        let mut objects = Vec::with_capacity(rows.len());
-        for r in &rows {
-            objects.push(to_object((
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                r.get(3),
-                r.get(4),
-                r.get(5),
-                r.get(6),
-                r.get(7),
-            ))?);
-        }
+        let mut objects = rows.iter().map(object_from).collect::<Result<Vec<_>>>()?;
         let more = objects.len() > q.limit;
         objects.truncate(q.limit);
         Ok(Page { objects, more })
@@ -1041,5 +1043,50 @@ impl Store for PgStore {
                 recorded_at: r.get(2),
             })
             .collect())
+    }
+
+    async fn search_objects(&self, q: &SearchQuery) -> Result<SearchPage> {
+        if q.finds_nothing() {
+            return Ok(SearchPage::default());
+        }
+        let page = Sql::search(q, Dialect::Postgres, false);
+        let count = Sql::search(q, Dialect::Postgres, true);
+        let c = self.client().await;
+        let total: i64 = c
+            .query_one(&to_pg(&count.text), &pg_params(&count.params))
+            .await
+            .map_err(err("count search hits"))?
+            .get(0);
+        let rows = c
+            .query(&to_pg(&page.text), &pg_params(&page.params))
+            .await
+            .map_err(err("run search"))?;
+        let mut hits = Vec::with_capacity(rows.len());
+        for r in &rows {
+            hits.push(SearchHit {
+                collection_id: r.get(8),
+                object: object_from(r)?,
+            });
+        }
+        Ok(SearchPage {
+            total: total.max(0) as u64,
+            hits,
+        })
+    }
+
+    async fn relationships_touching(
+        &self,
+        q: &ObjectQuery,
+        refs: &[String],
+    ) -> Result<Vec<StoredObject>> {
+        let Some(sql) = Sql::relationships(q, refs, Dialect::Postgres) else {
+            return Ok(Vec::new());
+        };
+        let c = self.client().await;
+        let rows = c
+            .query(&to_pg(&sql.text), &pg_params(&sql.params))
+            .await
+            .map_err(err("run relationship query"))?;
+        rows.iter().map(object_from).collect()
     }
 }

@@ -4,7 +4,8 @@
 //! backend rewrites them to `$N`. Every value a caller supplies is a bound
 //! parameter: nothing from a request is ever spliced into SQL text.
 
-use crate::types::{ObjectQuery, Tlp};
+use crate::migrations::Dialect;
+use crate::types::{ObjectQuery, SearchQuery, SearchTerm, Tlp, Visibility};
 
 /// Who submitted each stored version of one object: `?1` collection, `?2` id.
 pub(crate) const ORIGINS: &str = "SELECT pk, version, date_added, org_id, user_id FROM objects \
@@ -54,7 +55,11 @@ impl Sql {
 
     /// The visibility predicate for rows of alias `a`.
     fn visibility(&mut self, a: &str, q: &ObjectQuery) {
-        let v = &q.visibility;
+        self.visible(a, &q.visibility);
+    }
+
+    /// The predicate "visible under `v`" for rows of alias `a`.
+    fn visible(&mut self, a: &str, v: &Visibility) {
         self.push(&format!("({a}.tlp <= "));
         self.bind(Param::Int(v.level.as_i64()));
         if let Some(org) = v.org_id {
@@ -190,6 +195,128 @@ impl Sql {
         s.where_clause(q);
         s.push(")");
         s
+    }
+}
+
+/// The text-search query language of each backend, written from parsed
+/// terms: only letters and digits reach it, each word quoted.
+pub(crate) fn match_expression(terms: &[SearchTerm], dialect: Dialect) -> String {
+    let parts: Vec<String> = terms
+        .iter()
+        .map(|t| match (t, dialect) {
+            (SearchTerm::Prefix(w), Dialect::Sqlite) => format!("\"{w}\"*"),
+            (SearchTerm::Phrase(ws), Dialect::Sqlite) => format!("\"{}\"", ws.join(" ")),
+            (SearchTerm::Prefix(w), Dialect::Postgres) => format!("'{w}':*"),
+            (SearchTerm::Phrase(ws), Dialect::Postgres) => {
+                let quoted: Vec<String> = ws.iter().map(|w| format!("'{w}'")).collect();
+                format!("({})", quoted.join(" <-> "))
+            }
+        })
+        .collect();
+    match dialect {
+        Dialect::Sqlite => parts.join(" AND "),
+        Dialect::Postgres => parts.join(" & "),
+    }
+}
+
+impl Sql {
+    /// A text search (`count`: the number of hits instead of a page).
+    /// `?1` is the backend's match expression; each scope contributes its
+    /// collection and its own visibility predicate, applied to the hit and
+    /// to the choice of the newest version, so a hidden newer version
+    /// neither shows nor hides anything.
+    pub fn search(q: &SearchQuery, dialect: Dialect, count: bool) -> Sql {
+        let mut s = Sql::default();
+        let matched = match_expression(&q.terms, dialect);
+        let (from, matches, rank) = match dialect {
+            Dialect::Sqlite => (
+                "objects_fts JOIN objects o ON o.pk = objects_fts.rowid",
+                "objects_fts MATCH ?1",
+                // Names weigh most, then values, then other text.
+                "bm25(objects_fts, 10.0, 5.0, 1.0)",
+            ),
+            Dialect::Postgres => (
+                "object_search s JOIN objects o ON o.pk = s.pk",
+                "s.doc @@ to_tsquery('simple', ?1)",
+                "ts_rank(s.doc, to_tsquery('simple', ?1)) DESC",
+            ),
+        };
+        if count {
+            s.push(&format!("SELECT COUNT(*) FROM {from} WHERE {matches}"));
+        } else {
+            s.push(&format!(
+                "SELECT o.pk, o.id, o.type, o.spec_version, o.version, o.date_added, o.tlp, \
+                 o.body, o.collection_id FROM {from} WHERE {matches}"
+            ));
+        }
+        s.params.push(Param::Text(matched));
+        s.push(" AND (");
+        for (i, (cid, v)) in q.scopes.iter().enumerate() {
+            if i > 0 {
+                s.push(" OR ");
+            }
+            s.push("(o.collection_id = ");
+            s.bind(Param::Text(cid.clone()));
+            s.push(" AND ");
+            s.visible("o", v);
+            s.push(
+                " AND o.version_us = (SELECT MAX(o2.version_us) FROM objects o2 \
+                 WHERE o2.collection_id = o.collection_id AND o2.id = o.id AND ",
+            );
+            s.visible("o2", v);
+            s.push("))");
+        }
+        if q.scopes.is_empty() {
+            s.push("1 = 0");
+        }
+        s.push(")");
+        if !q.types.is_empty() {
+            s.push(" AND o.type IN ");
+            s.bind_list(q.types.iter().cloned().map(Param::Text));
+        }
+        if !count {
+            s.push(&format!(" ORDER BY {rank}, o.pk LIMIT "));
+            s.bind(Param::Int(q.limit.min(i64::MAX as usize) as i64));
+            s.push(" OFFSET ");
+            s.bind(Param::Int(q.offset.min(i64::MAX as usize) as i64));
+        }
+        s
+    }
+
+    /// The newest visible versions of the relationships of a collection
+    /// whose `source_ref` or `target_ref` is one of `refs`, through the
+    /// expression indexes of migration 6.
+    /// At most 1,000 refs are used; `None` when there is none.
+    pub fn relationships(q: &ObjectQuery, refs: &[String], dialect: Dialect) -> Option<Sql> {
+        if refs.is_empty() {
+            return None;
+        }
+        let refs = &refs[..refs.len().min(1000)];
+        let mut q = q.clone();
+        q.types = vec!["relationship".into()];
+        let mut s = Sql::default();
+        let body = if q.bodies { "o.body" } else { "NULL" };
+        s.push(&format!(
+            "SELECT o.pk, o.id, o.type, o.spec_version, o.version, o.date_added, o.tlp, {body} \
+             FROM objects o"
+        ));
+        s.where_clause(&q);
+        let (source, target) = match dialect {
+            Dialect::Sqlite => (
+                "json_extract(o.body, '$.source_ref')",
+                "json_extract(o.body, '$.target_ref')",
+            ),
+            Dialect::Postgres => (
+                "((o.body::jsonb) ->> 'source_ref')",
+                "((o.body::jsonb) ->> 'target_ref')",
+            ),
+        };
+        s.push(&format!(" AND ({source} IN "));
+        s.bind_list(refs.iter().cloned().map(Param::Text));
+        s.push(&format!(" OR {target} IN "));
+        s.bind_list(refs.iter().cloned().map(Param::Text));
+        s.push(") ORDER BY o.date_added, o.pk");
+        Some(s)
     }
 }
 

@@ -326,6 +326,33 @@ fn insert_objects(
     Ok((out, last))
 }
 
+/// The eight object columns of a result row, as `Sql::select_page` lists them.
+fn object_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+/// Runs an object query and reads every row.
+fn object_rows(c: &Connection, sql: &Sql) -> Result<Vec<StoredObject>> {
+    let mut st = c.prepare(&sql.text).map_err(err("prepare object query"))?;
+    let rows = st
+        .query_map(rusqlite::params_from_iter(sql.params.iter()), object_row)
+        .map_err(err("run object query"))?;
+    let mut objects = Vec::new();
+    for row in rows {
+        objects.push(to_object(row.map_err(err("read object row"))?)?);
+    }
+    Ok(objects)
+}
+
 /// Creates or replaces a status resource on `conn` (a connection or a transaction).
 fn write_status(conn: &Connection, s: &StatusRecord) -> Result<()> {
     conn.execute(
@@ -747,25 +774,7 @@ impl Store for SqliteStore {
         let sql = Sql::select_page(q);
         let limit = q.limit;
         self.read(move |c| {
-            let mut st = c.prepare(&sql.text).map_err(err("prepare object query"))?;
-            let rows = st
-                .query_map(rusqlite::params_from_iter(sql.params.iter()), |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                    ))
-                })
-                .map_err(err("run object query"))?;
-            let mut objects = Vec::new();
-            for row in rows {
-                objects.push(to_object(row.map_err(err("read object row"))?)?);
-            }
+            let mut objects = object_rows(c, &sql)?;
             let more = objects.len() > limit;
             objects.truncate(limit);
             Ok(Page { objects, more })
@@ -963,5 +972,52 @@ impl Store for SqliteStore {
                 .map_err(err("read source row"))
         })
         .await
+    }
+
+    async fn search_objects(&self, q: &SearchQuery) -> Result<SearchPage> {
+        if q.finds_nothing() {
+            return Ok(SearchPage::default());
+        }
+        let page = Sql::search(q, Dialect::Sqlite, false);
+        let count = Sql::search(q, Dialect::Sqlite, true);
+        self.read(move |c| {
+            let total: i64 = c
+                .query_row(
+                    &count.text,
+                    rusqlite::params_from_iter(count.params.iter()),
+                    |r| r.get(0),
+                )
+                .map_err(err("count search hits"))?;
+            let mut st = c.prepare(&page.text).map_err(err("prepare search"))?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(page.params.iter()), |r| {
+                    Ok((object_row(r)?, r.get::<_, String>(8)?))
+                })
+                .map_err(err("run search"))?;
+            let mut hits = Vec::new();
+            for row in rows {
+                let (o, collection_id) = row.map_err(err("read search hit"))?;
+                hits.push(SearchHit {
+                    collection_id,
+                    object: to_object(o)?,
+                });
+            }
+            Ok(SearchPage {
+                total: total.max(0) as u64,
+                hits,
+            })
+        })
+        .await
+    }
+
+    async fn relationships_touching(
+        &self,
+        q: &ObjectQuery,
+        refs: &[String],
+    ) -> Result<Vec<StoredObject>> {
+        let Some(sql) = Sql::relationships(q, refs, Dialect::Sqlite) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |c| object_rows(c, &sql)).await
     }
 }

@@ -493,3 +493,98 @@ pub struct ObjectSource {
     /// When it was first pulled from there, microseconds since the epoch.
     pub recorded_at: i64,
 }
+
+/// One term of a text search: every term must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchTerm {
+    /// A word, or the start of one (`pega` finds Pegasus).
+    Prefix(String),
+    /// Words in this order, each whole: a quoted phrase, or a value written
+    /// with punctuation such as a domain (`evil.example.com`), an address or
+    /// a URL.
+    Phrase(Vec<String>),
+}
+
+/// Most terms one search may hold.
+pub const MAX_SEARCH_TERMS: usize = 16;
+
+/// Splits search text into terms: text in double quotes is a phrase; any
+/// other whitespace-separated word is a prefix when it is one word, and a
+/// phrase of its parts when punctuation splits it (a domain, a URL, an
+/// e-mail address). Words are lower-cased and split at every character that
+/// is not a letter or digit, as the index splits the stored text. Returns an
+/// error message when nothing searchable is left or there are too many terms.
+pub fn parse_search(text: &str) -> std::result::Result<Vec<SearchTerm>, String> {
+    fn words(s: &str) -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    }
+    let mut terms = Vec::new();
+    for (i, part) in text.split('"').enumerate() {
+        if i % 2 == 1 {
+            let w = words(part);
+            if !w.is_empty() {
+                terms.push(SearchTerm::Phrase(w));
+            }
+            continue;
+        }
+        for chunk in part.split_whitespace() {
+            let mut w = words(chunk);
+            match w.len() {
+                0 => {}
+                1 => terms.extend(w.pop().map(SearchTerm::Prefix)),
+                _ => terms.push(SearchTerm::Phrase(w)),
+            }
+        }
+    }
+    if terms.is_empty() {
+        return Err("give at least one word (letters or digits) to search for".into());
+    }
+    if terms.len() > MAX_SEARCH_TERMS {
+        return Err(format!("give at most {MAX_SEARCH_TERMS} words"));
+    }
+    Ok(terms)
+}
+
+/// A ranked text search over the newest visible version of the objects of
+/// several collections.
+#[derive(Debug, Clone)]
+pub struct SearchQuery {
+    /// What to find (see [`parse_search`]); every term must match.
+    pub terms: Vec<SearchTerm>,
+    /// The collections searched, each with what the caller may see in it.
+    pub scopes: Vec<(String, Visibility)>,
+    /// Only these STIX types (empty: any).
+    pub types: Vec<String>,
+    /// At most this many hits.
+    pub limit: usize,
+    /// Skip this many hits of the ranking first.
+    pub offset: usize,
+}
+
+impl SearchQuery {
+    /// Whether the query cannot match anything (no term or no collection).
+    pub fn finds_nothing(&self) -> bool {
+        self.terms.is_empty() || self.scopes.is_empty()
+    }
+}
+
+/// One object a search found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchHit {
+    /// The collection it was found in.
+    pub collection_id: String,
+    /// The newest version of it the caller may see, with its body.
+    pub object: StoredObject,
+}
+
+/// A page of search hits, best first, and how many there are in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchPage {
+    /// Every visible object matching, over all pages.
+    pub total: u64,
+    /// The hits of this page.
+    pub hits: Vec<SearchHit>,
+}

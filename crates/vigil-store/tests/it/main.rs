@@ -66,6 +66,10 @@ conformance!(
     status_resources,
     objects_and_status_commit_together,
     decisions_and_origins,
+    search_finds_words_prefixes_phrases_and_values,
+    search_sees_exactly_what_queries_see,
+    search_index_follows_new_versions_and_deletes,
+    relationships_are_found_by_either_end,
 );
 
 const C: &str = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
@@ -674,4 +678,398 @@ async fn decisions_and_origins(s: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// An object whose JSON body carries searchable properties.
+fn stix(
+    id: &str,
+    version_us: i64,
+    tlp: Tlp,
+    org: Option<i64>,
+    user: Option<i64>,
+    props: &str,
+) -> NewObject {
+    let t = id.split("--").next().unwrap_or("x");
+    NewObject {
+        body: format!("{{\"type\":\"{t}\",\"id\":\"{id}\",{props}}}"),
+        ..obj(id, t, version_us, tlp, org, user)
+    }
+}
+
+async fn find(s: &dyn Store, text: &str, scopes: Vec<(String, Visibility)>) -> (u64, Vec<String>) {
+    let q = SearchQuery {
+        terms: parse_search(text).unwrap(),
+        scopes,
+        types: Vec::new(),
+        limit: 100,
+        offset: 0,
+    };
+    let page = s.search_objects(&q).await.unwrap();
+    (
+        page.total,
+        page.hits.into_iter().map(|h| h.object.id).collect(),
+    )
+}
+
+fn all_of(c: &str) -> Vec<(String, Visibility)> {
+    vec![(c.to_string(), Visibility::everything())]
+}
+
+async fn search_finds_words_prefixes_phrases_and_values(s: Arc<dyn Store>) {
+    collection(s.as_ref(), C, None).await;
+    let sha = "4b8d6fbbd8cd4b3a7d7e53bc5b2f0e3c8f3b8f0f6b0e0c2f5a1d8e4c3b2a1f09";
+    s.add_objects(
+        C,
+        vec![
+            stix("malware--1", 1, Tlp::Clear, None, None,
+                r#""name":"Pegasus","aliases":["Chrysaor"],"description":"Mobile spyware sold by NSO Group.""#),
+            stix("identity--1", 1, Tlp::Clear, None, None,
+                r#""name":"NSO Group Technologies","description":"Israeli vendor of Pegasus.""#),
+            stix("indicator--1", 1, Tlp::Clear, None, None,
+                r#""name":"Pegasus domain","pattern":"[domain-name:value = 'free.smscentro.com']""#),
+            stix("indicator--2", 1, Tlp::Clear, None, None,
+                &format!(r#""pattern":"[file:hashes.'SHA-256' = '{sha}']""#)),
+            stix("domain-name--1", 1, Tlp::Clear, None, None, r#""value":"smscentro.com.evil.example""#),
+            stix("identity--2", 1, Tlp::Clear, None, None,
+                r#""name":"Unrelated","external_references":[{"source_name":"cve","external_id":"CVE-2021-30860"}]"#),
+        ],
+    )
+    .await
+    .unwrap();
+    let f = |text: &'static str| {
+        let s = s.clone();
+        async move { find(s.as_ref(), text, all_of(C)).await }
+    };
+    // A prefix finds the word; the object named so ranks before those that only mention it.
+    let (n, ids) = f("pega").await;
+    assert_eq!(n, 3);
+    assert_eq!(ids[0], "malware--1", "{ids:?}");
+    assert!(ids.contains(&"identity--1".to_string()) && ids.contains(&"indicator--1".to_string()));
+    // Aliases, case-insensitive.
+    assert_eq!(f("CHRYSAOR").await.1, ["malware--1"]);
+    // Every word must match.
+    assert_eq!(f("nso israeli").await.1, ["identity--1"]);
+    // A quoted phrase: words in order, whole.
+    assert_eq!(f("\"nso group\"").await.0, 2);
+    assert_eq!(f("\"group nso\"").await.0, 0);
+    assert_eq!(
+        f("\"pega\"").await.0,
+        0,
+        "a quoted word is whole, not a prefix"
+    );
+    // A domain is found in the indicator's pattern and in the observable's value, as written.
+    let (_, ids) = f("smscentro.com").await;
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(
+        ids.contains(&"indicator--1".to_string()) && ids.contains(&"domain-name--1".to_string())
+    );
+    assert_eq!(f("free.smscentro.com").await.1, ["indicator--1"]);
+    assert_eq!(
+        f("smscentro.co").await.0,
+        0,
+        "a domain is matched whole, not as a prefix"
+    );
+    // A SHA-256 is one token.
+    assert_eq!(find(s.as_ref(), sha, all_of(C)).await.1, ["indicator--2"]);
+    assert_eq!(
+        find(s.as_ref(), &sha.to_uppercase(), all_of(C)).await.1,
+        ["indicator--2"]
+    );
+    // External reference ids.
+    assert_eq!(f("cve-2021-30860").await.1, ["identity--2"]);
+    // Type filter and paging: total counts every hit, pages do not overlap.
+    let mut q = SearchQuery {
+        terms: parse_search("pegasus").unwrap(),
+        scopes: all_of(C),
+        types: vec!["indicator".into(), "identity".into()],
+        limit: 1,
+        offset: 0,
+    };
+    let first = s.search_objects(&q).await.unwrap();
+    q.offset = 1;
+    let second = s.search_objects(&q).await.unwrap();
+    q.offset = 2;
+    let third = s.search_objects(&q).await.unwrap();
+    assert_eq!((first.total, second.total, third.total), (2, 2, 2));
+    assert_eq!(
+        (first.hits.len(), second.hits.len(), third.hits.len()),
+        (1, 1, 0)
+    );
+    assert_ne!(first.hits[0].object.id, second.hits[0].object.id);
+    assert!(first.hits[0].object.body.is_some());
+    assert_eq!(first.hits[0].collection_id, C);
+    // Query syntax of either database is not interpreted.
+    for odd in [
+        "a' OR 1=1 --",
+        "x:* | y",
+        "\"unbalanced",
+        "NEAR(a b)",
+        "* ^ -",
+    ] {
+        if let Ok(terms) = parse_search(odd) {
+            let q = SearchQuery {
+                terms,
+                scopes: all_of(C),
+                types: Vec::new(),
+                limit: 10,
+                offset: 0,
+            };
+            s.search_objects(&q).await.unwrap();
+        }
+    }
+    assert!(parse_search("-- .. !!").is_err());
+}
+
+async fn search_sees_exactly_what_queries_see(s: Arc<dyn Store>) {
+    let owner = s.create_org("Owner", OrgKind::Government).await.unwrap();
+    collection(s.as_ref(), C, Some(owner.id)).await;
+    let other = "2f0e6d1c-2c07-4b8a-9e7e-3c1d5b7b9a10";
+    collection(s.as_ref(), other, None).await;
+    let levels = [
+        ("clear", Tlp::Clear),
+        ("green", Tlp::Green),
+        ("amber", Tlp::Amber),
+        ("strict", Tlp::AmberStrict),
+        ("red", Tlp::Red),
+    ];
+    for (name, tlp) in levels {
+        s.add_objects(
+            C,
+            vec![stix(
+                &format!("malware--{name}"),
+                1,
+                tlp,
+                Some(1),
+                Some(11),
+                r#""name":"Spytool sample""#,
+            )],
+        )
+        .await
+        .unwrap();
+    }
+    // A newer RED version of the GREEN object: those who may not see RED
+    // still find the GREEN version (by its own words only), the rest the newest.
+    s.add_objects(
+        C,
+        vec![stix(
+            "malware--green",
+            2,
+            Tlp::Red,
+            Some(1),
+            Some(11),
+            r#""name":"Spytool renamed hidden""#,
+        )],
+    )
+    .await
+    .unwrap();
+    // The other collection holds one CLEAR match, searched with its own visibility.
+    s.add_objects(
+        other,
+        vec![stix(
+            "malware--elsewhere",
+            1,
+            Tlp::Clear,
+            None,
+            None,
+            r#""name":"Spytool""#,
+        )],
+    )
+    .await
+    .unwrap();
+    let base = Visibility {
+        level: Tlp::Green,
+        org_id: Some(2),
+        user_id: Some(22),
+        strict: false,
+        red: false,
+    };
+    let cases = [
+        Visibility::anonymous(),
+        base,
+        Visibility {
+            level: Tlp::Amber,
+            ..base
+        },
+        Visibility {
+            strict: true,
+            ..base
+        },
+        Visibility { red: true, ..base },
+        Visibility {
+            org_id: Some(1),
+            ..base
+        },
+        Visibility {
+            user_id: Some(11),
+            ..base
+        },
+        Visibility::everything(),
+    ];
+    for v in cases {
+        let mut expected: Vec<String> = s
+            .query_objects(&ObjectQuery::new(C, v))
+            .await
+            .unwrap()
+            .objects
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        expected.sort();
+        let (n, mut got) = find(s.as_ref(), "spytool", vec![(C.to_string(), v)]).await;
+        got.sort();
+        assert_eq!(got, expected, "{v:?}");
+        assert_eq!(n as usize, expected.len(), "{v:?}");
+        // The hidden newer version's words find nothing for those who may not see it.
+        let sees_red_green = s
+            .query_objects(&ObjectQuery::new(C, v))
+            .await
+            .unwrap()
+            .objects
+            .iter()
+            .any(|o| o.id == "malware--green" && o.version == "v2");
+        let (n, _) = find(s.as_ref(), "hidden", vec![(C.to_string(), v)]).await;
+        assert_eq!(n, u64::from(sees_red_green), "{v:?}");
+        let (n, _) = find(s.as_ref(), "\"spytool sample\"", vec![(C.to_string(), v)]).await;
+        assert_eq!(
+            n as usize,
+            expected.len() - usize::from(sees_red_green),
+            "{v:?}"
+        );
+        // Two scopes: each with its own visibility.
+        let (n, got) = find(
+            s.as_ref(),
+            "spytool",
+            vec![
+                (C.to_string(), v),
+                (other.to_string(), Visibility::anonymous()),
+            ],
+        )
+        .await;
+        assert_eq!(n as usize, expected.len() + 1);
+        assert!(got.contains(&"malware--elsewhere".to_string()));
+    }
+    // No scope, nothing.
+    assert_eq!(
+        find(s.as_ref(), "spytool", Vec::new()).await,
+        (0, Vec::new())
+    );
+}
+
+/// Stores version `v` of `malware--1` under a name.
+async fn named(s: &dyn Store, v: i64, name: &str) {
+    let props = format!("\"name\":\"{name}\"");
+    s.add_objects(
+        C,
+        vec![stix("malware--1", v, Tlp::Clear, None, None, &props)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn search_index_follows_new_versions_and_deletes(s: Arc<dyn Store>) {
+    collection(s.as_ref(), C, None).await;
+    named(s.as_ref(), 1, "Oldname").await;
+    assert_eq!(find(s.as_ref(), "oldname", all_of(C)).await.0, 1);
+    named(s.as_ref(), 2, "Newname").await;
+    assert_eq!(
+        find(s.as_ref(), "oldname", all_of(C)).await.0,
+        0,
+        "only the newest version counts"
+    );
+    assert_eq!(
+        find(s.as_ref(), "newname", all_of(C)).await.1,
+        ["malware--1"]
+    );
+    // Deleting the newest version brings the older one back; deleting all removes it.
+    let mut q = everything();
+    q.ids = vec!["malware--1".into()];
+    q.versions = VersionMatch {
+        exact: vec![2],
+        ..VersionMatch::default()
+    };
+    assert_eq!(s.delete_objects(&q).await.unwrap(), 1);
+    assert_eq!(find(s.as_ref(), "newname", all_of(C)).await.0, 0);
+    assert_eq!(find(s.as_ref(), "oldname", all_of(C)).await.0, 1);
+    q.versions = VersionMatch::all();
+    s.delete_objects(&q).await.unwrap();
+    assert_eq!(find(s.as_ref(), "oldname", all_of(C)).await.0, 0);
+    // A transaction that fails leaves no index entry behind.
+    let bad = s
+        .add_objects(
+            "no-such-collection",
+            vec![stix(
+                "malware--2",
+                1,
+                Tlp::Clear,
+                None,
+                None,
+                r#""name":"Ghost""#,
+            )],
+        )
+        .await;
+    assert!(bad.is_err());
+    assert_eq!(
+        find(s.as_ref(), "ghost", all_of("no-such-collection"))
+            .await
+            .0,
+        0
+    );
+    s.integrity_check().await.unwrap();
+}
+
+async fn relationships_are_found_by_either_end(s: Arc<dyn Store>) {
+    collection(s.as_ref(), C, None).await;
+    let rel = |id: &str, src: &str, dst: &str, tlp: Tlp| {
+        stix(
+            id,
+            1,
+            tlp,
+            None,
+            None,
+            &format!(r#""relationship_type":"uses","source_ref":"{src}","target_ref":"{dst}""#),
+        )
+    };
+    s.add_objects(
+        C,
+        vec![
+            rel("relationship--1", "identity--a", "malware--b", Tlp::Clear),
+            rel("relationship--2", "malware--b", "indicator--c", Tlp::Clear),
+            rel("relationship--3", "identity--a", "malware--d", Tlp::Red),
+            stix("malware--b", 1, Tlp::Clear, None, None, r#""name":"B""#),
+        ],
+    )
+    .await
+    .unwrap();
+    let touching = |v: Visibility, refs: &[&str]| {
+        let s = s.clone();
+        let refs: Vec<String> = refs.iter().map(|r| r.to_string()).collect();
+        async move {
+            let mut ids: Vec<String> = s
+                .relationships_touching(&ObjectQuery::new(C, v), &refs)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|o| o.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(
+        touching(Visibility::everything(), &["identity--a"]).await,
+        ["relationship--1", "relationship--3"]
+    );
+    assert_eq!(
+        touching(Visibility::anonymous(), &["identity--a"]).await,
+        ["relationship--1"]
+    );
+    assert_eq!(
+        touching(Visibility::anonymous(), &["malware--b"]).await,
+        ["relationship--1", "relationship--2"]
+    );
+    assert_eq!(
+        touching(Visibility::anonymous(), &["indicator--c", "nothing"]).await,
+        ["relationship--2"]
+    );
+    assert!(touching(Visibility::everything(), &[]).await.is_empty());
 }
