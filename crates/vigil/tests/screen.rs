@@ -239,3 +239,88 @@ fn classify_records_entries_determination_and_risk_notes() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn same_name_entries_are_one_hit_until_a_fact_tells_them_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.jsonl");
+    let entry = |id: &str, name: &str, born: &str, nationality: &str| {
+        format!(
+            "{{\"id\": \"{id}\", \"schema\": \"Person\", \"properties\": {{\"name\": [\"{name}\"], \"birthDate\": [\"{born}\"], \"nationality\": [\"{nationality}\"]}}}}\n"
+        )
+    };
+    std::fs::write(
+        &list,
+        [
+            entry("li-1", "Li Hong", "1978-12-19", "cn"),
+            entry("li-2", "LI, Hong", "1988-08-26", "cn"),
+            entry("li-3", "Li Hong", "1962-07-02", "sg"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let list = list.to_str().unwrap();
+    let screen = |extra: &[&str]| {
+        let mut args = vec!["screen", "--no-seed", "--list", list, "--schema", "person"];
+        args.extend_from_slice(extra);
+        args.push("Li Hong");
+        vigil(&args)
+    };
+    // No facts: nothing tells the three apart, so they are one hit naming
+    // the other two, not three hits.
+    let o = screen(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("\nHIT ").count(), 1, "{out}");
+    assert!(out.contains("raised with it (2 more entries"), "{out}");
+    assert!(out.contains("[li-2]") && out.contains("[li-3]"), "{out}");
+    // A nationality that two share and one contradicts: the contradicted
+    // one is set aside, the other two stay one hit.
+    let o = screen(&["--country", "cn", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let hits = v["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{v:#}");
+    assert_eq!(hits[0]["explanation"]["tied"].as_array().unwrap().len(), 1);
+    assert_eq!(hits[0]["explanation"]["set_aside"][0]["entity_id"], "li-3");
+    // A birth date settles it: one entry, the others not raised.
+    let o = screen(&["--country", "cn", "--birth-date", "1988-08-26"]);
+    let out = stdout(&o);
+    assert_eq!(out.matches("\nHIT ").count(), 1, "{out}");
+    assert!(out.contains("[li-2]"), "{out}");
+    assert!(!out.contains("raised with it"), "{out}");
+    // Clearing one entry of a tied hit does not clear the hit; clearing
+    // all of them does.
+    let book = dir.path().join("decisions.jsonl");
+    let book = book.to_str().unwrap();
+    let decide = |entity: &str| {
+        let o = vigil(&[
+            "screen",
+            "decide",
+            "--no-seed",
+            "--list",
+            list,
+            "--decisions",
+            book,
+            "--entity",
+            entity,
+            "--disposition",
+            "false-positive",
+            "--reason",
+            "other person: born 1975 per passport",
+            "--officer",
+            "officer-2",
+            "--schema",
+            "person",
+            "Li Hong",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+    decide("li-1");
+    let o = screen(&["--decisions", book]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    decide("li-2");
+    decide("li-3");
+    let o = screen(&["--decisions", book]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("CLEARED"), "{}", stdout(&o));
+}
