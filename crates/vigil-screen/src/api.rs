@@ -89,7 +89,9 @@ pub struct ScoredEntity {
     pub target: bool,
     /// Overall score.
     pub score: f32,
-    /// True at or above the threshold.
+    /// True when screening raises the entry at the threshold: its score
+    /// reaches it and no other entry explains the query's facts better
+    /// (see `Screener::alerts`).
     #[serde(rename = "match")]
     pub is_match: bool,
     /// Per-feature factors (`name`, `country`, `birth_date` …).
@@ -164,7 +166,7 @@ fn entity_properties(e: &Entity) -> BTreeMap<String, Vec<String>> {
     p
 }
 
-fn scored(screener: &Screener, m: Match, threshold: f32) -> ScoredEntity {
+fn scored(screener: &Screener, m: Match, raised: bool) -> ScoredEntity {
     let mut features = BTreeMap::new();
     features.insert("name".to_string(), m.explanation.name_score);
     for f in &m.explanation.features {
@@ -175,7 +177,7 @@ fn scored(screener: &Screener, m: Match, threshold: f32) -> ScoredEntity {
         properties: entity.map(entity_properties).unwrap_or_default(),
         datasets: entity.map(|e| e.datasets.clone()).unwrap_or_default(),
         target: entity.is_some_and(|e| e.target),
-        is_match: m.score >= threshold,
+        is_match: raised,
         id: m.entity_id,
         caption: m.caption,
         schema: m.schema,
@@ -187,7 +189,9 @@ fn scored(screener: &Screener, m: Match, threshold: f32) -> ScoredEntity {
 }
 
 /// Answers a `POST /match` body: scores each query, keeps the best `limit`
-/// candidates and marks those at or above `threshold` as matches.
+/// candidates and marks as matches those [`Screener::alerts`] raises at
+/// `threshold` (the entries `vigil screen` and the hub report, with the
+/// entries raised together with them).
 pub fn answer(
     screener: &Screener,
     request: &MatchRequest,
@@ -203,11 +207,16 @@ pub fn answer(
                 (400, Vec::new())
             } else {
                 let mut ms = screener.score_query(&query, crate::CANDIDATES);
+                let mut raised = vec![false; ms.len()];
+                for a in screener.alerts(&ms, threshold) {
+                    a.entries().for_each(|i| raised[i] = true);
+                }
                 ms.truncate(limit);
                 (
                     200,
                     ms.into_iter()
-                        .map(|m| scored(screener, m, threshold))
+                        .zip(raised)
+                        .map(|(m, r)| scored(screener, m, r))
                         .collect::<Vec<_>>(),
                 )
             };

@@ -541,6 +541,17 @@ fn a_same_name_entry_the_query_contradicts_is_set_aside_only_beside_one_that_agr
         .collect();
     assert_eq!(aside.len(), 2, "{aside:?}");
     assert!(hits[0].explanation.to_string().contains("country DK ≠ NL"));
+    // The yente-shaped API marks the same entries as matches.
+    let body = r#"{"queries": {"q": {"schema": "Person", "properties": {"name": ["Luis Owen"], "nationality": ["dk"]}}}}"#;
+    let req: MatchRequest = serde_json::from_str(body).unwrap();
+    let json = serde_json::to_value(api::answer(&s, &req, DEFAULT_THRESHOLD, 5)).unwrap();
+    let results = json["responses"]["q"]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for r in results {
+        let reaches = r["score"].as_f64().unwrap() >= f64::from(DEFAULT_THRESHOLD);
+        assert!(reaches, "{r:#}");
+        assert_eq!(r["match"], r["id"] == "agrees", "{r:#}");
+    }
     // Without the entry that agrees, nothing outweighs the others: a
     // nationality alone does not dismiss a same-name entry.
     let s = Screener::build(
