@@ -38,14 +38,101 @@ mod text;
 mod time;
 mod zeek;
 
-pub use extract::extract_observables;
+pub use extract::{extract_observables, extract_observables_of};
 pub use pcap::PcapModule;
 pub use quic::{client_initial_keys_v1, InitialKeys};
 pub use text::TextLogModule;
 pub use zeek::ZeekModule;
 
 /// Keeps a record only when one of its observables passes (`kind`, `value`).
-pub type Filter = Arc<dyn Fn(ObservableKind, &str) -> bool + Send + Sync>;
+///
+/// Any `Fn(ObservableKind, &str) -> bool` is one (it passes every kind); the
+/// scanner's own filter also says which kinds can ever pass, so the text
+/// reader looks only for those, and checks values in batches.
+pub type Filter = Arc<dyn ValueFilter>;
+
+/// A test on observed values, as a [`Filter`] applies it.
+pub trait ValueFilter: Send + Sync {
+    /// True when the record holding `value` (read as `kind`) is wanted.
+    fn passes(&self, kind: ObservableKind, value: &str) -> bool;
+
+    /// The kinds for which [`ValueFilter::passes`] can be true; a reader may
+    /// skip looking for any other kind.
+    fn kinds(&self) -> Kinds {
+        Kinds::ALL
+    }
+
+    /// Sets `passed[i]` to whether `values[i]` passes (the slices have the same length).
+    ///
+    /// One call for many values lets a filter overlap its memory accesses.
+    fn passes_each(&self, values: &[(ObservableKind, &str)], passed: &mut [bool]) {
+        for ((kind, value), p) in values.iter().zip(passed.iter_mut()) {
+            *p = self.passes(*kind, value);
+        }
+    }
+}
+
+impl<F: Fn(ObservableKind, &str) -> bool + Send + Sync> ValueFilter for F {
+    fn passes(&self, kind: ObservableKind, value: &str) -> bool {
+        self(kind, value)
+    }
+}
+
+/// A set of [`ObservableKind`]s.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Kinds(u32);
+
+impl Kinds {
+    /// Every kind.
+    pub const ALL: Kinds = Kinds(u32::MAX);
+    /// No kind.
+    pub const NONE: Kinds = Kinds(0);
+
+    /// This set and `kind`.
+    pub const fn with(self, kind: ObservableKind) -> Kinds {
+        Kinds(self.0 | 1 << kind as u32)
+    }
+
+    /// This set without `kind`.
+    pub const fn without(self, kind: ObservableKind) -> Kinds {
+        Kinds(self.0 & !(1 << kind as u32))
+    }
+
+    /// True when `kind` is in the set.
+    pub const fn contains(self, kind: ObservableKind) -> bool {
+        self.0 & 1 << kind as u32 != 0
+    }
+}
+
+impl FromIterator<ObservableKind> for Kinds {
+    fn from_iter<I: IntoIterator<Item = ObservableKind>>(iter: I) -> Kinds {
+        iter.into_iter().fold(Kinds::NONE, Kinds::with)
+    }
+}
+
+impl std::fmt::Debug for Kinds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use ObservableKind as K;
+        let all = [
+            K::Domain,
+            K::Url,
+            K::Ipv4,
+            K::Ipv6,
+            K::Email,
+            K::FileHash,
+            K::FileName,
+            K::FilePath,
+            K::ProcessName,
+            K::AppId,
+            K::AppCertHash,
+            K::AndroidProperty,
+            K::ConfigurationProfileId,
+        ];
+        f.debug_set()
+            .entries(all.iter().filter(|k| self.contains(**k)))
+            .finish()
+    }
+}
 
 /// Options shared by the readers of this crate.
 #[derive(Clone, Default)]
@@ -260,7 +347,7 @@ pub(crate) fn display(path: &Path) -> String {
 pub(crate) fn keep(filter: &Option<Filter>, obs: &[vigil_artefact::Observable]) -> bool {
     match filter {
         None => !obs.is_empty(),
-        Some(f) => obs.iter().any(|o| f(o.kind, &o.value)),
+        Some(f) => obs.iter().any(|o| f.passes(o.kind, &o.value)),
     }
 }
 
@@ -305,8 +392,24 @@ pub mod fuzzing {
         rest.chunks(size).map(|d| q.datagram(d).len()).sum()
     }
 
-    /// Scans bytes as one log line.
+    /// Scans bytes as one log line, and holds the search for some kinds
+    /// (names and URLs, as for a list of domains) to the full scan's answer.
     pub fn log_line(bytes: &[u8]) -> usize {
+        use crate::{Kinds, ObservableKind as K};
+        let text = String::from_utf8_lossy(bytes);
+        let kinds = Kinds::NONE.with(K::Domain).with(K::Url);
+        let mut all = Vec::new();
+        crate::extract_observables(&text, &mut |k, v| {
+            if kinds.contains(k) {
+                all.push((k, v.to_string()))
+            }
+        });
+        let mut some = Vec::new();
+        crate::extract_observables_of(&text, kinds, &mut |k, v| some.push((k, v.to_string())));
+        assert_eq!(
+            all, some,
+            "the search for names and URLs differs from the full scan"
+        );
         crate::text::scan_line(bytes, "fuzz", 1, 0, &None).map_or(0, |r| r.observables.len())
     }
 }

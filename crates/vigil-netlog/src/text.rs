@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use vigil_artefact::{Module, ModuleError, ModuleSummary, Observable, Provenance, Record};
 
-use crate::extract::extract_observables;
+use vigil_artefact::ObservableKind;
+
+use crate::extract::{extract_observables, extract_observables_of};
 use crate::time::leading_timestamp;
 use crate::{display, Filter, Options};
 
@@ -21,6 +23,8 @@ pub const MAX_LINE: usize = 1 << 20;
 const BLOCK: usize = 8 << 20;
 /// Blocks read at once (one per thread): memory stays under this many blocks whatever the core count.
 const MAX_BLOCKS_IN_FLIGHT: usize = 8;
+/// Values handed to the filter at once.
+const BATCH: usize = 64;
 /// Characters of a line kept in a record's data.
 const KEEP_CHARS: usize = 2000;
 
@@ -264,18 +268,37 @@ impl BlockScan<'_> {
     }
 
     /// Scans `text` (the block's bytes from `base`) and reads every line holding a wanted value.
+    ///
+    /// Values are handed to the filter in batches of [`BATCH`], so that a
+    /// filter that looks values up in memory can have many lookups in flight.
     fn wanted_lines(&mut self, base: usize, text: &str, filter: &Filter) {
         let origin = text.as_ptr() as usize;
         let mut done_to = 0usize;
         let mut hits = Vec::new();
-        extract_observables(text, &mut |kind, value| {
+        let mut batch: Vec<(ObservableKind, &str)> = Vec::with_capacity(BATCH);
+        let mut passed = [false; BATCH];
+        let mut check = |batch: &mut Vec<(ObservableKind, &str)>, hits: &mut Vec<usize>| {
+            let passed = &mut passed[..batch.len()];
+            filter.passes_each(batch, passed);
+            for ((_, value), ok) in batch.iter().zip(passed.iter()) {
+                let at = value.as_ptr() as usize - origin;
+                if *ok && at >= done_to {
+                    hits.push(base + at);
+                    done_to = memchr::memchr(b'\n', &text.as_bytes()[at..])
+                        .map_or(text.len(), |i| at + i);
+                }
+            }
+            batch.clear();
+        };
+        extract_observables_of(text, filter.kinds(), &mut |kind, value| {
+            // The value lies in `text`; borrow it from there, for as long as the batch lives.
             let at = value.as_ptr() as usize - origin;
-            if at >= done_to && filter(kind, value) {
-                hits.push(base + at);
-                done_to =
-                    memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |i| at + i);
+            batch.push((kind, &text[at..at + value.len()]));
+            if batch.len() == BATCH {
+                check(&mut batch, &mut hits);
             }
         });
+        check(&mut batch, &mut hits);
         for at in hits {
             let start = memchr::memrchr(b'\n', &self.bytes[..at]).map_or(0, |i| i + 1);
             let end = memchr::memchr(b'\n', &self.bytes[at..]).map_or(self.bytes.len(), |i| at + i);
@@ -308,7 +331,7 @@ pub(crate) fn scan_line(
     extract_observables(&text, &mut |k, v| {
         wanted |= match filter {
             None => true,
-            Some(f) => f(k, v),
+            Some(f) => f.passes(k, v),
         }
     });
     if !wanted {

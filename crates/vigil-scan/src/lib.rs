@@ -299,10 +299,9 @@ fn detection(
 /// pass it.
 pub fn netlog_filter(matcher: Arc<Matcher>) -> vigil_netlog::Filter {
     if !matcher.general().is_empty() {
-        return Arc::new(|_, _| true);
+        return Arc::new(|_: vigil_iocs::ObservableKind, _: &str| true);
     }
-    let p = prefilter::Prefilter::new(matcher);
-    Arc::new(move |kind, value| p.is_match(kind, value))
+    Arc::new(prefilter::Prefilter::new(matcher))
 }
 
 /// Runs the modules on a pool of threads and matches every record.

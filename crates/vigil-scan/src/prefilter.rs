@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use vigil_artefact::ObservableKind as K;
 use vigil_iocs::Matcher;
+use vigil_netlog::{Kinds, ValueFilter};
 
 /// The Bloom filter and what kinds of indicator exist.
 pub(crate) struct Prefilter {
@@ -27,6 +28,9 @@ pub(crate) struct Prefilter {
     labels: (usize, usize),
     domains: bool,
     addresses: bool,
+    urls: bool,
+    /// The kinds a value can match as (see [`Prefilter::new`]).
+    kinds: Kinds,
 }
 
 const K1: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -68,13 +72,28 @@ fn bits(h: u64) -> u64 {
     (1 << ((h >> 40) & 63)) | (1 << ((h >> 46) & 63)) | (1 << ((h >> 52) & 63))
 }
 
+/// What the domain part of the filter says before any probe.
+enum Name<'a> {
+    /// No indicator can match.
+    No,
+    /// The matcher must decide.
+    Matcher,
+    /// The matcher must decide if one of these suffixes is in the Bloom filter.
+    Probe(&'a [u8]),
+}
+
+/// The kinds the text extractor reports; the others always pass through to the matcher.
+const EXTRACTED: [K; 6] = [K::Domain, K::Url, K::Ipv4, K::Ipv6, K::Email, K::FileHash];
+
 impl Prefilter {
     pub(crate) fn new(matcher: Arc<Matcher>) -> Self {
         let mut names: Vec<&str> = Vec::new();
         let mut addresses = false;
+        let mut present = Kinds::NONE;
         for set in matcher.sets() {
             for ind in &set.indicators {
                 for t in &ind.terms {
+                    present = present.with(t.kind);
                     match t.kind {
                         K::Domain => {
                             let v = t.value.as_str();
@@ -90,6 +109,21 @@ impl Prefilter {
                 }
             }
         }
+        // Which kinds can match: a URL by itself or by its host (a name or an
+        // address), a name also as an address written as a name; kinds the
+        // text extractor does not report are left to the matcher.
+        let mut kinds = Kinds::ALL;
+        for k in EXTRACTED {
+            let can = match k {
+                K::Domain => !names.is_empty() || addresses,
+                K::Url => present.contains(K::Url) || !names.is_empty() || addresses,
+                K::Ipv4 | K::Ipv6 => addresses,
+                _ => present.contains(k),
+            };
+            if !can {
+                kinds = kinds.without(k);
+            }
+        }
         // About 16 bits per name.
         let nwords = (names.len() / 4).next_power_of_two().max(64);
         let mut p = Prefilter {
@@ -98,6 +132,8 @@ impl Prefilter {
             labels: (usize::MAX, 0),
             domains: !names.is_empty(),
             addresses,
+            urls: present.contains(K::Url),
+            kinds,
             matcher: matcher.clone(),
         };
         for n in names {
@@ -109,37 +145,63 @@ impl Prefilter {
         p
     }
 
-    /// False when no domain term is `name` lower-cased.
-    fn may_contain(&self, name: &[u8]) -> bool {
-        let h = hash_lower(name);
-        let b = bits(h);
-        self.words[(h & self.mask) as usize] & b == b
-    }
-
     /// True when `value`, read as `kind`, matches an indicator.
     pub(crate) fn is_match(&self, kind: K, value: &str) -> bool {
+        if !self.kinds.contains(kind) {
+            return false;
+        }
         match kind {
             K::Domain => self.domain_may_match(value) && self.matcher.is_match(kind, value),
             K::Ipv4 | K::Ipv6 => self.addresses && self.matcher.is_match(kind, value),
+            K::Url if !self.urls => {
+                // Only the host can match.
+                vigil_iocs::url_host(value).is_some_and(|h| self.domain_may_match(h))
+                    && self.matcher.is_match(kind, value)
+            }
             _ => self.matcher.is_match(kind, value),
         }
     }
 
     /// False only when the matcher would find no domain (or address) indicator for `value`.
     fn domain_may_match(&self, value: &str) -> bool {
+        match self.name(value) {
+            Name::No => false,
+            Name::Matcher => true,
+            Name::Probe(b) => {
+                let mut any = false;
+                self.suffixes(b, &mut |h| {
+                    any = any || self.word_has(h);
+                });
+                any
+            }
+        }
+    }
+
+    fn word_has(&self, h: u64) -> bool {
+        let b = bits(h);
+        self.words[(h & self.mask) as usize] & b == b
+    }
+
+    /// How the filter reads a name.
+    fn name<'a>(&self, value: &'a str) -> Name<'a> {
         let name = value.trim().trim_end_matches('.');
         let b = name.as_bytes();
         match b.last() {
-            None => return false,
+            None => return Name::No,
             // Addresses written as names, and overlong names: the matcher decides.
-            Some(c) if c.is_ascii_digit() => return true,
-            _ if b.len() > 253 || b.contains(&b':') => return true,
+            Some(c) if c.is_ascii_digit() => return Name::Matcher,
+            _ if b.len() > 253 || b.contains(&b':') => return Name::Matcher,
             _ => {}
         }
         if !self.domains {
-            return false;
+            return Name::No;
         }
-        // The suffixes of one, two … labels, from the right, as the matcher looks them up.
+        Name::Probe(b)
+    }
+
+    /// The hashes of the suffixes of one, two … labels of `b`, from the
+    /// right, that the matcher would look up.
+    fn suffixes(&self, b: &[u8], out: &mut dyn FnMut(u64)) {
         let (min, max) = self.labels;
         let mut labels = 0;
         let mut end = b.len();
@@ -150,15 +212,54 @@ impl Prefilter {
                 .map_or(0, |d| d + 1);
             labels += 1;
             if labels > max {
-                return false;
+                return;
             }
-            if labels >= min && self.may_contain(&b[start..]) {
-                return true;
+            if labels >= min {
+                out(hash_lower(&b[start..]));
             }
             if start == 0 {
-                return false;
+                return;
             }
             end = start - 1;
+        }
+    }
+}
+
+impl ValueFilter for Prefilter {
+    fn passes(&self, kind: K, value: &str) -> bool {
+        self.is_match(kind, value)
+    }
+
+    fn kinds(&self) -> Kinds {
+        self.kinds
+    }
+
+    /// Domains are hashed first and their Bloom words read in one loop of
+    /// independent loads, so the cache misses of a batch overlap instead of
+    /// following one another; only names that pass go on to the matcher.
+    fn passes_each(&self, values: &[(K, &str)], passed: &mut [bool]) {
+        let mut probes: Vec<(u32, u64)> = Vec::with_capacity(values.len() * 2);
+        for (i, ((kind, value), p)) in values.iter().zip(passed.iter_mut()).enumerate() {
+            *p = false;
+            if *kind != K::Domain {
+                *p = self.is_match(*kind, value);
+                continue;
+            }
+            match self.name(value) {
+                Name::No => {}
+                Name::Matcher => *p = self.matcher.is_match(*kind, value),
+                Name::Probe(b) => self.suffixes(b, &mut |h| probes.push((i as u32, h))),
+            }
+        }
+        let mut maybe = vec![false; values.len()];
+        for (i, h) in &probes {
+            maybe[*i as usize] |= self.word_has(*h);
+        }
+        for (i, m) in maybe.iter().enumerate() {
+            if *m {
+                let (kind, value) = values[i];
+                passed[i] = self.matcher.is_match(kind, value);
+            }
         }
     }
 }
@@ -166,6 +267,31 @@ impl Prefilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_hold_every_kind_a_value_can_match_as() {
+        let load = |list: &str| {
+            let set =
+                vigil_iocs::load_bytes(std::path::Path::new("t.txt"), list.as_bytes()).unwrap();
+            Prefilter::new(Arc::new(Matcher::new(vec![set])))
+        };
+        // Names alone: a URL can still match by its host; addresses, hashes and e-mail cannot match.
+        let names = load("evil.com\n");
+        let k = names.kinds();
+        assert!(k.contains(K::Domain) && k.contains(K::Url));
+        assert!(!k.contains(K::Ipv4) && !k.contains(K::Ipv6));
+        assert!(!k.contains(K::FileHash) && !k.contains(K::Email));
+        assert!(names.is_match(K::Url, "https://cdn.EVIL.com/x"));
+        assert!(!names.is_match(K::Url, "https://notevil.com/x"));
+        // An address in the list makes addresses (and names, which may be addresses) wanted.
+        let k = load("10.0.0.0/8\n").kinds();
+        assert!(k.contains(K::Ipv4) && k.contains(K::Ipv6) && k.contains(K::Domain));
+        let k = load(
+            "bob@evil.com\n05b5e4070b3b8a130b12ea96c5526b4615fcae121bb802b1a10c3a7a70f39901\n",
+        )
+        .kinds();
+        assert!(k.contains(K::Email) && k.contains(K::FileHash));
+    }
 
     #[test]
     fn lower_casing_eight_bytes_at_once_equals_the_standard_one() {
@@ -207,6 +333,12 @@ mod tests {
         ];
         for (k, v) in probes {
             assert_eq!(p.is_match(k, v), m.is_match(k, v), "{k:?} {v}");
+        }
+        // The batched check gives the same answers.
+        let mut passed = vec![true; probes.len()];
+        p.passes_each(&probes, &mut passed);
+        for ((k, v), got) in probes.iter().zip(&passed) {
+            assert_eq!(*got, m.is_match(*k, v), "batched {k:?} {v}");
         }
         assert!(p.is_match(K::Domain, "x.y.EVIL.com."));
         assert!(!p.is_match(K::Domain, "notevil.com"));

@@ -208,7 +208,7 @@ fn filter_keeps_only_wanted_records_but_counts_every_packet() {
     let file = dir.join("c.pcap");
     std::fs::write(&file, p.into_bytes()).unwrap();
     let options = Options {
-        filter: Some(Arc::new(|k, v: &str| {
+        filter: Some(Arc::new(|k: K, v: &str| {
             k == K::Domain && v.ends_with("smscentro.com")
         })),
         threads: 0,
@@ -336,7 +336,7 @@ fn text_log_lines_numbers_and_timestamps_across_threads() {
     n += 1;
     hits.push(n);
     std::fs::write(&file, &s).unwrap();
-    let filter: vigil_netlog::Filter = Arc::new(|k, v: &str| {
+    let filter: vigil_netlog::Filter = Arc::new(|k: K, v: &str| {
         (k == K::Domain && v.ends_with("weather4free.com"))
             || (k == K::Url && v.contains("tookcheckout"))
     });
@@ -413,7 +413,7 @@ fn a_line_longer_than_a_block_is_one_line_checked_in_pieces() {
     s.push_str("\nlast line x.weather4free.com\n");
     std::fs::write(&file, &s).unwrap();
     let filter: vigil_netlog::Filter =
-        Arc::new(|k, v: &str| k == K::Domain && v.ends_with("weather4free.com"));
+        Arc::new(|k: K, v: &str| k == K::Domain && v.ends_with("weather4free.com"));
     for threads in [1, 3] {
         let (recs, summary) = text_log(&file, &filter, threads);
         assert_eq!(summary.records, 3, "threads={threads}");

@@ -294,7 +294,7 @@ fn several_threads_give_the_same_records_in_capture_order() {
     let file = tmp("reassembly").join("big.pcap");
     std::fs::write(&file, p.into_bytes()).unwrap();
     let filter: vigil_netlog::Filter =
-        Arc::new(|k, v: &str| k == K::Domain && v.ends_with("weather4free.com"));
+        Arc::new(|k: K, v: &str| k == K::Domain && v.ends_with("weather4free.com"));
     let mut results = Vec::new();
     for threads in [1, 3] {
         let m = PcapModule::new(
