@@ -6,14 +6,14 @@
 //! not as a result, a graph node or edge, a count, or an error message
 //! (an object the caller may not see is "not found", like a missing one).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
-use vigil_store::{Collection, ObjectQuery, StoredObject, User, VersionMatch};
+use vigil_store::{Collection, ObjectQuery, SearchQuery, StoredObject, User, VersionMatch};
 
 use crate::auth::{Access, Caller};
 use crate::error::{ApiError, ApiResult};
@@ -198,9 +198,14 @@ fn collection_ref(c: &Collection) -> Value {
 }
 
 /// GET /rest/v1/search?q=TEXT[&type=T][&collection=C][&limit=N][&offset=M]
-/// — objects whose name, aliases, description, pattern or value contain
-/// the text (case-insensitive), newest version, in the collections the
-/// caller reads.
+/// — objects whose name, aliases, values (pattern, value, URL, hashes) or
+/// other text (description, labels, types, external reference ids) hold
+/// every word of the text (a word also as the start of a longer one; a
+/// `"quoted phrase"` or a value such as a domain as written), newest
+/// version the caller may see, in the collections the caller reads, best
+/// match first. The store's text index answers, with the TLP predicate of
+/// each collection in its query: hits and `total` count only what the
+/// caller may read.
 pub async fn search(
     State(s): State<AppState>,
     caller: Caller,
@@ -213,48 +218,85 @@ pub async fn search(
             "q: give 2 to 200 characters to search for".into(),
         ));
     }
+    let terms =
+        vigil_store::parse_search(&text).map_err(|e| ApiError::BadRequest(format!("q: {e}")))?;
     let types = p.all("type");
     let limit = p.int("limit", 1, 500)?.unwrap_or(50) as usize;
     let offset = p.int("offset", 0, 100_000)?.unwrap_or(0) as usize;
-    let mut total = 0usize;
-    let mut results = Vec::new();
-    for (c, a) in readable(&s, &caller, p.one("collection")?).await? {
-        let mut q = ObjectQuery::new(&c.id, a.visibility);
-        q.types = types.clone();
-        scan(&s, q, |o, v| {
-            let Some(v) = v else { return true };
-            if text_matches(&v, &text) {
-                if total >= offset && results.len() < limit {
-                    results.push(json!({
-                        "collection": collection_ref(&c),
-                        "id": o.id,
-                        "type": o.stix_type,
-                        "name": v["name"],
-                        "tlp": o.tlp.label(),
-                        "object": v,
-                    }));
-                }
-                total += 1;
-            }
-            true
+    let cols = readable(&s, &caller, p.one("collection")?).await?;
+    let query = SearchQuery {
+        terms,
+        scopes: cols
+            .iter()
+            .map(|(c, a)| (c.id.clone(), a.visibility))
+            .collect(),
+        types,
+        limit,
+        offset,
+    };
+    let page = s.hub.store.search_objects(&query).await?;
+    let by_id: HashMap<&str, &Collection> = cols.iter().map(|(c, _)| (c.id.as_str(), c)).collect();
+    let results: Vec<Value> = page
+        .hits
+        .iter()
+        .filter_map(|h| {
+            let c = by_id.get(h.collection_id.as_str())?;
+            let v: Value = serde_json::from_str(h.object.body.as_deref()?).ok()?;
+            Some(json!({
+                "collection": collection_ref(c),
+                "id": h.object.id,
+                "type": h.object.stix_type,
+                "name": v["name"],
+                "tlp": h.object.tlp.label(),
+                "object": v,
+            }))
         })
-        .await?;
-    }
+        .collect();
     Ok(Json(json!({
         "q": text,
-        "total": total,
+        "total": page.total,
         "offset": offset,
         "limit": limit,
-        "more": offset + results.len() < total,
+        "more": page.total > (offset + page.hits.len()) as u64,
         "results": results,
     })))
+}
+
+/// Relationships read per collection and hop.
+const MAX_GRAPH_EDGES: usize = 20_000;
+
+/// Adds to `visible` those of `ids` the caller may see in `cols` (the
+/// newest visible version's body and TLP label).
+async fn look_up(
+    s: &AppState,
+    cols: &[(Collection, Access)],
+    ids: &[String],
+    visible: &mut HashMap<String, (Value, &'static str)>,
+) -> ApiResult<()> {
+    for (c, a) in cols {
+        for chunk in ids.chunks(200) {
+            let mut q = ObjectQuery::new(&c.id, a.visibility);
+            q.ids = chunk.to_vec();
+            scan(s, q, |o, v| {
+                if let Some(v) = v {
+                    visible.entry(o.id.clone()).or_insert((v, o.tlp.label()));
+                }
+                true
+            })
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// GET /rest/v1/graph/{id}?hops=N[&collection=C] — the objects within N
 /// relationship hops (1–4, default 2) of an object (a vendor's products,
 /// their indicators, listings and cases), as nodes and edges. Only objects
 /// and relationships the caller may see are used, and the walk never
-/// passes through an object the caller may not see.
+/// passes through an object the caller may not see. Each hop asks the
+/// store for the relationships naming the objects reached so far (an index
+/// on `source_ref` and `target_ref`), so the cost follows the size of the
+/// answer, not of the collection.
 pub async fn graph(
     State(s): State<AppState>,
     caller: Caller,
@@ -264,15 +306,41 @@ pub async fn graph(
     let p = Params::parse(raw.as_deref())?;
     let hops = p.int("hops", 1, 4)?.unwrap_or(2) as usize;
     let cols = readable(&s, &caller, p.one("collection")?).await?;
-    // Every visible relationship, once.
+    let mut visible: HashMap<String, (Value, &'static str)> = HashMap::new();
+    look_up(&s, &cols, std::slice::from_ref(&id), &mut visible).await?;
+    if !visible.contains_key(&id) {
+        return Err(ApiError::NotFound(format!(
+            "no object {id} is available to you"
+        )));
+    }
+    let mut nodes: BTreeMap<String, usize> = BTreeMap::from([(id.clone(), 0)]);
+    // Visible relationships naming a node of an earlier hop, once each.
     let mut edges: BTreeMap<String, (String, String, String)> = BTreeMap::new();
-    for (c, a) in &cols {
-        let mut q = ObjectQuery::new(&c.id, a.visibility);
-        q.types = vec!["relationship".into()];
-        scan(&s, q, |o, v| {
-            if let Some(v) = v {
-                if let (Some(src), Some(dst)) = (v["source_ref"].as_str(), v["target_ref"].as_str())
-                {
+    let mut frontier = vec![id.clone()];
+    for h in 0..hops {
+        let mut candidates: BTreeSet<String> = BTreeSet::new();
+        for (c, a) in &cols {
+            for chunk in frontier.chunks(500) {
+                let mut q = ObjectQuery::new(&c.id, a.visibility);
+                q.limit = MAX_GRAPH_EDGES;
+                for o in s.hub.store.relationships_touching(&q, chunk).await? {
+                    let Some(v) = o
+                        .body
+                        .as_deref()
+                        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                    else {
+                        continue;
+                    };
+                    let (Some(src), Some(dst)) =
+                        (v["source_ref"].as_str(), v["target_ref"].as_str())
+                    else {
+                        continue;
+                    };
+                    for end in [src, dst] {
+                        if !nodes.contains_key(end) {
+                            candidates.insert(end.to_string());
+                        }
+                    }
                     edges.entry(o.id.clone()).or_insert((
                         src.to_string(),
                         dst.to_string(),
@@ -280,60 +348,20 @@ pub async fn graph(
                     ));
                 }
             }
-            true
-        })
-        .await?;
-    }
-    let mut adjacent: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
-    for (rid, (src, dst, _)) in &edges {
-        adjacent.entry(src).or_default().push((rid, dst));
-        adjacent.entry(dst).or_default().push((rid, src));
-    }
-    // Candidates within reach on the whole graph, then their visibility.
-    let reach = |allowed: &dyn Fn(&str) -> bool| {
-        let mut hop: BTreeMap<String, usize> = BTreeMap::new();
-        let mut used: BTreeSet<String> = BTreeSet::new();
-        let mut queue = VecDeque::from([(id.clone(), 0usize)]);
-        hop.insert(id.clone(), 0);
-        while let Some((n, h)) = queue.pop_front() {
-            if h == hops {
-                continue;
-            }
-            for (rid, other) in adjacent.get(n.as_str()).into_iter().flatten() {
-                if !allowed(other) {
-                    continue;
-                }
-                used.insert((*rid).to_string());
-                if !hop.contains_key(*other) && hop.len() < MAX_GRAPH_NODES {
-                    hop.insert((*other).to_string(), h + 1);
-                    queue.push_back(((*other).to_string(), h + 1));
-                }
+        }
+        let candidates: Vec<String> = candidates.into_iter().collect();
+        look_up(&s, &cols, &candidates, &mut visible).await?;
+        frontier = Vec::new();
+        for n in candidates {
+            if visible.contains_key(&n) && nodes.len() < MAX_GRAPH_NODES {
+                nodes.insert(n.clone(), h + 1);
+                frontier.push(n);
             }
         }
-        (hop, used)
-    };
-    let (candidates, _) = reach(&|_| true);
-    let wanted: Vec<String> = candidates.keys().cloned().collect();
-    let mut visible: HashMap<String, (Value, &'static str)> = HashMap::new();
-    for (c, a) in &cols {
-        for chunk in wanted.chunks(200) {
-            let mut q = ObjectQuery::new(&c.id, a.visibility);
-            q.ids = chunk.to_vec();
-            scan(&s, q, |o, v| {
-                if let Some(v) = v {
-                    visible.entry(o.id.clone()).or_insert((v, o.tlp.label()));
-                }
-                true
-            })
-            .await?;
+        if frontier.is_empty() {
+            break;
         }
     }
-    if !visible.contains_key(&id) {
-        return Err(ApiError::NotFound(format!(
-            "no object {id} is available to you"
-        )));
-    }
-    let (nodes, used) = reach(&|n: &str| visible.contains_key(n));
     let node_list: Vec<Value> = nodes
         .iter()
         .filter_map(|(n, h)| {
@@ -341,13 +369,11 @@ pub async fn graph(
             Some(json!({ "id": n, "type": v["type"], "name": v["name"], "tlp": tlp, "hop": h }))
         })
         .collect();
-    let edge_list: Vec<Value> = used
+    let edge_list: Vec<Value> = edges
         .iter()
-        .filter_map(|rid| {
-            let (src, dst, rt) = edges.get(rid)?;
-            (nodes.contains_key(src) && nodes.contains_key(dst)).then(
-                || json!({ "id": rid, "source": src, "target": dst, "relationship_type": rt }),
-            )
+        .filter(|(_, (src, dst, _))| nodes.contains_key(src) && nodes.contains_key(dst))
+        .map(|(rid, (src, dst, rt))| {
+            json!({ "id": rid, "source": src, "target": dst, "relationship_type": rt })
         })
         .collect();
     Ok(Json(

@@ -286,7 +286,8 @@ impl Sql {
     /// The newest visible versions of the relationships of a collection
     /// whose `source_ref` or `target_ref` is one of `refs`, through the
     /// expression indexes of migration 6.
-    /// At most 1,000 refs are used; `None` when there is none.
+    /// At most 1,000 refs are used and `q.limit` rows read; `None` when
+    /// there is no ref.
     pub fn relationships(q: &ObjectQuery, refs: &[String], dialect: Dialect) -> Option<Sql> {
         if refs.is_empty() {
             return None;
@@ -315,7 +316,8 @@ impl Sql {
         s.bind_list(refs.iter().cloned().map(Param::Text));
         s.push(&format!(" OR {target} IN "));
         s.bind_list(refs.iter().cloned().map(Param::Text));
-        s.push(") ORDER BY o.date_added, o.pk");
+        s.push(") ORDER BY o.date_added, o.pk LIMIT ");
+        s.bind(Param::Int(q.limit.min(i64::MAX as usize) as i64));
         Some(s)
     }
 }

@@ -99,7 +99,17 @@ fn can_open(who: &str, public: bool) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_leaks_across_roles_markings_and_endpoints() {
-    let h = hub().await;
+    matrix(hub().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_leaks_across_roles_markings_and_endpoints_postgres() {
+    if let Some(h) = hub_on_postgres().await {
+        matrix(h).await;
+    }
+}
+
+async fn matrix(h: TestHub) {
     let a = h.org("A").await;
     let b = h.org("B").await;
     let c = h.org("C").await;
@@ -211,6 +221,17 @@ async fn nothing_leaks_across_roles_markings_and_endpoints() {
                     (ghost.status, ghost.json()["title"].clone()),
                     (real.status, real.json()["title"].clone())
                 );
+                // Search in that collection: the same refusal, nothing counted.
+                let r = h
+                    .get(
+                        &format!("/rest/v1/search?q=example.com&collection={cid}"),
+                        *tok,
+                    )
+                    .await;
+                denied(&r);
+                no_leak(&r, "search");
+                assert!(!r.text.contains("total"), "{who} search: {}", r.text);
+                checks += 1;
                 continue;
             }
             // Objects, manifest and filters list exactly the visible set.
@@ -292,6 +313,48 @@ async fn nothing_leaks_across_roles_markings_and_endpoints() {
                     checks += 1;
                 }
             }
+            // Search (the text index): exactly the visible set and its
+            // count, for a domain, a prefix and a phrase, and page by page.
+            for q in [
+                "example.com",
+                "exam",
+                "%22domain%20name%20value%20example%22",
+            ] {
+                let e = format!("/rest/v1/search?q={q}&collection={cid}&limit=100");
+                let r = h.get(&e, *tok).await;
+                assert_eq!(r.status, StatusCode::OK, "{who} {e}: {}", r.text);
+                let j = r.json();
+                let got: BTreeSet<String> = j["results"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["id"].as_str().unwrap().to_string())
+                    .collect();
+                assert_eq!(got, visible, "{who} on {e}");
+                assert_eq!(j["total"], visible.len(), "{who} on {e}");
+                no_leak(&r, &e);
+                checks += 1;
+            }
+            let mut paged = BTreeSet::new();
+            for offset in 0..=visible.len() {
+                let e = format!(
+                    "/rest/v1/search?q=example.com&collection={cid}&limit=1&offset={offset}"
+                );
+                let r = h.get(&e, *tok).await;
+                no_leak(&r, &e);
+                let j = r.json();
+                assert_eq!(j["total"], visible.len(), "{who} on {e}");
+                assert_eq!(j["more"], offset + 1 < visible.len(), "{who} on {e}");
+                paged.extend(
+                    j["results"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|o| o["id"].as_str().unwrap().to_string()),
+                );
+                checks += 1;
+            }
+            assert_eq!(paged, visible, "{who} search paging");
             // Counts in the REST statistics.
             let r = h.get("/rest/v1/stats", *tok).await;
             let count = r.json()["collections"]

@@ -46,6 +46,25 @@ pub async fn hub_with(config: HubConfig) -> TestHub {
     let store = vigil_store::open(dir.join("hub.db").to_str().unwrap())
         .await
         .unwrap();
+    hub_on(store, config).await
+}
+
+/// A hub on PostgreSQL in a fresh schema; None when no test database is configured.
+pub async fn hub_on_postgres() -> Option<TestHub> {
+    let url = vigil_testkit::postgres_url()?;
+    let schema = format!(
+        "hub_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let store = vigil_store::PgStore::connect(&url, Some(&schema))
+        .await
+        .unwrap();
+    vigil_store::Store::migrate(&store).await.unwrap();
+    Some(hub_on(std::sync::Arc::new(store), HubConfig::default()).await)
+}
+
+async fn hub_on(store: std::sync::Arc<dyn vigil_store::Store>, config: HubConfig) -> TestHub {
     let state = AppState::new(store, config).await.unwrap();
     let first = bootstrap::first_start(&state, Vec::new()).await.unwrap();
     TestHub {
