@@ -910,3 +910,97 @@ async fn a_large_collection_exports_completely_in_every_format() {
         assert_eq!(count("relationship"), N / 1000, "{who}: mvt");
     }
 }
+
+/// A hub holding the bundled registry and indicator sets, as `vigil serve`
+/// loads them on first start.
+async fn bundled_hub() -> axum::Router {
+    let dir = std::env::temp_dir().join(format!("vigil_rest_bundled_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = vigil_store::open(dir.join("hub.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let state = vigil_server::AppState::new(store, vigil_server::HubConfig::default())
+        .await
+        .unwrap();
+    let (mut registry, mut indicators) = (Vec::new(), Vec::new());
+    for b in vigil_registry::bundles() {
+        match b.source {
+            vigil_registry::Source::Registry => registry.extend(b.objects().unwrap()),
+            vigil_registry::Source::Indicators => indicators.extend(b.objects().unwrap()),
+        }
+    }
+    let seed = |alias: &str, objects| vigil_server::bootstrap::Seed {
+        alias: alias.into(),
+        title: alias.into(),
+        description: String::new(),
+        public: true,
+        default_tlp: vigil_store::Tlp::Clear,
+        objects,
+    };
+    vigil_server::bootstrap::first_start(
+        &state,
+        vec![seed("registry", registry), seed("indicators", indicators)],
+    )
+    .await
+    .unwrap();
+    vigil_server::router(state)
+}
+
+async fn anonymous_get(app: &axum::Router, uri: &str) -> Value {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let req = axum::http::Request::builder()
+        .uri(uri)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_over_the_bundled_registry_finds_names_prefixes_domains_and_hashes() {
+    let app = bundled_hub().await;
+    let patterns = |j: &Value| -> Vec<String> {
+        j["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["object"]["pattern"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    // A prefix finds the product, named so, first.
+    let j = anonymous_get(&app, "/rest/v1/search?q=pega&type=malware").await;
+    assert_eq!(j["results"][0]["name"], "Pegasus", "{j}");
+    // The vendor by a phrase of its name.
+    let j = anonymous_get(&app, "/rest/v1/search?q=%22nso%20group%22&type=identity").await;
+    assert!(j["total"].as_u64().unwrap() >= 1, "{j}");
+    assert!(j["results"][0]["name"]
+        .as_str()
+        .unwrap()
+        .contains("NSO Group"));
+    // A domain of the Pegasus indicator set, in the indicators collection.
+    let j = anonymous_get(
+        &app,
+        "/rest/v1/search?q=smscentro.com&collection=indicators&type=indicator",
+    )
+    .await;
+    assert!(j["total"].as_u64().unwrap() >= 1, "{j}");
+    assert!(
+        patterns(&j).iter().all(|p| p.contains("smscentro.com")),
+        "{j}"
+    );
+    // A SHA-256 of the ResidentBat set: exactly one indicator.
+    let sha = "d12616542268d32329f1c4357b5d5a57e954e13d2338d27bb8439794291b8c6d";
+    let j = anonymous_get(&app, &format!("/rest/v1/search?q={sha}")).await;
+    assert_eq!(j["total"], 1, "{j}");
+    assert!(patterns(&j)[0].contains(sha));
+    // Nothing for a word that is nowhere.
+    let j = anonymous_get(&app, "/rest/v1/search?q=zzyzxqwv").await;
+    assert_eq!(
+        (j["total"].clone(), j["more"].clone()),
+        (json!(0), json!(false))
+    );
+}
