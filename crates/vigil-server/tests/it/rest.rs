@@ -465,15 +465,6 @@ async fn search_graph_provenance_and_sightings_respect_tlp_for_every_role() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provenance_of_hub_loaded_objects_says_so() {
-    let dir = std::env::temp_dir().join(format!("vigil_rest_prov_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = vigil_store::open(dir.join("hub.db").to_str().unwrap())
-        .await
-        .unwrap();
-    let state = vigil_server::AppState::new(store, vigil_server::HubConfig::default())
-        .await
-        .unwrap();
     let t = "2025-01-01T00:00:00.000Z";
     let seed = vigil_server::bootstrap::Seed {
         alias: "registry".into(),
@@ -487,10 +478,7 @@ async fn provenance_of_hub_loaded_objects_says_so() {
             "external_references": [{"source_name": "report", "url": "https://example.org/report"}]}),
         ],
     };
-    vigil_server::bootstrap::first_start(&state, vec![seed])
-        .await
-        .unwrap();
-    let app = vigil_server::router(state);
+    let app = seeded_hub("prov", vec![seed]).await;
     let req = axum::http::Request::builder()
         .uri(format!("/rest/v1/objects/{MALWARE}/provenance"))
         .body(axum::body::Body::empty())
@@ -911,10 +899,9 @@ async fn a_large_collection_exports_completely_in_every_format() {
     }
 }
 
-/// A hub holding the bundled registry and indicator sets, as `vigil serve`
-/// loads them on first start.
-async fn bundled_hub() -> axum::Router {
-    let dir = std::env::temp_dir().join(format!("vigil_rest_bundled_{}", std::process::id()));
+/// A hub on a fresh SQLite database, first started with these seeds.
+async fn seeded_hub(name: &str, seeds: Vec<vigil_server::bootstrap::Seed>) -> axum::Router {
+    let dir = std::env::temp_dir().join(format!("vigil_rest_{name}_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let store = vigil_store::open(dir.join("hub.db").to_str().unwrap())
@@ -923,6 +910,15 @@ async fn bundled_hub() -> axum::Router {
     let state = vigil_server::AppState::new(store, vigil_server::HubConfig::default())
         .await
         .unwrap();
+    vigil_server::bootstrap::first_start(&state, seeds)
+        .await
+        .unwrap();
+    vigil_server::router(state)
+}
+
+/// A hub holding the bundled registry and indicator sets, as `vigil serve`
+/// loads them on first start.
+async fn bundled_hub() -> axum::Router {
     let (mut registry, mut indicators) = (Vec::new(), Vec::new());
     for b in vigil_registry::bundles() {
         match b.source {
@@ -938,13 +934,11 @@ async fn bundled_hub() -> axum::Router {
         default_tlp: vigil_store::Tlp::Clear,
         objects,
     };
-    vigil_server::bootstrap::first_start(
-        &state,
+    seeded_hub(
+        "bundled",
         vec![seed("registry", registry), seed("indicators", indicators)],
     )
     .await
-    .unwrap();
-    vigil_server::router(state)
 }
 
 async fn anonymous_get(app: &axum::Router, uri: &str) -> Value {
