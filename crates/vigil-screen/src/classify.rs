@@ -136,6 +136,11 @@ pub struct Classification {
     pub officer: String,
     /// When (RFC 3339, supplied by the caller).
     pub decided_at: String,
+    /// Queue ids of the record's transparency-log entries in the hub's
+    /// database (one per determination, in order), when it was recorded
+    /// with the hub's database: the hub gives each its log index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_queue_ids: Vec<i64>,
 }
 
 impl Classification {
@@ -144,6 +149,31 @@ impl Classification {
         self.entries
             .iter()
             .any(|e| e.determination == Determination::Applies)
+    }
+
+    /// The subjects of the record's transparency-log entries, one per
+    /// determination: application, item, entry and determination, and the
+    /// time, joined with a unit separator. Only their salted hashes reach
+    /// the log; whoever holds the record (and the salt) can recompute them
+    /// to find its entries.
+    pub fn log_subjects(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let determination = match e.determination {
+                    Determination::Applies => "applies",
+                    Determination::DoesNotApply => "does_not_apply",
+                    Determination::Undetermined => "undetermined",
+                };
+                format!(
+                    "licence-determination\u{1f}{}\u{1f}{}\u{1f}{}={determination}\u{1f}{}",
+                    self.application,
+                    self.item,
+                    e.entry.code(),
+                    self.decided_at
+                )
+            })
+            .collect()
     }
 
     /// Entries still to be determined.

@@ -296,13 +296,14 @@ fn serve(args: &[&str]) -> Served {
     panic!("vigil serve {args:?} exited before listening");
 }
 
-/// The database for a test of several processes: a schema of its own in
-/// the test PostgreSQL when there is one, else an SQLite file in `dir`.
-fn shared_database(dir: &Path) -> String {
+/// The database for a test of several processes: a schema of its own
+/// (named after `test`) in the test PostgreSQL when there is one, else an
+/// SQLite file in `dir`.
+fn shared_database(dir: &Path, test: &str) -> String {
     let Some(url) = vigil_testkit::postgres_url() else {
         return p(&dir.join("hub.db")).to_string();
     };
-    hubproc::pg_schema_url(&url, &format!("log_replicas_{}", std::process::id()))
+    hubproc::pg_schema_url(&url, &format!("log_{test}_{}", std::process::id()))
 }
 
 /// Admin changes made from the command line and sensitive actions on a
@@ -315,7 +316,7 @@ fn replicas_and_admin_commands_reach_the_one_log() {
     use vigil_server::client::Connector;
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let db = shared_database(d);
+    let db = shared_database(d, "replicas");
     let holder_dir = d.join("holder");
     let cli = |args: &[&str]| {
         let mut all = vec!["serve", "--database", &db, "--data-dir", p(&holder_dir)];
@@ -363,41 +364,11 @@ fn replicas_and_admin_commands_reach_the_one_log() {
     assert_eq!(r.status, 201, "{}", r.text());
 
     // Three command-line changes and the replica's one, once each.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let checkpoint = loop {
-        let r = http
-            .request(&holder.addr, "GET", "/log/checkpoint", &[], None)
-            .unwrap();
-        if r.status == 200 && r.text().lines().nth(1) == Some("4") {
-            break r.body;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not on the log: {}",
-            r.text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    };
-    let vkey = std::fs::read_to_string(holder_dir.join("log.pub")).unwrap();
-    let key = vigil_ledger::Verifier::parse(vkey.trim()).unwrap();
-    let cp = vigil_ledger::verify_checkpoint(&checkpoint, &key, &[], 0).unwrap();
+    let (cp, _) = published(&http, &holder.addr, &holder_dir, 4);
     drop(holder);
     drop(replica);
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = rt.block_on(vigil_store::open(&db)).unwrap();
-    let salt = rt
-        .block_on(store.setting("oversight_salt"))
-        .unwrap()
-        .unwrap();
-    let mut bytes = [0u8; 32];
-    for (i, b) in bytes.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&salt[2 * i..2 * i + 2], 16).unwrap();
-    }
-    let pseud = vigil_oversight::Pseudonymiser::new(bytes);
+    let (rt, pseud) = hub_pseudonymiser(&db);
     let user = std::env::var("USER").unwrap_or_else(|_| "command line".into());
     let cli_actor = pseud.hash("person", &format!("cli:{user}"));
     let mut reader = vigil_tlog::LogReader::open(&holder_dir.join("log")).unwrap();
@@ -427,4 +398,182 @@ fn replicas_and_admin_commands_reach_the_one_log() {
     let ostore = rt.block_on(vigil_store::open_oversight(&db)).unwrap();
     assert!(rt.block_on(ostore.queued(10)).unwrap().is_empty());
     assert_eq!(rt.block_on(ostore.claimed(0, 4)).unwrap().len(), 4);
+}
+
+/// Waits (up to a minute) until the hub at `addr` publishes a checkpoint of
+/// `size` entries; returns it verified with the key in `data_dir/log.pub`,
+/// and its bytes.
+fn published(
+    http: &vigil_server::client::Connector,
+    addr: &str,
+    data_dir: &Path,
+    size: u64,
+) -> (vigil_ledger::VerifiedCheckpoint, Vec<u8>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let checkpoint = loop {
+        let r = http
+            .request(addr, "GET", "/log/checkpoint", &[], None)
+            .unwrap();
+        if r.status == 200 && r.text().lines().nth(1) == Some(size.to_string().as_str()) {
+            break r.body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not on the log: {}",
+            r.text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let vkey = std::fs::read_to_string(data_dir.join("log.pub")).unwrap();
+    let key = vigil_ledger::Verifier::parse(vkey.trim()).unwrap();
+    let cp = vigil_ledger::verify_checkpoint(&checkpoint, &key, &[], 0).unwrap();
+    (cp, checkpoint)
+}
+
+/// The hub's pseudonymiser, from the salt in the database `db`, and the
+/// runtime that read it.
+fn hub_pseudonymiser(db: &str) -> (tokio::runtime::Runtime, vigil_oversight::Pseudonymiser) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt.block_on(vigil_store::open(db)).unwrap();
+    let salt = rt
+        .block_on(store.setting("oversight_salt"))
+        .unwrap()
+        .unwrap();
+    let mut bytes = [0u8; 32];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&salt[2 * i..2 * i + 2], 16).unwrap();
+    }
+    (rt, vigil_oversight::Pseudonymiser::new(bytes))
+}
+
+/// `vigil screen classify` and `vigil screen decide` given the hub's
+/// database queue every licence determination and the screening decision
+/// for the hub's log before writing their records: each entry is included
+/// under the checkpoint the hub publishes, names the officer and the
+/// recomputable subject of its record by salted hash only, and no name of
+/// the party, item, application or officer is anywhere on the log.
+#[test]
+fn licence_determinations_and_screening_decisions_reach_the_log() {
+    use vigil_server::client::Connector;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let db = shared_database(d, "screening");
+    let holder_dir = d.join("holder");
+    let holder = serve(&[
+        "--database",
+        &db,
+        "--data-dir",
+        p(&holder_dir),
+        "--log-interval",
+        "1",
+    ]);
+    let officer = "Jane Export-Officer";
+    let classifications = d.join("classifications.jsonl");
+    let out = ok(&[
+        "screen",
+        "classify",
+        "--application",
+        "LIC-2026-0042",
+        "--item",
+        "Helios Interceptor 3",
+        "--entry",
+        "4A005=applies",
+        "--entry",
+        "5A001j=does-not-apply",
+        "--destination",
+        "XX",
+        "--officer",
+        officer,
+        "--output",
+        p(&classifications),
+        "--database",
+        &db,
+    ]);
+    assert!(out.contains("LICENCE REQUIRED"), "{out}");
+    let decisions = d.join("decisions.jsonl");
+    let decided = ok(&[
+        "screen",
+        "decide",
+        "--decisions",
+        p(&decisions),
+        "--entity",
+        "seed-merom-harpaz",
+        "--disposition",
+        "false-positive",
+        "--reason",
+        "different person, born 1990",
+        "--officer",
+        officer,
+        "--schema",
+        "person",
+        "Merom Harpaz",
+        "--database",
+        &db,
+    ]);
+    let record: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&classifications).unwrap().trim()).unwrap();
+    let ids: Vec<i64> = record["log_queue_ids"]
+        .as_array()
+        .expect("the record names its queue ids")
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "one entry per determination: {record}");
+    let classification: vigil_screen::Classification = serde_json::from_value(record).unwrap();
+    let decision: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&decisions).unwrap().trim()).unwrap();
+
+    let http = Connector::plain();
+    let (cp, _) = published(&http, &holder.addr, &holder_dir, 3);
+    drop(holder);
+    let (rt, pseud) = hub_pseudonymiser(&db);
+    let ostore = rt.block_on(vigil_store::open_oversight(&db)).unwrap();
+    let mut expected: Vec<(u64, &str, String)> = Vec::new();
+    for (id, subject) in ids.iter().zip(classification.log_subjects()) {
+        let index = rt.block_on(ostore.queue_index(*id)).unwrap().unwrap();
+        expected.push((index as u64, "licence_determination", subject));
+    }
+    let decision_id: i64 = decided
+        .split("(queue id ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no queue id in {decided:?}"));
+    let index = rt
+        .block_on(ostore.queue_index(decision_id))
+        .unwrap()
+        .unwrap();
+    expected.push((
+        index as u64,
+        "export_screening",
+        format!(
+            "screening:{}:{}",
+            decision["query_key"].as_str().unwrap(),
+            decision["entity_id"].as_str().unwrap()
+        ),
+    ));
+    let mut reader = vigil_tlog::LogReader::open(&holder_dir.join("log")).unwrap();
+    assert_eq!(reader.size(), 3);
+    for (index, action, subject) in &expected {
+        let entry = reader.entry(*index).unwrap();
+        reader
+            .prove_inclusion(*index, 3)
+            .unwrap()
+            .verify(&vigil_ledger::leaf_hash(&entry), &cp.checkpoint().root)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&entry).unwrap();
+        assert_eq!(v["event"], "hub_action", "{v}");
+        assert_eq!(v["action"], *action, "{v}");
+        assert_eq!(v["actor"], pseud.hash("person", officer), "{v}");
+        assert_eq!(v["subject"], pseud.hash("subject", subject), "{v}");
+        let text = String::from_utf8_lossy(&entry).to_lowercase();
+        for plain in [
+            "merom", "harpaz", "helios", "lic-2026", "jane", "officer", "4a005",
+        ] {
+            assert!(!text.contains(plain), "{plain:?} on the log: {text}");
+        }
+    }
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Context};
+use vigil_oversight::HubActionKind;
 use vigil_screen::api::EntityExample;
 use vigil_screen::{
     import, seed, Classification, ControlEntry, Decision, DecisionBook, Determination, Disposition,
@@ -123,6 +124,8 @@ struct DecideArgs {
     /// Who decides.
     #[arg(long, env = "VIGIL_OFFICER")]
     officer: String,
+    #[command(flatten)]
+    hub: super::serve_log::HubDatabaseArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -150,6 +153,8 @@ struct ClassifyArgs {
     /// Classifications file to append to (JSON lines).
     #[arg(long, value_name = "FILE")]
     output: PathBuf,
+    #[command(flatten)]
+    hub: super::serve_log::HubDatabaseArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -250,31 +255,10 @@ struct Hit<'a> {
     #[serde(flatten)]
     m: &'a Match,
     listings: &'a [vigil_screen::Listing],
-    /// The decision clearing the hit, when it and every entry raised with
-    /// it (`explanation.tied`) are cleared.
     #[serde(skip_serializing_if = "Option::is_none")]
     cleared: Option<&'a Decision>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_decision: Option<&'a Decision>,
-    /// Ids of the entries raised with the hit that are cleared.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tied_cleared: Vec<&'a str>,
-}
-
-/// The decision clearing entry `id` for the query `key`, if one applies to
-/// the loaded list version and the entry as it is now.
-fn cleared_by<'b>(
-    screener: &Screener,
-    book: &'b DecisionBook,
-    key: &str,
-    version: &str,
-    id: &str,
-) -> Option<&'b Decision> {
-    let fp = screener
-        .entity(id)
-        .map(|e| e.fingerprint())
-        .unwrap_or_default();
-    book.suppressing(key, id, &fp, version)
 }
 
 fn screen(a: ScreenArgs) -> anyhow::Result<Outcome> {
@@ -298,21 +282,12 @@ fn screen(a: ScreenArgs) -> anyhow::Result<Outcome> {
         .iter()
         .map(|m| {
             let entity = screener.entity(&m.entity_id);
-            let cleared = |id: &str| cleared_by(&screener, &book, &key, &version, id);
-            let tied_cleared: Vec<&str> = m
-                .explanation
-                .tied
-                .iter()
-                .map(|r| r.entity_id.as_str())
-                .filter(|id| cleared(id).is_some())
-                .collect();
+            let fp = entity.map(|e| e.fingerprint()).unwrap_or_default();
             Hit {
                 m,
                 listings: entity.map(|e| e.listings.as_slice()).unwrap_or(&[]),
-                cleared: cleared(&m.entity_id)
-                    .filter(|_| tied_cleared.len() == m.explanation.tied.len()),
+                cleared: book.suppressing(&key, &m.entity_id, &fp, &version),
                 last_decision: book.latest(&key, &m.entity_id),
-                tied_cleared,
             }
         })
         .collect();
@@ -384,33 +359,7 @@ fn screen(a: ScreenArgs) -> anyhow::Result<Outcome> {
                     println!("      {}", l.source_url);
                 }
             }
-            // Entries raised with the hit, and those set aside, each on a
-            // line of their own.
-            let mut why = h.m.explanation.clone();
-            let tied = std::mem::take(&mut why.tied);
-            let aside = std::mem::take(&mut why.set_aside);
-            println!("      why: {why}");
-            if !tied.is_empty() {
-                println!(
-                    "      raised with it ({} more {} alike on the name and every fact given; add a birth date, country or identifier to tell them apart):",
-                    tied.len(),
-                    if tied.len() == 1 { "entry" } else { "entries" }
-                );
-            }
-            for r in &tied {
-                let done = if h.tied_cleared.contains(&r.entity_id.as_str()) {
-                    " (cleared)"
-                } else {
-                    ""
-                };
-                println!("        {} [{}]{done}", r.caption, r.entity_id);
-            }
-            for r in &aside {
-                println!(
-                    "      not raised: {} [{}] {:.2}: {} (another entry agrees)",
-                    r.caption, r.entity_id, r.score, r.detail
-                );
-            }
+            println!("      why: {}", h.m.explanation);
             for p in &h.m.ownership {
                 let chain: Vec<String> = p
                     .steps
@@ -621,12 +570,12 @@ fn run_batch(
                                 .match_query(q, threshold)
                                 .into_iter()
                                 .map(|m| {
-                                    let cleared = std::iter::once(&m.entity_id)
-                                        .chain(m.explanation.tied.iter().map(|r| &r.entity_id))
-                                        .all(|id| {
-                                            cleared_by(screener, book, &key, &version, id)
-                                                .is_some()
-                                        });
+                                    let fp = screener
+                                        .entity(&m.entity_id)
+                                        .map(|e| e.fingerprint())
+                                        .unwrap_or_default();
+                                    let cleared =
+                                        book.suppressing(&key, &m.entity_id, &fp, &version).is_some();
                                     let mut v = serde_json::to_value(&m).unwrap_or_default();
                                     if let Some(o) = v.as_object_mut() {
                                         o.insert("cleared".into(), cleared.into());
@@ -697,6 +646,15 @@ fn decide(a: DecideArgs) -> anyhow::Result<Outcome> {
         decided_at: now(),
     };
     let recorded = book.record(decision)?.clone();
+    // On the hub's transparency log (queued, salted hashes only) before it
+    // is kept, under the subject the hub's screening page uses.
+    let subject = format!("screening:{}:{}", recorded.query_key, recorded.entity_id);
+    let queued = log_record(
+        &a.hub,
+        HubActionKind::ExportScreening,
+        &recorded.officer,
+        &[subject],
+    )?;
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -713,7 +671,30 @@ fn decide(a: DecideArgs) -> anyhow::Result<Outcome> {
         recorded.list_version,
         recorded.officer
     );
+    if let Some(id) = queued.first() {
+        println!("queued for the hub's transparency log (queue id {id})");
+    }
     Ok(Outcome::Ok)
+}
+
+/// Queues a record's entries for the hub's transparency log when the hub's
+/// database is named (returning their queue ids), or says on standard
+/// error that the record stays off the log.
+fn log_record(
+    hub: &super::serve_log::HubDatabaseArgs,
+    kind: HubActionKind,
+    officer: &str,
+    subjects: &[String],
+) -> anyhow::Result<Vec<i64>> {
+    match hub.database()? {
+        Some(db) => super::serve_log::queue_records(&db, kind, officer, subjects),
+        None => {
+            eprintln!(
+                "vigil: not on the transparency log: give the hub's --database or --data-dir to record it there"
+            );
+            Ok(Vec::new())
+        }
+    }
 }
 
 fn classify(a: ClassifyArgs) -> anyhow::Result<Outcome> {
@@ -730,7 +711,7 @@ fn classify(a: ClassifyArgs) -> anyhow::Result<Outcome> {
     if a.officer.trim().is_empty() {
         bail!("--officer must not be empty");
     }
-    let c = Classification {
+    let mut c = Classification {
         application: a.application,
         item: a.item,
         entries,
@@ -738,7 +719,16 @@ fn classify(a: ClassifyArgs) -> anyhow::Result<Outcome> {
         risk_notes: a.risk_notes,
         officer: a.officer,
         decided_at: now(),
+        log_queue_ids: Vec::new(),
     };
+    // Each determination is on the hub's transparency log (queued, salted
+    // hashes only) before the record is kept.
+    c.log_queue_ids = log_record(
+        &a.hub,
+        HubActionKind::LicenceDetermination,
+        &c.officer,
+        &c.log_subjects(),
+    )?;
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -773,6 +763,16 @@ fn classify(a: ClassifyArgs) -> anyhow::Result<Outcome> {
         }
         if !c.risk_notes.is_empty() {
             println!("  destination risk notes: {}", c.risk_notes);
+        }
+        if !c.log_queue_ids.is_empty() {
+            println!(
+                "  queued for the hub's transparency log (queue ids {})",
+                c.log_queue_ids
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
     }
     Ok(Outcome::Ok)

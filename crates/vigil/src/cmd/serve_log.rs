@@ -112,6 +112,67 @@ pub async fn queue_admin_change(
     Ok(())
 }
 
+/// Where a command outside the server finds the hub's database, to queue
+/// its records for the hub's transparency log (`vigil screen decide` and
+/// `vigil screen classify`): the same `--database` / `--data-dir` as
+/// `vigil serve`.
+#[derive(Debug, clap::Args)]
+pub struct HubDatabaseArgs {
+    /// The hub's database (`postgres://…` or an SQLite file): the record is
+    /// queued for the hub's transparency log before it is written.
+    #[arg(long, env = "VIGIL_DATABASE")]
+    database: Option<String>,
+    /// The hub's data folder (its database is DATA_DIR/vigil.db), instead
+    /// of --database.
+    #[arg(long, env = "VIGIL_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl HubDatabaseArgs {
+    /// The database named, if any; an SQLite file must exist already (a
+    /// record queued into a new, empty database would reach no log).
+    pub fn database(&self) -> anyhow::Result<Option<String>> {
+        let url = match (&self.database, &self.data_dir) {
+            (Some(d), _) => d.clone(),
+            (None, Some(dir)) => dir.join("vigil.db").to_string_lossy().into_owned(),
+            (None, None) => return Ok(None),
+        };
+        if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+            let path = url.strip_prefix("sqlite://").unwrap_or(&url);
+            if !Path::new(path).is_file() {
+                anyhow::bail!("no hub database at {path}");
+            }
+        }
+        Ok(Some(url))
+    }
+}
+
+/// Queues records of a command run outside the server for the hub's
+/// transparency log (one entry per subject, in one transaction; salted
+/// hashes of `actor` and of each subject only) and returns their queue
+/// ids. Blocks until they are durable in the database.
+pub fn queue_records(
+    database: &str,
+    kind: HubActionKind,
+    actor: &str,
+    subjects: &[String],
+) -> anyhow::Result<Vec<i64>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        let store = vigil_store::open(database)
+            .await
+            .context("opening the hub's database")?;
+        queue(database, store.as_ref())
+            .await?
+            .queue_actions(kind, actor, subjects)
+            .await
+            .context("queuing the record for the transparency log")
+    })
+}
+
 /// Opens the hub's log in `DATA_DIR/log` and attaches it to `state`; starts
 /// publishing checkpoints every `--log-interval` seconds (recording due
 /// expiries first) and appending what other processes queued every
