@@ -255,10 +255,31 @@ struct Hit<'a> {
     #[serde(flatten)]
     m: &'a Match,
     listings: &'a [vigil_screen::Listing],
+    /// The decision clearing the hit, when it and every entry raised with
+    /// it (`explanation.tied`) are cleared.
     #[serde(skip_serializing_if = "Option::is_none")]
     cleared: Option<&'a Decision>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_decision: Option<&'a Decision>,
+    /// Ids of the entries raised with the hit that are cleared.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tied_cleared: Vec<&'a str>,
+}
+
+/// The decision clearing entry `id` for the query `key`, if one applies to
+/// the loaded list version and the entry as it is now.
+fn cleared_by<'b>(
+    screener: &Screener,
+    book: &'b DecisionBook,
+    key: &str,
+    version: &str,
+    id: &str,
+) -> Option<&'b Decision> {
+    let fp = screener
+        .entity(id)
+        .map(|e| e.fingerprint())
+        .unwrap_or_default();
+    book.suppressing(key, id, &fp, version)
 }
 
 fn screen(a: ScreenArgs) -> anyhow::Result<Outcome> {
@@ -282,12 +303,21 @@ fn screen(a: ScreenArgs) -> anyhow::Result<Outcome> {
         .iter()
         .map(|m| {
             let entity = screener.entity(&m.entity_id);
-            let fp = entity.map(|e| e.fingerprint()).unwrap_or_default();
+            let cleared = |id: &str| cleared_by(&screener, &book, &key, &version, id);
+            let tied_cleared: Vec<&str> = m
+                .explanation
+                .tied
+                .iter()
+                .map(|r| r.entity_id.as_str())
+                .filter(|id| cleared(id).is_some())
+                .collect();
             Hit {
                 m,
                 listings: entity.map(|e| e.listings.as_slice()).unwrap_or(&[]),
-                cleared: book.suppressing(&key, &m.entity_id, &fp, &version),
+                cleared: cleared(&m.entity_id)
+                    .filter(|_| tied_cleared.len() == m.explanation.tied.len()),
                 last_decision: book.latest(&key, &m.entity_id),
+                tied_cleared,
             }
         })
         .collect();
@@ -359,7 +389,33 @@ fn screen(a: ScreenArgs) -> anyhow::Result<Outcome> {
                     println!("      {}", l.source_url);
                 }
             }
-            println!("      why: {}", h.m.explanation);
+            // Entries raised with the hit, and those set aside, each on a
+            // line of their own.
+            let mut why = h.m.explanation.clone();
+            let tied = std::mem::take(&mut why.tied);
+            let aside = std::mem::take(&mut why.set_aside);
+            println!("      why: {why}");
+            if !tied.is_empty() {
+                println!(
+                    "      raised with it ({} more {} alike on the name and every fact given; add a birth date, country or identifier to tell them apart):",
+                    tied.len(),
+                    if tied.len() == 1 { "entry" } else { "entries" }
+                );
+            }
+            for r in &tied {
+                let done = if h.tied_cleared.contains(&r.entity_id.as_str()) {
+                    " (cleared)"
+                } else {
+                    ""
+                };
+                println!("        {} [{}]{done}", r.caption, r.entity_id);
+            }
+            for r in &aside {
+                println!(
+                    "      not raised: {} [{}] {:.2}: {} (another entry agrees)",
+                    r.caption, r.entity_id, r.score, r.detail
+                );
+            }
             for p in &h.m.ownership {
                 let chain: Vec<String> = p
                     .steps
@@ -570,12 +626,12 @@ fn run_batch(
                                 .match_query(q, threshold)
                                 .into_iter()
                                 .map(|m| {
-                                    let fp = screener
-                                        .entity(&m.entity_id)
-                                        .map(|e| e.fingerprint())
-                                        .unwrap_or_default();
-                                    let cleared =
-                                        book.suppressing(&key, &m.entity_id, &fp, &version).is_some();
+                                    let cleared = std::iter::once(&m.entity_id)
+                                        .chain(m.explanation.tied.iter().map(|r| &r.entity_id))
+                                        .all(|id| {
+                                            cleared_by(screener, book, &key, &version, id)
+                                                .is_some()
+                                        });
                                     let mut v = serde_json::to_value(&m).unwrap_or_default();
                                     if let Some(o) = v.as_object_mut() {
                                         o.insert("cleared".into(), cleared.into());
