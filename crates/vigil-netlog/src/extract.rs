@@ -209,7 +209,8 @@ fn classify(tok: &str, flags: u8, kinds: Kinds, out: &mut dyn FnMut(ObservableKi
     if tok.len() < 4 {
         return;
     }
-    if flags & COLON != 0 && tok.as_bytes().contains(&b':') {
+    // (A token whose colons were all trimmed off is its own one piece below.)
+    if flags & COLON != 0 {
         // An IPv6 address is never read as pieces, wanted or not.
         if looks_ipv6(tok) && tok.parse::<Ipv6Addr>().is_ok() {
             out(ObservableKind::Ipv6, tok);

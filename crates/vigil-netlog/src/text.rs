@@ -83,6 +83,8 @@ struct Blocks<R> {
     long_lines: u64,
     /// The last block ended inside a line.
     mid_line: bool,
+    /// Buffers of blocks already scanned, to read the next blocks into (no fresh pages to fault in).
+    spare: Vec<Vec<u8>>,
 }
 
 impl<R: Read> Blocks<R> {
@@ -94,6 +96,7 @@ impl<R: Read> Blocks<R> {
             done: false,
             long_lines: 0,
             mid_line: false,
+            spare: Vec::new(),
         }
     }
 
@@ -115,7 +118,13 @@ impl<R: Read> Blocks<R> {
         self.mid_line = false;
         if !self.done {
             match memchr::memrchr(b'\n', &buf) {
-                Some(nl) => self.carry = buf.split_off(nl + 1),
+                Some(nl) => {
+                    let mut carry = self.spare.pop().unwrap_or_default();
+                    carry.clear();
+                    carry.extend_from_slice(&buf[nl + 1..]);
+                    buf.truncate(nl + 1);
+                    self.carry = carry;
+                }
                 None => {
                     // No line break in a whole block: the line goes on in the next one.
                     if !starts_mid_line {
@@ -435,6 +444,9 @@ impl Module for TextLogModule {
                         .collect()
                 })
             };
+            // The scanned blocks' buffers take the next blocks.
+            blocks.spare.extend(batch.into_iter().map(|b| b.bytes));
+            blocks.spare.truncate(MAX_BLOCKS_IN_FLIGHT + 1);
             for r in results {
                 for mut rec in r.records {
                     if let Some(l) = rec.provenance.line.as_mut() {
