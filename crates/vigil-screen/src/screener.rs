@@ -878,19 +878,28 @@ impl Screener {
             score: all[i].score,
             detail,
         };
-        alerts
+        let named: Vec<(usize, Vec<Related>, Vec<Related>)> = alerts
             .iter()
             .map(|a| {
-                let mut m = all[a.index].clone();
-                m.matched = true;
-                finish(&mut m);
-                m.explanation.tied = a.tied.iter().map(|&i| related(i, String::new())).collect();
-                m.explanation.set_aside = a
+                let tied = a.tied.iter().map(|&i| related(i, String::new())).collect();
+                let aside = a
                     .set_aside
                     .iter()
                     .map(|&i| related(i, contradictions(&all[i])))
                     .collect();
-                m
+                (a.index, tied, aside)
+            })
+            .collect();
+        let mut all: Vec<Option<Match>> = all.into_iter().map(Some).collect();
+        named
+            .into_iter()
+            .filter_map(|(i, tied, set_aside)| {
+                let mut m = all.get_mut(i)?.take()?;
+                m.matched = true;
+                finish(&mut m);
+                m.explanation.tied = tied;
+                m.explanation.set_aside = set_aside;
+                Some(m)
             })
             .collect()
     }
