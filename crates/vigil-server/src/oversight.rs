@@ -539,11 +539,20 @@ pub async fn log_info(State(s): State<AppState>) -> ApiResult<Response> {
 /// before it is carried out. Only salted hashes of the admin's name and
 /// of the method and path reach the log; if the append fails, the change
 /// is refused.
+///
+/// On a replica that does not hold the log (`--no-log`), requests to the
+/// oversight API are first passed to the replica that does (see
+/// [`forward_to_holder`]); they are logged there.
 pub async fn log_admin_changes(State(s): State<AppState>, req: Request, next: Next) -> Response {
     if !s.records_actions() {
         return next.run(req).await;
     }
     let path = req.uri().path().to_string();
+    if let (None, Some(q)) = (&s.transparency, &s.log_queue) {
+        if path.starts_with("/oversight/v1/") {
+            return forward_to_holder(&s, q, req).await;
+        }
+    }
     let admin_path = path.starts_with("/admin/v1/") || path.starts_with("/oversight/v1/roles/");
     if !admin_path || matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
@@ -639,4 +648,100 @@ pub async fn log_red_releases(State(s): State<AppState>, req: Request, next: Nex
         }
     }
     forward(parts, bytes).await
+}
+
+/// Header marking a request a replica passed on to the log holder, so that
+/// a holder address pointing at a replica cannot make requests go round.
+const FORWARDED: &str = "x-vigil-forwarded";
+
+/// Request headers passed on to the log holder: the caller's own
+/// credentials (the holder authenticates and authorises the caller exactly
+/// as it does its own callers, against the same database) and the content
+/// description.
+const PASSED_ON: [&str; 3] = ["authorization", "content-type", "accept"];
+
+/// Response headers passed back to the caller.
+const PASSED_BACK: [&str; 2] = ["content-type", "www-authenticate"];
+
+/// Answers an oversight request on a replica that does not hold the log by
+/// passing it to the replica that does, at the URL it recorded in the
+/// hub's settings ([`crate::tlog::HOLDER_SETTING`]) when it started, and
+/// returning its answer unchanged. The workflow is one state machine whose
+/// steps are decided and logged in order by one process, so a step taken
+/// through any replica is checked against the same state, appended to the
+/// same log before it takes effect, and answered with its log index.
+/// Without a reachable holder the answer is 503 and nothing changes.
+pub async fn forward_to_holder(s: &AppState, q: &crate::tlog::LogQueue, req: Request) -> Response {
+    let unavailable = |why: &str| {
+        crate::error::taxii_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "the oversight API is answered by the replica holding the transparency log: {why}"
+            ),
+        )
+    };
+    if req.headers().contains_key(FORWARDED) {
+        return unavailable("this replica does not hold it either");
+    }
+    let url = match s.hub.store.setting(crate::tlog::HOLDER_SETTING).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return unavailable("no replica holding it has started"),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        tracing::error!(setting = crate::tlog::HOLDER_SETTING, "not a URL");
+        return unavailable("its address is not a URL");
+    };
+    let addr = rest.trim_end_matches('/').to_string();
+    let connector = q.holder_connector(&url);
+    let method = req.method().as_str().to_string();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let headers: Vec<(String, String)> = PASSED_ON
+        .iter()
+        .filter_map(|h| {
+            let v = req.headers().get(*h)?.to_str().ok()?;
+            Some((h.to_string(), v.to_string()))
+        })
+        .collect();
+    let body = match axum::body::to_bytes(req.into_body(), s.hub.config.max_content_length).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError::TooLarge("the request body is too large".into()).into_response()
+        }
+    };
+    let has_body = !body.is_empty() || method == "POST" || method == "PUT";
+    let sent = tokio::task::spawn_blocking(move || {
+        let mut hs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        hs.push((FORWARDED, "1"));
+        connector.request(&addr, &method, &target, &hs, has_body.then_some(&body[..]))
+    })
+    .await;
+    let r = match sent {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            tracing::warn!(holder = %url, scheme, error = %e, "log holder not reachable");
+            return unavailable("it is not reachable");
+        }
+        Err(e) => return ApiError::Internal(e.to_string()).into_response(),
+    };
+    let back: Vec<(&str, axum::http::HeaderValue)> = PASSED_BACK
+        .iter()
+        .filter_map(|h| {
+            let v = axum::http::HeaderValue::from_str(r.header(h)?).ok()?;
+            Some((*h, v))
+        })
+        .collect();
+    let mut resp = Response::new(axum::body::Body::from(r.body));
+    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    for (h, v) in back {
+        resp.headers_mut().insert(h, v);
+    }
+    resp
 }

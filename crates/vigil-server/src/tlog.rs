@@ -45,6 +45,10 @@ use crate::error::ApiError;
 /// Name of the hub setting holding the pseudonymisation salt.
 const SALT_SETTING: &str = "oversight_salt";
 
+/// Name of the hub setting holding the URL at which the replica holding
+/// the log serves the oversight API to the other replicas.
+pub const HOLDER_SETTING: &str = "transparency_log_holder";
+
 /// A clock giving Unix seconds (replaceable in tests).
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
@@ -245,6 +249,8 @@ pub struct LogQueue {
     pseud: Pseudonymiser,
     store: Arc<dyn OversightStore>,
     clock: Clock,
+    /// How this replica reaches the log holder's oversight API.
+    holder: crate::client::Connector,
 }
 
 impl std::fmt::Debug for LogQueue {
@@ -265,7 +271,26 @@ impl LogQueue {
             pseud: pseudonymiser(hub_store).await?,
             store,
             clock,
+            holder: crate::client::Connector::plain(),
         })
+    }
+
+    /// The same queue reaching an `https://` log holder with `connector`
+    /// (plain HTTP holders are reached without TLS whatever it is).
+    pub fn with_holder_connector(mut self, connector: crate::client::Connector) -> Self {
+        self.holder = connector;
+        self
+    }
+
+    /// The connector for the log holder's URL `url` (its scheme decides).
+    pub(crate) fn holder_connector(&self, url: &str) -> crate::client::Connector {
+        if url.starts_with("https://") && self.holder.is_tls() {
+            self.holder.clone()
+        } else if url.starts_with("https://") {
+            crate::client::Connector::tls(None).unwrap_or_else(|_| self.holder.clone())
+        } else {
+            crate::client::Connector::plain()
+        }
     }
 
     /// Queues one entry per subject (salted hashes of `actor` and of each

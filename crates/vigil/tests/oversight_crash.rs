@@ -4,7 +4,6 @@
 //! same entries, and each new checkpoint extends every earlier one.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -14,42 +13,14 @@ mod hubproc;
 use hubproc::start;
 
 fn vigil(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .current_dir(dir)
-        .env("VIGIL_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    hubproc::vigil_ok(dir, args)
 }
 
 fn http(addr: &str, method: &str, path: &str, token: &str, body: Option<&str>) -> (u16, Value) {
-    let auth = format!("Bearer {token}");
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Content-Type", "application/json"),
-    ];
-    match vigil_server::client::request(addr, method, path, &headers, body.map(str::as_bytes)) {
-        Ok(r) => (
-            r.status,
-            serde_json::from_str(&r.text()).unwrap_or(Value::Null),
-        ),
-        Err(_) => (0, Value::Null),
-    }
+    hubproc::json_call(addr, method, path, Some(token), body)
 }
 
-const REQUEST: &str = r#"{"tool": {"registry_id": "malware--0a5b5a3c-7a43-4bd1-9f1f-4d4c7e7f2f1e",
- "vendor_id": "identity--6b2c8a1e-1d2f-4a5b-9c3d-7e8f9a0b1c2d", "product": "Pegasus", "export_licence": "IL-1"},
- "legal_basis": {"jurisdiction": "XX", "instrument": "CCP", "provision": "100b"},
- "purpose": "p", "offence_category": "kidnapping", "target_category": "suspect", "target_ref": "t",
- "scope": {"max_devices": 100, "data_types": ["location"], "geography": ["XX"]},
- "assessment": {"necessity": "n", "proportionality": "p", "alternatives": [{"means": "m", "why_rejected": "w"}],
-   "collateral_intrusion": "c"}, "duration_days": 30}"#;
+use hubproc::AUTHORISATION_REQUEST as REQUEST;
 
 /// What the clients saw acknowledged.
 #[derive(Default)]

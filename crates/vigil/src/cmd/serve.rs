@@ -342,6 +342,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         } else {
             "http"
         };
+        super::serve_log::advertise(&state, &args.log, scheme, addr).await?;
         if let Some(token) = &first.admin_token {
             println!("admin token (shown once, keep it safe): {token}");
         }

@@ -53,6 +53,15 @@ pub struct LogArgs {
     /// Verifier key of a log this hub witnesses (repeatable).
     #[arg(long = "witness-for", requires = "witness_key")]
     witness_for: Vec<String>,
+    /// URL at which the other replicas reach this one when it holds the
+    /// log: they pass oversight API requests to it (default: the address
+    /// it listens on, with 127.0.0.1 for an unspecified address).
+    #[arg(long, env = "VIGIL_LOG_ADVERTISE", conflicts_with = "no_log")]
+    log_advertise: Option<String>,
+    /// With --no-log: PEM file of the CA certificates trusted for an
+    /// https:// log holder (default: the Mozilla root certificates).
+    #[arg(long, env = "VIGIL_LOG_HOLDER_CA_FILE", requires = "no_log")]
+    log_holder_ca_file: Option<PathBuf>,
 }
 
 fn signer(args: &LogArgs, data_dir: &Path) -> anyhow::Result<Signer> {
@@ -173,6 +182,38 @@ pub fn queue_records(
     })
 }
 
+/// Records, when this replica holds the log, the URL at which the other
+/// replicas reach it (`--log-advertise`, or `scheme://addr` of the bound
+/// address): replicas started with `--no-log` pass oversight API requests
+/// there.
+pub async fn advertise(
+    state: &AppState,
+    args: &LogArgs,
+    scheme: &str,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    if state.transparency.is_none() {
+        return Ok(());
+    }
+    let url = match &args.log_advertise {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => {
+            let mut a = addr;
+            if a.ip().is_unspecified() {
+                a.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            format!("{scheme}://{a}")
+        }
+    };
+    state
+        .hub
+        .store
+        .put_setting(vigil_server::tlog::HOLDER_SETTING, &url)
+        .await
+        .context("recording this replica as the log holder")?;
+    Ok(())
+}
+
 /// Opens the hub's log in `DATA_DIR/log` and attaches it to `state`; starts
 /// publishing checkpoints every `--log-interval` seconds (recording due
 /// expiries first) and appending what other processes queued every
@@ -185,7 +226,12 @@ pub async fn attach(
     store: &dyn Store,
 ) -> anyhow::Result<AppState> {
     if args.no_log {
-        let q = queue(database, store).await?;
+        let mut q = queue(database, store).await?;
+        if let Some(ca) = &args.log_holder_ca_file {
+            let c = vigil_server::client::Connector::tls(Some(ca))
+                .with_context(|| format!("--log-holder-ca-file {}", ca.display()))?;
+            q = q.with_holder_connector(c);
+        }
         return Ok(state.with_log_queue(Arc::new(q)));
     }
     let signer = signer(args, data_dir)?;

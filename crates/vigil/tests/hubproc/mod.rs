@@ -77,6 +77,57 @@ pub fn launch(dir: &Path, args: &[&str]) -> Hub {
     }
 }
 
+/// An oversight authorisation request (Pegasus, a suspect, location data
+/// in XX, 30 days) as the oversight API takes it.
+pub const AUTHORISATION_REQUEST: &str = r#"{"tool": {"registry_id": "malware--0a5b5a3c-7a43-4bd1-9f1f-4d4c7e7f2f1e",
+ "vendor_id": "identity--6b2c8a1e-1d2f-4a5b-9c3d-7e8f9a0b1c2d", "product": "Pegasus", "export_licence": "IL-1"},
+ "legal_basis": {"jurisdiction": "XX", "instrument": "CCP", "provision": "100b"},
+ "purpose": "p", "offence_category": "kidnapping", "target_category": "suspect", "target_ref": "t",
+ "scope": {"max_devices": 100, "data_types": ["location"], "geography": ["XX"]},
+ "assessment": {"necessity": "n", "proportionality": "p", "alternatives": [{"means": "m", "why_rejected": "w"}],
+   "collateral_intrusion": "c"}, "duration_days": 30}"#;
+
+/// Runs `vigil ARGS` in `dir` (hub logs at warn) and returns its standard
+/// output; fails the test unless it exits 0.
+pub fn vigil_ok(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .current_dir(dir)
+        .env("VIGIL_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One JSON request to the hub at `addr`, with a bearer token if given:
+/// the status and the body as JSON (`Null` if it is not JSON); status 0
+/// when the hub cannot be reached.
+pub fn json_call(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a.as_str()));
+    }
+    match vigil_server::client::request(addr, method, path, &headers, body.map(str::as_bytes)) {
+        Ok(r) => (
+            r.status,
+            serde_json::from_str(&r.text()).unwrap_or(serde_json::Value::Null),
+        ),
+        Err(_) => (0, serde_json::Value::Null),
+    }
+}
+
 /// A fresh temporary folder named after the test (a new one on every call),
 /// removed with everything in it when dropped.
 pub fn temp_dir(name: &str) -> TempDir {
