@@ -98,6 +98,11 @@ struct Parsed {
     /// Reports: (report id, referenced ids).
     reports: Vec<(Box<str>, Vec<Box<str>>)>,
     diagnostics: Vec<String>,
+    /// For each of `indicates`: the indicator of this block it starts from,
+    /// when exactly one indicator of the block has that id.
+    local: Vec<Option<u32>>,
+    /// A fingerprint of each indicator's id, to find ids that occur in several blocks.
+    id_prints: Vec<u64>,
 }
 
 fn parse_block(block: &Block) -> Parsed {
@@ -122,7 +127,36 @@ fn parse_block(block: &Block) -> Parsed {
             )),
         }
     }
+    resolve_in_block(&mut out);
     out
+}
+
+/// Links `indicates` relationships to the indicators of the same block (in
+/// real sets each relationship follows its indicator), so the join does not
+/// look a million ids up in one large table.
+fn resolve_in_block(out: &mut Parsed) {
+    const TWICE: u32 = u32::MAX;
+    let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+    ids.reserve(out.indicators.len());
+    for (j, ind) in out.indicators.iter().enumerate() {
+        ids.entry(ind.id.as_str())
+            .and_modify(|v| *v = TWICE)
+            .or_insert(j as u32);
+    }
+    out.local = out
+        .indicates
+        .iter()
+        .map(|(src, _)| {
+            ids.get(&out.ref_text[src.clone()])
+                .copied()
+                .filter(|j| *j != TWICE)
+        })
+        .collect();
+    out.id_prints = out
+        .indicators
+        .iter()
+        .map(|i| crate::matcher::fingerprint(i.id.as_bytes()))
+        .collect();
 }
 
 fn json_problem(bytes: &[u8], err: &serde_json::Error) -> String {
@@ -221,20 +255,24 @@ pub(crate) fn load(path: &Path, input: impl Read) -> Result<IndicatorSet, Error>
         Some(block) => {
             let (to_workers, from_main) = mpsc::sync_channel::<Block>(QUEUE);
             let (to_main, results) = mpsc::channel::<Parsed>();
+            let (give_back, returned) = mpsc::channel::<Vec<u8>>();
             let from_main = Mutex::new(from_main);
             std::thread::scope(|scope| -> Result<(), Error> {
                 for _ in 0..workers {
                     let to_main = to_main.clone();
+                    let give_back = give_back.clone();
                     let from_main = &from_main;
                     scope.spawn(move || loop {
                         let next = from_main.lock().map(|rx| rx.recv());
                         let Ok(Ok(block)) = next else { break };
-                        if to_main.send(parse_block(&block)).is_err() {
+                        let parsed = parse_block(&block);
+                        let _ = give_back.send(block.bytes);
+                        if to_main.send(parsed).is_err() {
                             break;
                         }
                     });
                 }
-                drop(to_main);
+                drop((to_main, give_back));
                 let mut next = Some(block);
                 let outcome = loop {
                     let Some(block) = next.take() else {
@@ -243,6 +281,8 @@ pub(crate) fn load(path: &Path, input: impl Read) -> Result<IndicatorSet, Error>
                     if to_workers.send(block).is_err() {
                         break Ok(());
                     }
+                    splitter.pool.extend(returned.try_iter());
+                    splitter.pool.truncate(QUEUE + workers);
                     match splitter.next_block() {
                         Ok(b) => next = b,
                         Err(e) => break Err(e),
@@ -262,7 +302,92 @@ pub(crate) fn load(path: &Path, input: impl Read) -> Result<IndicatorSet, Error>
 ///
 /// Distinct lists of names are interned: a million indicators of one
 /// spyware share one list while joining, and each gets its copy at the end.
-fn join(mut parsed: Vec<Parsed>) -> IndicatorSet {
+fn join(parsed: Vec<Parsed>) -> IndicatorSet {
+    match join_in_blocks(parsed) {
+        Ok(set) => set,
+        Err(parsed) => join_by_id(parsed),
+    }
+}
+
+/// The join when every indicator's names come either from relationships in
+/// its own block or from elsewhere, not both, and no id is used twice (the
+/// usual case); otherwise the blocks are given back for [`join_by_id`].
+fn join_in_blocks(parsed: Vec<Parsed>) -> Result<IndicatorSet, Vec<Parsed>> {
+    if !ids_unique(&parsed) {
+        return Err(parsed);
+    }
+    let names = names_of(&parsed);
+    // Relationships from an indicator of another block, and reports, by id.
+    let mut lists = Lists::default();
+    let links = links_by_id(&parsed, &names, &mut lists, false);
+    // An indicator named both ways: only the join by id keeps the file order of its names.
+    let mixed = !links.is_empty()
+        && parsed.iter().any(|p| {
+            p.indicates
+                .iter()
+                .zip(&p.local)
+                .any(|((src, _), l)| l.is_some() && links.contains_key(&p.ref_text[src.clone()]))
+        });
+    if mixed {
+        drop((names, links, lists));
+        return Err(parsed);
+    }
+    let mut per_block = Vec::with_capacity(parsed.len());
+    for p in &parsed {
+        let mut own = vec![0u32; p.indicators.len()];
+        for ((_, dst), local) in p.indicates.iter().zip(&p.local) {
+            if let (Some(j), Some(n)) = (local, names.get(&p.ref_text[dst.clone()])) {
+                own[*j as usize] = lists.with(own[*j as usize], n);
+            }
+        }
+        per_block.push(own);
+    }
+    let found: Vec<(usize, usize, u32)> = if links.is_empty() {
+        Vec::new()
+    } else {
+        let mut v = Vec::new();
+        for (b, p) in parsed.iter().enumerate() {
+            for (j, ind) in p.indicators.iter().enumerate() {
+                if let Some(&l) = links.get(ind.id.as_str()) {
+                    v.push((b, j, l));
+                }
+            }
+        }
+        v
+    };
+    for (b, j, l) in found {
+        per_block[b][j] = l;
+    }
+    drop((names, links));
+    let mut set = IndicatorSet::default();
+    set.indicators
+        .reserve_exact(parsed.iter().map(|p| p.indicators.len()).sum());
+    for (p, own) in parsed.into_iter().zip(per_block) {
+        set.diagnostics.extend(p.diagnostics);
+        for (mut ind, l) in p.indicators.into_iter().zip(own) {
+            if l != 0 {
+                ind.spyware = lists.lists[l as usize].clone();
+            }
+            set.indicators.push(ind);
+        }
+    }
+    Ok(set)
+}
+
+/// True when no two indicators of the set have the same id (fingerprints
+/// sorted; an equal pair, even a mere collision, answers false).
+fn ids_unique(parsed: &[Parsed]) -> bool {
+    let mut prints: Vec<u64> = Vec::with_capacity(parsed.iter().map(|p| p.id_prints.len()).sum());
+    for p in parsed {
+        prints.extend_from_slice(&p.id_prints);
+    }
+    prints.sort_unstable();
+    prints.windows(2).all(|w| w[0] != w[1])
+}
+
+/// The join by id over the whole set: every relationship and report looked
+/// up by its source's id (indicators sharing an id all get its names).
+fn join_by_id(mut parsed: Vec<Parsed>) -> IndicatorSet {
     let mut set = IndicatorSet::default();
     let total: usize = parsed.iter().map(|p| p.indicators.len()).sum();
     set.indicators.reserve_exact(total);
@@ -271,22 +396,51 @@ fn join(mut parsed: Vec<Parsed>) -> IndicatorSet {
         set.diagnostics.append(&mut p.diagnostics);
         bodies.push(std::mem::take(&mut p.indicators));
     }
-    let mut names: FxHashMap<&str, &Arc<str>> = FxHashMap::default();
-    for p in &parsed {
-        for (id, name) in &p.names {
-            names.insert(id, name);
+    let names = names_of(&parsed);
+    let mut lists = Lists::default();
+    let links = links_by_id(&parsed, &names, &mut lists, true);
+    for body in bodies {
+        for mut ind in body {
+            if let Some(&l) = links.get(ind.id.as_str()) {
+                ind.spyware = lists.lists[l as usize].clone();
+            }
+            set.indicators.push(ind);
         }
     }
-    let indicates: usize = parsed.iter().map(|p| p.indicates.len()).sum();
-    // Object id → index in `lists`; list 0 is the empty one.
+    set
+}
+
+/// Object id → name, for the objects an indicator can point at.
+fn names_of(parsed: &[Parsed]) -> FxHashMap<&str, &Arc<str>> {
+    let mut names = FxHashMap::default();
+    for p in parsed {
+        for (id, name) in &p.names {
+            names.insert(id.as_ref(), name);
+        }
+    }
+    names
+}
+
+/// Object id → index in `lists` (list 0 is the empty one), from the
+/// `indicates` relationships (all, or only those not linked in their block)
+/// and the reports, in file order.
+fn links_by_id<'a>(
+    parsed: &'a [Parsed],
+    names: &FxHashMap<&str, &Arc<str>>,
+    lists: &mut Lists,
+    all: bool,
+) -> FxHashMap<&'a str, u32> {
     let mut links: FxHashMap<&str, u32> = FxHashMap::default();
-    links.reserve(indicates);
-    let mut lists = Lists::default();
-    for p in &parsed {
-        for (src, dst) in &p.indicates {
-            if let Some(n) = names.get(&p.ref_text[dst.clone()]) {
-                let l = links.entry(&p.ref_text[src.clone()]).or_insert(0);
-                *l = lists.with(*l, n);
+    if all {
+        links.reserve(parsed.iter().map(|p| p.indicates.len()).sum());
+    }
+    for p in parsed {
+        for ((src, dst), local) in p.indicates.iter().zip(&p.local) {
+            if all || local.is_none() {
+                if let Some(n) = names.get(&p.ref_text[dst.clone()]) {
+                    let l = links.entry(&p.ref_text[src.clone()]).or_insert(0);
+                    *l = lists.with(*l, n);
+                }
             }
         }
         for (report, refs) in &p.reports {
@@ -298,15 +452,7 @@ fn join(mut parsed: Vec<Parsed>) -> IndicatorSet {
             }
         }
     }
-    for body in bodies {
-        for mut ind in body {
-            if let Some(&l) = links.get(ind.id.as_str()) {
-                ind.spyware = lists.lists[l as usize].clone();
-            }
-            set.indicators.push(ind);
-        }
-    }
-    set
+    links
 }
 
 /// Distinct lists of spyware names, and which list adding a name to a list gives.
@@ -364,6 +510,8 @@ struct Splitter<'p, R> {
     bundle: bool,
     /// The end of `objects` has been read.
     ended: bool,
+    /// Buffers of parsed blocks, to read into again.
+    pool: Vec<Vec<u8>>,
 }
 
 /// What a structural scan found.
@@ -390,6 +538,7 @@ impl<'p, R: Read> Splitter<'p, R> {
             need_comma: false,
             bundle: false,
             ended: false,
+            pool: Vec::new(),
         }
     }
 
@@ -414,27 +563,25 @@ impl<'p, R: Read> Splitter<'p, R> {
             self.pos = 0;
         }
         let old = self.buf.len();
-        self.buf.resize(old + BLOCK, 0);
-        let mut got = 0;
-        while got < BLOCK {
-            match self.input.read(&mut self.buf[old + got..]) {
-                Ok(0) => {
+        // `read_to_end` fills the spare capacity without zeroing it first.
+        match (&mut self.input)
+            .take(BLOCK as u64)
+            .read_to_end(&mut self.buf)
+        {
+            Ok(got) => {
+                if got < BLOCK {
                     self.eof = true;
-                    break;
                 }
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(source) => {
-                    self.buf.truncate(old);
-                    return Err(Error::Io {
-                        path: self.path.to_path_buf(),
-                        source,
-                    });
-                }
+                Ok(got > 0)
+            }
+            Err(source) => {
+                self.buf.truncate(old);
+                Err(Error::Io {
+                    path: self.path.to_path_buf(),
+                    source,
+                })
             }
         }
-        self.buf.truncate(old + got);
-        Ok(got > 0)
     }
 
     /// The next non-blank byte (not consumed), reading more as needed; `None` at the end.
@@ -634,9 +781,15 @@ impl<'p, R: Read> Splitter<'p, R> {
         if elements.is_empty() {
             return Ok(None);
         }
-        // Hand over the bytes up to `pos`; the rest starts the next block.
-        let rest = self.buf[self.pos..].to_vec();
-        let mut bytes = std::mem::replace(&mut self.buf, rest);
+        // Hand over the bytes up to `pos`; the rest starts the next block, in
+        // the buffer of a block already parsed when one is back.
+        let mut next = self
+            .pool
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(2 * BLOCK));
+        next.clear();
+        next.extend_from_slice(&self.buf[self.pos..]);
+        let mut bytes = std::mem::replace(&mut self.buf, next);
         bytes.truncate(self.pos);
         self.base += self.pos as u64;
         self.pos = 0;
@@ -785,6 +938,94 @@ mod tests {
                 .and_then(|r| r.iter().position(|c| matches!(c, b'"' | b'{' | b'}')))
                 .map(|p| i + p);
             assert_eq!(find3(&s, i, b'"', b'{', b'}'), want, "{i}");
+        }
+    }
+
+    /// Every block of a bundle, parsed on this thread.
+    fn blocks_of(bundle: &[u8]) -> Vec<Parsed> {
+        let mut splitter = Splitter::new(Path::new("t.json"), bundle);
+        splitter.start().unwrap();
+        let mut out = Vec::new();
+        while let Some(b) = splitter.next_block().unwrap() {
+            out.push(parse_block(&b));
+        }
+        out
+    }
+
+    #[test]
+    fn joining_in_blocks_names_what_the_join_by_id_names() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let pad = "p".repeat(600);
+        let n = 3000u64;
+        // Round 0: relationships follow their indicators; 1: every tenth
+        // indicator named only from far away; 2: some relationships moved
+        // before their indicators; 3: a report too; 4: ids used twice.
+        for round in 0..5 {
+            let rel = |src: u64, m: u64| {
+                format!(
+                    r#"{{"type":"relationship","relationship_type":"indicates","source_ref":"indicator--{src}","target_ref":"malware--{m}"}}"#
+                )
+            };
+            let mut objects = Vec::new();
+            for m in 0..3 {
+                objects.push(format!(
+                    r#"{{"type":"malware","id":"malware--{m}","name":"Spy{m}"}}"#
+                ));
+            }
+            for i in 0..n {
+                let id = if round == 4 && i % 700 == 0 { 1 } else { i };
+                objects.push(format!(
+                    r#"{{"type":"indicator","id":"indicator--{id}","pattern":"[domain-name:value = 'd{i}.com']","pattern_type":"stix","description":"{pad}"}}"#
+                ));
+                if round == 1 && i % 10 == 3 {
+                    continue;
+                }
+                for _ in 0..(1 + rnd(2) * rnd(2)) {
+                    let r = rel(id, rnd(3));
+                    if round == 2 && rnd(4) == 0 {
+                        let at = objects.len() - rnd(objects.len() as u64 - 3) as usize;
+                        objects.insert(at, r);
+                    } else {
+                        objects.push(r);
+                    }
+                }
+            }
+            if round == 1 {
+                for i in (3..n).step_by(10) {
+                    objects.push(rel(i, rnd(3)));
+                    objects.push(rel(i, rnd(3)));
+                }
+            }
+            if round == 3 {
+                objects.push(
+                    r#"{"type":"report","id":"report--1","name":"Rep","object_refs":["indicator--5","indicator--2999"]}"#
+                        .into(),
+                );
+            }
+            let bundle = format!(r#"{{"type":"bundle","objects":[{}]}}"#, objects.join(","));
+            let nb = blocks_of(bundle.as_bytes()).len();
+            assert!(nb >= 2, "several blocks: {nb}");
+            let by_id = join_by_id(blocks_of(bundle.as_bytes()));
+            let fast = match join_in_blocks(blocks_of(bundle.as_bytes())) {
+                Ok(set) => {
+                    assert!(round <= 1, "round {round} needs the join by id");
+                    set
+                }
+                Err(_) => {
+                    assert!(round >= 2, "round {round} can be joined in blocks");
+                    join(blocks_of(bundle.as_bytes()))
+                }
+            };
+            assert_eq!(fast.indicators, by_id.indicators, "round {round}");
+            assert_eq!(fast.diagnostics, by_id.diagnostics);
+            assert!(by_id.indicators.iter().any(|i| i.spyware.len() > 1));
+            assert!(by_id.indicators.iter().all(|i| !i.spyware.is_empty()));
         }
     }
 
