@@ -5,9 +5,10 @@ use vigil_tlog::keys::{load_signer_env, load_signer_file, write_signer_file};
 
 use crate::log_key;
 
-/// The secret part of a key string (`PRIVATE+KEY+name+id+secret`).
+/// The secret part of a key string (`PRIVATE+KEY+name+id+secret`); the
+/// base64 secret may itself hold `+`, so it is everything after the fourth.
 fn secret(skey: &str) -> &str {
-    skey.rsplit('+').next().unwrap()
+    skey.splitn(5, '+').nth(4).unwrap()
 }
 
 #[cfg(unix)]
