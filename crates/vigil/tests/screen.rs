@@ -246,7 +246,7 @@ fn same_name_entries_are_one_hit_until_a_fact_tells_them_apart() {
     let list = dir.path().join("list.jsonl");
     let entry = |id: &str, name: &str, born: &str, nationality: &str| {
         format!(
-            "{{\"id\": \"{id}\", \"schema\": \"Person\", \"properties\": {{\"name\": [\"{name}\"], \"birthDate\": [\"{born}\"], \"nationality\": [\"{nationality}\"]}}}}\n"
+            "{{\"id\": \"{id}\", \"schema\": \"Person\", \"datasets\": [\"list-of-{id}\"], \"properties\": {{\"name\": [\"{name}\"], \"birthDate\": [\"{born}\"], \"nationality\": [\"{nationality}\"]}}}}\n"
         )
     };
     std::fs::write(
@@ -273,7 +273,9 @@ fn same_name_entries_are_one_hit_until_a_fact_tells_them_apart() {
     let out = stdout(&o);
     assert_eq!(out.matches("\nHIT ").count(), 1, "{out}");
     assert!(out.contains("raised with it (2 more entries"), "{out}");
-    assert!(out.contains("[li-2]") && out.contains("[li-3]"), "{out}");
+    // Each entry raised with it shows its own listing.
+    assert!(out.contains("[li-2] — list-of-li-2"), "{out}");
+    assert!(out.contains("[li-3] — list-of-li-3"), "{out}");
     // A nationality that two share and one contradicts: the contradicted
     // one is set aside, the other two stay one hit.
     let o = screen(&["--country", "cn", "--json"]);

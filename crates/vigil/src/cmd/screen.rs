@@ -408,7 +408,16 @@ fn screen(a: ScreenArgs) -> anyhow::Result<Outcome> {
                 } else {
                     ""
                 };
-                println!("        {} [{}]{done}", r.caption, r.entity_id);
+                // Each entry's own listing: homonyms may sit on different lists.
+                let listed = screener
+                    .entity(&r.entity_id)
+                    .and_then(|e| e.listings.first())
+                    .map(|l| match l.listed_on.as_str() {
+                        "" => format!(" — {}", l.list),
+                        on => format!(" — {}, listed {on}", l.list),
+                    })
+                    .unwrap_or_default();
+                println!("        {} [{}]{listed}{done}", r.caption, r.entity_id);
             }
             for r in &aside {
                 println!(
