@@ -116,22 +116,29 @@ impl Sql {
         self.spec_versions("o", q);
         let vm = &q.versions;
         if !vm.all {
+            // `>=` MAX and `<=` MIN rather than `=`: the same rows (the row
+            // itself is among those the aggregate reads), but PostgreSQL
+            // guesses that an inequality keeps a third of the rows where it
+            // guesses 0.5% for an equality. With 0.5% it expects a page to
+            // need the whole collection, sorts all of it and runs the
+            // subquery for every row (480 ms for a page of 1,000 of 20,000
+            // objects) instead of walking the date_added index (12 ms).
             let mut alternatives = Vec::new();
             if vm.last {
-                alternatives.push("MAX");
+                alternatives.push((">=", "MAX"));
             }
             if vm.first {
-                alternatives.push("MIN");
+                alternatives.push(("<=", "MIN"));
             }
             self.push(" AND (");
             let mut first = true;
-            for agg in alternatives {
+            for (op, agg) in alternatives {
                 if !first {
                     self.push(" OR ");
                 }
                 first = false;
                 self.push(&format!(
-                    "o.version_us = (SELECT {agg}(o2.version_us) FROM objects o2 \
+                    "o.version_us {op} (SELECT {agg}(o2.version_us) FROM objects o2 \
                      WHERE o2.collection_id = o.collection_id AND o2.id = o.id AND "
                 ));
                 self.visibility("o2", q);
