@@ -530,7 +530,7 @@ fn main() {
         return;
     }
     evaluate(
-        "10k list (shipped)",
+        "10k list (shipped; the scorer's weights were calibrated on it)",
         &shipped.join("list_N10000.ftm.jsonl"),
         &shipped,
         "10000",
@@ -540,7 +540,12 @@ fn main() {
     } else if let Some(shared) = vigil_testkit::shared_data() {
         let big = shared.join("screening/list_N100000.ftm.jsonl");
         if big.exists() {
-            evaluate("100k list (shared data)", &big, &shipped, "100000");
+            evaluate(
+                "100k list (shared data; held out: no weight was set on it)",
+                &big,
+                &shipped,
+                "100000",
+            );
         }
     } else {
         println!("\n100k list: skipped (no shared data folder)");
