@@ -4,7 +4,8 @@
 //!   append returns only after its batch is fsynced), tiles, entry bundles
 //!   and proofs answered from O(log n) tile reads.
 //! - [`router`]: the read-only C2SP `tlog-tiles` HTTP API (`/checkpoint`,
-//!   `/tile/...`) as an axum router any server can mount.
+//!   `/tile/...`) as an axum router any server can mount, from the writer
+//!   or ([`reader_router`]) from a directory another process writes.
 //! - [`witness`]: a C2SP `tlog-witness` endpoint whose state is persisted
 //!   atomically before it answers.
 //! - [`client`]: HTTP tile reader, cosignature collection from a quorum of
@@ -21,7 +22,7 @@ mod serve;
 mod store;
 pub mod witness;
 
-pub use serve::router;
+pub use serve::{reader_router, router};
 pub use store::{AppendStats, Log, LogReader, Options};
 
 /// Everything that can go wrong in log storage and serving.
@@ -46,6 +47,12 @@ pub enum TlogError {
     /// An error of the ledger core (proofs, notes, tiles).
     #[error(transparent)]
     Ledger(#[from] vigil_ledger::LedgerError),
+    /// Another writer (usually another process) has the log directory open.
+    #[error("log directory {dir} is held by another process (only one writer may open a log directory at a time)")]
+    Locked {
+        /// The directory.
+        dir: String,
+    },
     /// An earlier write failed; the log must be reopened.
     #[error("log is unusable after a failed write: {0}")]
     Poisoned(String),

@@ -10,7 +10,11 @@
 //!   back to back, so tile `N` of level `T` is bytes `N*8192 ..`;
 //! - `state`: the size and `entries` length up to which the data files are
 //!   known durable, replaced atomically;
-//! - `checkpoint`: the latest published signed checkpoint.
+//! - `checkpoint`: the latest published signed checkpoint;
+//! - `lock`: empty; an open [`Log`] holds an exclusive OS lock on it, so
+//!   only one writer (in any process) works on a directory at a time.
+//!   Readers never take it, and the OS releases it when the writer's
+//!   process ends, however it ends.
 //!
 //! An append batch costs one fdatasync: its journal record is written and
 //! synced, then the data files are written without syncing. Every
@@ -191,10 +195,27 @@ pub struct Log {
     journal_syncs: AtomicU64,
     /// Descriptions of the journal opened at start, one per sync in flight.
     sync_handles: Mutex<Vec<File>>,
+    /// The `lock` file, exclusively locked while this writer lives (the
+    /// last field, so the lock is released only after `drop` has synced).
+    lock: Option<File>,
 }
 
 fn level_path(dir: &Path, t: usize) -> PathBuf {
     dir.join(format!("level-{t}"))
+}
+
+/// Takes the exclusive writer lock of `dir`, failing at once if another
+/// writer (in this or another process) holds it.
+fn lock_dir(dir: &Path) -> Result<File, TlogError> {
+    let path = dir.join("lock");
+    let f = open_rw(&path)?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(TlogError::Locked {
+            dir: dir.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(TlogError::io(&path, e)),
+    }
 }
 
 fn open_rw(path: &Path) -> Result<File, TlogError> {
@@ -371,8 +392,13 @@ impl Writer {
 impl Log {
     /// Opens (creating if needed) the log in `dir`, replaying acknowledged
     /// batches from the journal and discarding anything else.
+    ///
+    /// The returned writer holds the directory's exclusive lock until it is
+    /// dropped: while it lives, another `open` of the same directory fails
+    /// at once with [`TlogError::Locked`].
     pub fn open(dir: &Path, options: Options) -> Result<Self, TlogError> {
         fs::create_dir_all(dir).map_err(|e| TlogError::io(dir, e))?;
+        let lock = lock_dir(dir)?;
         let corrupt = |why: String| TlogError::Corrupt {
             dir: dir.display().to_string(),
             why,
@@ -464,7 +490,16 @@ impl Log {
             writer: Mutex::new(writer),
             journal_syncs: AtomicU64::new(0),
             sync_handles: Mutex::new(sync_handles),
+            lock: Some(lock),
         })
+    }
+
+    /// Leaves the log as a crash would: nothing more is written or synced
+    /// (recovery on the next open replays the journal) and the directory's
+    /// writer lock is released. For tests of recovery within one process.
+    pub fn abandon(mut self) {
+        drop(self.lock.take());
+        std::mem::forget(self);
     }
 
     /// The directory of the log.
@@ -728,12 +763,17 @@ impl Log {
 
     /// The latest published checkpoint, if any.
     pub fn checkpoint(&self) -> Result<Option<Vec<u8>>, TlogError> {
-        let p = self.dir.join("checkpoint");
-        match fs::read(&p) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(TlogError::io(&p, e)),
-        }
+        read_checkpoint(&self.dir)
+    }
+}
+
+/// The latest checkpoint published in the log directory `dir`, if any.
+pub(crate) fn read_checkpoint(dir: &Path) -> Result<Option<Vec<u8>>, TlogError> {
+    let p = dir.join("checkpoint");
+    match fs::read(&p) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(TlogError::io(&p, e)),
     }
 }
 

@@ -11,7 +11,7 @@ use vigil_tlog::client::{
 };
 use vigil_tlog::monitor::{Monitor, Observation};
 use vigil_tlog::witness::{witness_router, FileWitnessStore, WitnessService};
-use vigil_tlog::{router, Log, Options, TlogError};
+use vigil_tlog::{reader_router, router, Log, Options, TlogError};
 
 use crate::{log_key, witness_key};
 
@@ -94,6 +94,52 @@ async fn tiles_and_checkpoint_are_served_read_only() {
             "{missing}"
         );
     }
+}
+
+/// A directory served without the writer lock, while a writer appends
+/// and publishes: each request beyond what was served before sees the new
+/// batches and the new checkpoint.
+#[tokio::test]
+async fn reader_router_follows_another_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = reader_router(dir.path().to_path_buf());
+    assert_eq!(get(&app, "/checkpoint").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/tile/0/000.p/1").await.0, StatusCode::NOT_FOUND);
+    let log = Log::open(dir.path(), Options::default()).unwrap();
+    let key = log_key();
+    let entries: Vec<Vec<u8>> = (0..300).map(|k| format!("e{k}").into_bytes()).collect();
+    log.append_batch(entries[..10].to_vec()).unwrap();
+    log.publish_checkpoint(&log.sign_checkpoint(&key).unwrap())
+        .unwrap();
+    let (s, body, _) = get(&app, "/tile/0/000.p/10").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        body,
+        log.reader()
+            .tile_bytes(&vigil_ledger::tiles::TileId::parse_path("tile/0/000.p/10").unwrap())
+            .unwrap()
+    );
+    assert_eq!(get(&app, "/tile/0/000.p/11").await.0, StatusCode::NOT_FOUND);
+    // More entries while the writer stays open (journal only), then a new
+    // checkpoint.
+    log.append_batch(entries[10..].to_vec()).unwrap();
+    let note = log.sign_checkpoint(&key).unwrap();
+    log.publish_checkpoint(&note).unwrap();
+    let (s, body, _) = get(&app, "/checkpoint").await;
+    assert_eq!((s, body), (StatusCode::OK, note.to_text().into_bytes()));
+    let (s, body, _) = get(&app, "/tile/entries/001.p/44").await;
+    assert_eq!(s, StatusCode::OK);
+    let decoded = vigil_ledger::tiles::decode_bundle(&body).unwrap();
+    assert_eq!(decoded[43], entries[299].as_slice());
+    let (s, body, _) = get(&app, "/tile/0/000").await;
+    assert_eq!((s, body.len()), (StatusCode::OK, 256 * 32));
+    // The reader never took the lock: the writer is the only one.
+    assert!(matches!(
+        Log::open(dir.path(), Options::default()),
+        Err(TlogError::Locked { .. })
+    ));
+    drop(log);
+    assert!(Log::open(dir.path(), Options::default()).is_ok());
 }
 
 fn witness_service(

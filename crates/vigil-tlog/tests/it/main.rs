@@ -3,6 +3,7 @@
 mod crash;
 mod http;
 mod keys;
+mod lock;
 mod store;
 
 use vigil_ledger::note::{ALG_COSIGNATURE_V1, ALG_ED25519};

@@ -149,7 +149,7 @@ fn uncommitted_tail_is_discarded_on_open() {
 /// Simulates a crash: the log is never dropped, so the data files are not
 /// synced and `state` is not brought up to date.
 fn crash(log: Log) {
-    std::mem::forget(log);
+    log.abandon();
 }
 
 fn file_len(dir: &std::path::Path, name: &str) -> u64 {
