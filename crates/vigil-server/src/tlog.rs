@@ -109,6 +109,13 @@ pub enum HubLogError {
     /// A background task failed.
     #[error("worker: {0}")]
     Worker(String),
+    /// Another process (usually another replica) holds the log folder.
+    #[error(
+        "{0}: another replica already holds this transparency log; start this replica with \
+         --no-log (its logged actions then go to the holder through the database), or give it \
+         a data directory of its own"
+    )]
+    Held(String),
 }
 
 impl From<HubLogError> for ApiError {
@@ -331,7 +338,13 @@ impl TransparencyLog {
         cfg: LogConfig,
     ) -> Result<Arc<Self>, HubLogError> {
         let dir = cfg.dir.clone();
-        let log = Arc::new(blocking(move || Log::open(&dir, Options::default())).await??);
+        let log = match blocking(move || Log::open(&dir, Options::default())).await? {
+            Ok(log) => Arc::new(log),
+            Err(e @ vigil_tlog::TlogError::Locked { .. }) => {
+                return Err(HubLogError::Held(e.to_string()))
+            }
+            Err(e) => return Err(e.into()),
+        };
         let size = log.size();
         let next = store.last_log_index().await?.map_or(0, |i| i as u64 + 1);
         if next > size {

@@ -323,7 +323,25 @@ fn two_replicas_share_one_postgresql_database() {
     let database = hubproc::pg_schema_url(&url, &format!("replicas_{}", std::process::id()));
     let dir = scratch("replicas");
     let one = launch(&dir, &["--database", &database, "--no-registry"]);
-    let two = launch(&dir, &["--database", &database, "--no-registry"]);
+    // One transparency log per folder: a second replica in the same folder
+    // that also tries to hold the log is refused and told what to do.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--database", &database, "--no-registry"])
+        .current_dir(&dir)
+        .env("VIGIL_LOG", "warn")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{err}");
+    assert!(
+        err.contains("held by another process") && err.contains("--no-log"),
+        "{err}"
+    );
+    let two = launch(
+        &dir,
+        &["--database", &database, "--no-registry", "--no-log"],
+    );
     let token = one
         .token
         .clone()

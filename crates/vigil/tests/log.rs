@@ -577,3 +577,91 @@ fn licence_determinations_and_screening_decisions_reach_the_log() {
         }
     }
 }
+
+/// `vigil log serve` holds no writer lock: while it runs, `vigil log
+/// append` and `vigil log checkpoint` write the same folder in other
+/// processes, and the server then answers with the new checkpoint and the
+/// new tiles. A second writer on the folder is still refused.
+#[test]
+fn log_serve_follows_appends_and_checkpoints_from_other_processes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (log_dir, key) = (d.join("log"), d.join("log.key"));
+    ok(&["log", "keygen", "--name", "o.example/log", "--out", p(&key)]);
+    let entry = |i: usize| {
+        let f = d.join(format!("e{i}"));
+        std::fs::write(&f, format!("entry {i}")).unwrap();
+        f
+    };
+    let files: Vec<_> = (0..300).map(entry).collect();
+    let names: Vec<&str> = files.iter().map(|f| p(f)).collect();
+    let mut args = vec!["log", "append", "--dir", p(&log_dir)];
+    args.extend(&names[..3]);
+    ok(&args);
+    let cp1 = ok(&["log", "checkpoint", "--dir", p(&log_dir), "--key", p(&key)]);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["log", "serve", "--dir", p(&log_dir), "--listen", &addr])
+        .spawn()
+        .unwrap();
+    let _served = Served {
+        child,
+        addr: addr.clone(),
+    };
+    let get = |path: &str| vigil_server::client::request(&addr, "GET", path, &[], None);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let first = loop {
+        match get("/checkpoint") {
+            Ok(r) => break r,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Err(e) => panic!("vigil log serve never answered: {e}"),
+        }
+    };
+    assert_eq!((first.status, first.text()), (200, cp1.clone()));
+    assert_eq!(get("/tile/0/000.p/3").unwrap().status, 200);
+    assert_eq!(get("/tile/0/000.p/4").unwrap().status, 404);
+
+    // Writers in other processes while the server runs.
+    let mut args = vec!["log", "append", "--dir", p(&log_dir)];
+    args.extend(&names[3..]);
+    let out = ok(&args);
+    assert!(out.contains("appended entries 3..300"), "{out}");
+    let cp2 = ok(&["log", "checkpoint", "--dir", p(&log_dir), "--key", p(&key)]);
+    assert!(cp2.starts_with("o.example/log\n300\n"), "{cp2}");
+
+    let r = get("/checkpoint").unwrap();
+    assert_eq!((r.status, r.text()), (200, cp2));
+    // The leaf hashes of the new entries, in a full tile and a partial one.
+    let leaves = |range: std::ops::Range<usize>| -> Vec<u8> {
+        range
+            .flat_map(|i| vigil_ledger::leaf_hash(format!("entry {i}").as_bytes()))
+            .collect()
+    };
+    let r = get("/tile/0/000").unwrap();
+    assert_eq!((r.status, r.body), (200, leaves(0..256)));
+    let r = get("/tile/0/001.p/44").unwrap();
+    assert_eq!((r.status, r.body), (200, leaves(256..300)));
+    let r = get("/tile/entries/001.p/44").unwrap();
+    assert_eq!(r.status, 200);
+    let bundle = vigil_ledger::tiles::decode_bundle(&r.body).unwrap();
+    assert_eq!(bundle.len(), 44);
+    assert_eq!(bundle[43], b"entry 299");
+    assert_eq!(get("/tile/0/001.p/45").unwrap().status, 404);
+    // The server did not take the folder: only one writer at a time, and
+    // it is not the server (this append succeeded above); a writer held
+    // open elsewhere still shuts out `vigil log append`.
+    let holder = vigil_tlog::Log::open(&log_dir, vigil_tlog::Options::default()).unwrap();
+    let out = vigil(&["log", "append", "--dir", p(&log_dir), names[0]]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("held by another process"), "{err}");
+    drop(holder);
+}

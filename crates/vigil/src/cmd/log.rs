@@ -571,13 +571,18 @@ fn witness(a: WitnessArgs) -> anyhow::Result<Outcome> {
 }
 
 fn serve(a: ServeArgs) -> anyhow::Result<Outcome> {
-    let log = Arc::new(Log::open(&a.dir, Options::default())?);
+    // Read-only: `vigil log append` and `vigil log checkpoint` (or a hub)
+    // may write the folder while it is served.
+    if !a.dir.is_dir() {
+        bail!("{}: no such log directory", a.dir.display());
+    }
+    LogReader::open(&a.dir)?;
     eprintln!(
         "serving {} at http://{}/checkpoint",
         a.dir.display(),
         a.listen
     );
-    vigil_tlog::run_server(&a.listen, vigil_tlog::router(log))?;
+    vigil_tlog::run_server(&a.listen, vigil_tlog::reader_router(a.dir.clone()))?;
     Ok(Outcome::Ok)
 }
 
