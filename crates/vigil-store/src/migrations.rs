@@ -155,14 +155,14 @@ CREATE INDEX transparency_queue_pending ON transparency_queue (id) WHERE log_ind
 /// contentless FTS5 table keyed by `objects.pk` with three columns — names
 /// (name, aliases), values (pattern, value, URL, hashes) and other text
 /// (description, labels, types, roles, sectors, external reference ids) —
-/// kept by triggers in the transaction of every insert and delete of an
-/// object row, and filled from the rows already stored. Every version is
+/// filled from the rows already stored. New rows are indexed by
+/// [`sqlite_index_new`] once per insert transaction (FTS5 writes a segment
+/// at every statement's end, so a per-row trigger would cost a segment per
+/// object); a trigger drops the entry of a deleted row. Every version is
 /// indexed; a search keeps the newest version each caller may see.
 const V6_SQLITE: &[&str] = &[
     "CREATE VIRTUAL TABLE objects_fts USING fts5(names, vals, text, content='', \
      contentless_delete=1, tokenize='unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER objects_fts_insert AFTER INSERT ON objects BEGIN \
-     INSERT INTO objects_fts (rowid, names, vals, text) SELECT new.pk, {SQLITE_FIELDS}; END",
     "CREATE TRIGGER objects_fts_delete AFTER DELETE ON objects BEGIN \
      DELETE FROM objects_fts WHERE rowid = old.pk; END",
     "INSERT INTO objects_fts (rowid, names, vals, text) SELECT pk, {SQLITE_FIELDS_BODY} FROM objects",
@@ -174,26 +174,31 @@ const V6_SQLITE: &[&str] = &[
      WHERE type = 'relationship'",
 ];
 
+/// Indexes the object rows with `pk > ?1` (those one insert transaction
+/// added), in that transaction.
+pub(crate) fn sqlite_index_new() -> String {
+    format!(
+        "INSERT INTO objects_fts (rowid, names, vals, text) SELECT pk, {} FROM objects WHERE pk > ?1",
+        SQLITE_FIELDS.replace("{B}", "body")
+    )
+}
+
 /// The three indexed fields of an SQLite object row, read from its JSON
 /// body `{B}` (part of migration 6: never edit).
 const SQLITE_FIELDS: &str = "\
-concat_ws(' ', json_extract({B}, '$.name'), \
-  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.aliases')), \
-  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.x_mitre_aliases'))), \
+concat_ws(' ', json_extract({B}, '$.name'), json_extract({B}, '$.aliases'), \
+  json_extract({B}, '$.x_mitre_aliases')), \
 concat_ws(' ', json_extract({B}, '$.pattern'), json_extract({B}, '$.value'), \
-  json_extract({B}, '$.x_vigil_value'), json_extract({B}, '$.url'), \
-  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.hashes'))), \
+  json_extract({B}, '$.x_vigil_value'), json_extract({B}, '$.url'), json_extract({B}, '$.hashes')), \
 concat_ws(' ', json_extract({B}, '$.description'), json_extract({B}, '$.relationship_type'), \
   json_extract({B}, '$.identity_class'), json_extract({B}, '$.country'), \
-  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.labels')), \
-  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.indicator_types')), \
-  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.malware_types')), \
-  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.tool_types')), \
-  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.infrastructure_types')), \
-  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.roles')), \
-  (SELECT group_concat(value, ' ') FROM json_each({B}, '$.sectors')), \
-  (SELECT group_concat(value, ' ') FROM json_tree({B}, '$.external_references') \
-     WHERE key IN ('source_name', 'external_id')))";
+  json_extract({B}, '$.labels'), json_extract({B}, '$.indicator_types'), \
+  json_extract({B}, '$.malware_types'), json_extract({B}, '$.tool_types'), \
+  json_extract({B}, '$.infrastructure_types'), json_extract({B}, '$.roles'), \
+  json_extract({B}, '$.sectors'), \
+  CASE WHEN json_type({B}, '$.external_references') = 'array' THEN \
+  (SELECT group_concat(concat_ws(' ', json_extract(value, '$.source_name'), \
+     json_extract(value, '$.external_id')), ' ') FROM json_each({B}, '$.external_references')) END)";
 
 /// Migration 6 on PostgreSQL: the text search index. `object_search` holds
 /// a `tsvector` per object row (weight A names and aliases, B values —
@@ -207,22 +212,22 @@ concat_ws(' ', json_extract({B}, '$.description'), json_extract({B}, '$.relation
 const V6_POSTGRES: &[&str] = &[
     "CREATE TABLE object_search (pk BIGINT PRIMARY KEY, doc TSVECTOR NOT NULL)",
     "CREATE INDEX object_search_doc ON object_search USING GIN (doc)",
-    "CREATE FUNCTION vigil_search_words(j JSONB, paths TEXT[]) RETURNS TEXT \
-     LANGUAGE sql IMMUTABLE AS $$ \
-     SELECT regexp_replace(coalesce(string_agg(v #>> '{}', ' '), ''), \
-       '[!-/:-@[-`{-~[:space:]]+', ' ', 'g') \
-     FROM unnest(paths) AS p, jsonb_path_query(j, p::jsonpath) AS v $$",
+    "CREATE FUNCTION vigil_search_words(t TEXT) RETURNS TSVECTOR LANGUAGE sql IMMUTABLE AS $$ \
+     SELECT to_tsvector('simple', translate(t, E'!\"#$%&\\'()*+,-./:;<=>?@[\\\\]^_`{|}~\\n\\r\\t', \
+       repeat(' ', 35))) $$",
     "CREATE FUNCTION vigil_search_document(body TEXT) RETURNS TSVECTOR \
      LANGUAGE sql IMMUTABLE AS $$ \
-     SELECT setweight(to_tsvector('simple', vigil_search_words(j, \
-         ARRAY['$.name', '$.aliases[*]', '$.x_mitre_aliases[*]'])), 'A') \
-       || setweight(to_tsvector('simple', vigil_search_words(j, \
-         ARRAY['$.pattern', '$.value', '$.x_vigil_value', '$.url', '$.hashes.*'])), 'B') \
-       || setweight(to_tsvector('simple', vigil_search_words(j, \
-         ARRAY['$.description', '$.relationship_type', '$.identity_class', '$.country', \
-               '$.labels[*]', '$.indicator_types[*]', '$.malware_types[*]', '$.tool_types[*]', \
-               '$.infrastructure_types[*]', '$.roles[*]', '$.sectors[*]', \
-               '$.external_references[*].source_name', '$.external_references[*].external_id'])), 'C') \
+     SELECT setweight(vigil_search_words(concat_ws(' ', j ->> 'name', \
+         (j -> 'aliases')::text, (j -> 'x_mitre_aliases')::text)), 'A') \
+       || setweight(vigil_search_words(concat_ws(' ', j ->> 'pattern', j ->> 'value', \
+         j ->> 'x_vigil_value', j ->> 'url', (j -> 'hashes')::text)), 'B') \
+       || setweight(vigil_search_words(concat_ws(' ', j ->> 'description', \
+         j ->> 'relationship_type', j ->> 'identity_class', j ->> 'country', \
+         (j -> 'labels')::text, (j -> 'indicator_types')::text, (j -> 'malware_types')::text, \
+         (j -> 'tool_types')::text, (j -> 'infrastructure_types')::text, (j -> 'roles')::text, \
+         (j -> 'sectors')::text, \
+         jsonb_path_query_array(j, 'lax $.external_references[*].source_name')::text, \
+         jsonb_path_query_array(j, 'lax $.external_references[*].external_id')::text)), 'C') \
      FROM (SELECT body::jsonb AS j) AS b $$",
     "CREATE FUNCTION object_search_insert() RETURNS TRIGGER LANGUAGE plpgsql AS $$ BEGIN \
      INSERT INTO object_search (pk, doc) SELECT pk, vigil_search_document(body) FROM new_objects; \
@@ -285,10 +290,7 @@ pub(crate) fn statements(version: i64, dialect: Dialect) -> Vec<String> {
             let fields = |body: &str| SQLITE_FIELDS.replace("{B}", body);
             return sqlite
                 .iter()
-                .map(|s| {
-                    s.replace("{SQLITE_FIELDS}", &fields("new.body"))
-                        .replace("{SQLITE_FIELDS_BODY}", &fields("body"))
-                })
+                .map(|s| s.replace("{SQLITE_FIELDS_BODY}", &fields("body")))
                 .collect();
         }
         (Migration::PerDialect { postgres, .. }, Dialect::Postgres) => {

@@ -283,6 +283,11 @@ fn insert_objects(
 ) -> Result<(Vec<Added>, i64)> {
     let mut last = last.max(now_micros() - 1);
     let mut out = Vec::with_capacity(objects.len());
+    // Rows added below get larger pks (AUTOINCREMENT): the search index
+    // takes them in one statement at the end.
+    let before: i64 = tx
+        .query_row("SELECT COALESCE(MAX(pk), 0) FROM objects", [], |r| r.get(0))
+        .map_err(err("read last pk"))?;
     let mut st = tx
         .prepare_cached(
             "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, \
@@ -322,6 +327,11 @@ fn insert_objects(
         } else {
             out.push(Added::Duplicate);
         }
+    }
+    if out.iter().any(|a| matches!(a, Added::Inserted(_))) {
+        tx.prepare_cached(&migrations::sqlite_index_new())
+            .and_then(|mut st| st.execute([before]))
+            .map_err(err("index new objects"))?;
     }
     Ok((out, last))
 }
