@@ -18,6 +18,7 @@
 mod migrations;
 pub mod oversight;
 mod postgres;
+mod search_text;
 mod sql;
 mod sqlite;
 mod types;

@@ -155,10 +155,11 @@ CREATE INDEX transparency_queue_pending ON transparency_queue (id) WHERE log_ind
 /// contentless FTS5 table keyed by `objects.pk` with three columns — names
 /// (name, aliases), values (pattern, value, URL, hashes) and other text
 /// (description, labels, types, roles, sectors, external reference ids) —
-/// filled from the rows already stored. New rows are indexed by
-/// [`sqlite_index_new`] once per insert transaction (FTS5 writes a segment
-/// at every statement's end, so a per-row trigger would cost a segment per
-/// object); a trigger drops the entry of a deleted row. Every version is
+/// filled from the rows already stored. New rows are indexed by the insert
+/// itself, with texts worked out in Rust (`search_text`), a chunk of rows
+/// per statement (FTS5 writes a segment at every statement's end, so a
+/// per-row trigger would cost a segment per object); a trigger drops the
+/// entry of a deleted row. Every version is
 /// indexed; a search keeps the newest version each caller may see.
 const V6_SQLITE: &[&str] = &[
     "CREATE VIRTUAL TABLE objects_fts USING fts5(names, vals, text, content='', \
@@ -173,15 +174,6 @@ const V6_SQLITE: &[&str] = &[
     "CREATE INDEX objects_by_target_ref ON objects (collection_id, json_extract(body, '$.target_ref')) \
      WHERE type = 'relationship'",
 ];
-
-/// Indexes the object rows with `pk > ?1` (those one insert transaction
-/// added), in that transaction.
-pub(crate) fn sqlite_index_new() -> String {
-    format!(
-        "INSERT INTO objects_fts (rowid, names, vals, text) SELECT pk, {} FROM objects WHERE pk > ?1",
-        SQLITE_FIELDS.replace("{B}", "body")
-    )
-}
 
 /// The three indexed fields of an SQLite object row, read from its JSON
 /// body `{B}` (part of migration 6: never edit).
@@ -202,9 +194,10 @@ concat_ws(' ', json_extract({B}, '$.description'), json_extract({B}, '$.relation
 
 /// Migration 6 on PostgreSQL: the text search index. `object_search` holds
 /// a `tsvector` per object row (weight A names and aliases, B values —
-/// pattern, value, URL, hashes —, C other text), under a GIN index, kept by
-/// statement triggers in the transaction of every insert and delete of
-/// object rows, and filled from the rows already stored. ASCII punctuation
+/// pattern, value, URL, hashes —, C other text), under a GIN index, filled
+/// from the rows already stored; the insert adds new rows' entries in its
+/// transaction from texts worked out in Rust (`search_text`), and a
+/// statement trigger drops a deleted row's entry. ASCII punctuation
 /// is turned into spaces before parsing, so that a domain, a URL or an
 /// e-mail address is split into words as SQLite's tokenizer splits it and
 /// both backends answer a query alike. Every version is indexed; a search
@@ -229,14 +222,9 @@ const V6_POSTGRES: &[&str] = &[
          jsonb_path_query_array(j, 'lax $.external_references[*].source_name')::text, \
          jsonb_path_query_array(j, 'lax $.external_references[*].external_id')::text)), 'C') \
      FROM (SELECT body::jsonb AS j) AS b $$",
-    "CREATE FUNCTION object_search_insert() RETURNS TRIGGER LANGUAGE plpgsql AS $$ BEGIN \
-     INSERT INTO object_search (pk, doc) SELECT pk, vigil_search_document(body) FROM new_objects; \
-     RETURN NULL; END $$",
     "CREATE FUNCTION object_search_delete() RETURNS TRIGGER LANGUAGE plpgsql AS $$ BEGIN \
      DELETE FROM object_search WHERE pk IN (SELECT pk FROM old_objects); \
      RETURN NULL; END $$",
-    "CREATE TRIGGER objects_search_insert AFTER INSERT ON objects \
-     REFERENCING NEW TABLE AS new_objects FOR EACH STATEMENT EXECUTE FUNCTION object_search_insert()",
     "CREATE TRIGGER objects_search_delete AFTER DELETE ON objects \
      REFERENCING OLD TABLE AS old_objects FOR EACH STATEMENT EXECUTE FUNCTION object_search_delete()",
     "INSERT INTO object_search (pk, doc) SELECT pk, vigil_search_document(body) FROM objects",

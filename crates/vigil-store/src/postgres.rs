@@ -16,6 +16,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
 
 use crate::migrations::{self, Dialect};
+use crate::search_text;
 use crate::sql::{self, to_pg, Param, Sql};
 use crate::sqlite::{
     now_micros, subject_parts, to_collection, to_grant, to_object, COLLECTION_COLUMNS,
@@ -388,7 +389,14 @@ fn object_from(r: &Row) -> Result<StoredObject> {
 /// one array per column).
 const INSERT_OBJECTS: &str = "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, date_added, tlp, org_id, user_id, body) \
      SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[]) \
-     ON CONFLICT (collection_id, id, version_us) DO NOTHING RETURNING id, version_us, date_added";
+     ON CONFLICT (collection_id, id, version_us) DO NOTHING RETURNING id, version_us, date_added, pk";
+
+/// Adds new object rows to the search index (`$1` their pks, then their
+/// names, values and other text; see `search_text`).
+const INDEX_OBJECTS: &str = "INSERT INTO object_search (pk, doc) \
+     SELECT pk, setweight(vigil_search_words(n), 'A') || setweight(vigil_search_words(v), 'B') \
+       || setweight(vigil_search_words(t), 'C') \
+     FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(pk, n, v, t)";
 
 /// Creates or replaces a status resource.
 const WRITE_STATUS: &str = "INSERT INTO statuses (id, collection_id, user_id, request_timestamp, status, body) \
@@ -476,22 +484,37 @@ impl PgStore {
                     err("insert objects")(e)
                 }
             })?;
-        let mut inserted: HashMap<(String, i64), i64> = rows
+        let mut inserted: HashMap<(String, i64), (i64, i64)> = rows
             .iter()
             .map(|r| {
                 (
                     (r.get::<_, String>(0), r.get::<_, i64>(1)),
-                    r.get::<_, i64>(2),
+                    (r.get::<_, i64>(2), r.get::<_, i64>(3)),
                 )
             })
             .collect();
-        Ok(objects
+        let mut pks = Vec::with_capacity(inserted.len());
+        let mut texts: [Vec<String>; 3] = Default::default();
+        let out = objects
             .iter()
             .map(|o| match inserted.remove(&(o.id.clone(), o.version_us)) {
-                Some(d) => Added::Inserted(d),
+                Some((d, pk)) => {
+                    pks.push(pk);
+                    for (col, t) in texts.iter_mut().zip(search_text::fields(&o.body)) {
+                        col.push(t);
+                    }
+                    Added::Inserted(d)
+                }
                 None => Added::Duplicate,
             })
-            .collect())
+            .collect();
+        if !pks.is_empty() {
+            let [names, vals, text] = &texts;
+            c.execute(INDEX_OBJECTS, &[&pks, names, vals, text])
+                .await
+                .map_err(err("index new objects"))?;
+        }
+        Ok(out)
     }
 }
 

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use crate::migrations::{self, Dialect};
+use crate::search_text;
 use crate::sql::{self, Param, Sql};
 use crate::types::*;
 use crate::{Result, StatusFn, Store, StoreError};
@@ -283,11 +284,9 @@ fn insert_objects(
 ) -> Result<(Vec<Added>, i64)> {
     let mut last = last.max(now_micros() - 1);
     let mut out = Vec::with_capacity(objects.len());
-    // Rows added below get larger pks (AUTOINCREMENT): the search index
-    // takes them in one statement at the end.
-    let before: i64 = tx
-        .query_row("SELECT COALESCE(MAX(pk), 0) FROM objects", [], |r| r.get(0))
-        .map_err(err("read last pk"))?;
+    // The search index takes the new rows at the end, a chunk of rows per
+    // statement (FTS5 writes a segment at every statement's end).
+    let mut fresh: Vec<(i64, [String; 3])> = Vec::new();
     let mut st = tx
         .prepare_cached(
             "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, \
@@ -323,17 +322,38 @@ fn insert_objects(
             })?;
         if n == 1 {
             last = date_added;
+            fresh.push((tx.last_insert_rowid(), search_text::fields(&o.body)));
             out.push(Added::Inserted(date_added));
         } else {
             out.push(Added::Duplicate);
         }
     }
-    if out.iter().any(|a| matches!(a, Added::Inserted(_))) {
-        tx.prepare_cached(&migrations::sqlite_index_new())
-            .and_then(|mut st| st.execute([before]))
+    index_new(tx, &fresh)?;
+    Ok((out, last))
+}
+
+/// Rows of the search index written by one statement.
+const INDEX_CHUNK: usize = 256;
+
+/// Adds new object rows (`pk`, their three search texts) to the search
+/// index, in the caller's transaction.
+fn index_new(tx: &rusqlite::Transaction<'_>, rows: &[(i64, [String; 3])]) -> Result<()> {
+    for chunk in rows.chunks(INDEX_CHUNK) {
+        let sql = format!(
+            "INSERT INTO objects_fts (rowid, names, vals, text) VALUES {}",
+            vec!["(?, ?, ?, ?)"; chunk.len()].join(", ")
+        );
+        let mut st = tx
+            .prepare_cached(&sql)
+            .map_err(err("prepare index insert"))?;
+        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 4);
+        for (pk, [names, vals, text]) in chunk {
+            params.extend([pk as &dyn rusqlite::ToSql, names, vals, text]);
+        }
+        st.execute(params.as_slice())
             .map_err(err("index new objects"))?;
     }
-    Ok((out, last))
+    Ok(())
 }
 
 /// The eight object columns of a result row, as `Sql::select_page` lists them.
