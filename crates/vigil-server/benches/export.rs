@@ -8,6 +8,8 @@
 //!
 //! Run: `cargo bench -p vigil-server --bench export`.
 
+mod common;
+
 use std::time::Instant;
 
 use axum::body::Body;
@@ -16,7 +18,7 @@ use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 use vigil_formats::{ExportOptions, Format, IndicatorSet};
 use vigil_server::{AppState, HubConfig};
-use vigil_store::{NewCollection, NewObject, ObjectQuery, Tlp, Visibility};
+use vigil_store::{NewCollection, NewObject, ObjectQuery, Visibility};
 
 fn status_kib(field: &str) -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -97,26 +99,14 @@ async fn run(n: usize) {
         })
         .await
         .expect("collection");
-    let t = "2024-01-01T00:00:00.000Z";
     for start in (0..n).step_by(10_000) {
         let batch: Vec<NewObject> = (start..n.min(start + 10_000))
             .map(|i| {
-                let id = format!("indicator--00000000-0000-4000-8000-{i:012x}");
-                NewObject {
-                    body: serde_json::json!({"type": "indicator", "spec_version": "2.1", "id": id,
-                        "created": t, "modified": t, "name": format!("spyware domain {i}"),
-                        "pattern": format!("[domain-name:value = 'c2-{i}.example.net']"),
-                        "pattern_type": "stix", "valid_from": t})
-                    .to_string(),
-                    id,
-                    stix_type: "indicator".into(),
-                    spec_version: "2.1".into(),
-                    version: t.into(),
-                    version_us: 1_704_067_200_000_000,
-                    tlp: Tlp::Clear,
-                    org_id: None,
-                    user_id: None,
-                }
+                common::indicator(
+                    i,
+                    serde_json::json!({"name": format!("spyware domain {i}"),
+                        "pattern": format!("[domain-name:value = 'c2-{i}.example.net']")}),
+                )
             })
             .collect();
         store.add_objects(cid, batch).await.expect("load");

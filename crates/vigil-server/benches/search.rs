@@ -11,6 +11,8 @@
 //!
 //! Run: `cargo bench -p vigil-server --bench search`.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -67,28 +69,16 @@ async fn load(state: &AppState, store: &Arc<dyn Store>, n: usize) -> f64 {
         .expect("collections")
         .expect("indicators collection")
         .id;
-    let t = "2024-01-01T00:00:00.000Z";
     let start = Instant::now();
     for first in (0..n).step_by(5_000) {
         let batch: Vec<NewObject> = (first..n.min(first + 5_000))
             .map(|i| {
-                let id = format!("indicator--00000000-0000-4000-8000-{i:012x}");
-                NewObject {
-                    body: serde_json::json!({"type": "indicator", "spec_version": "2.1", "id": id,
-                        "created": t, "modified": t, "name": format!("Bench indicator {i}"),
+                common::indicator(
+                    i,
+                    serde_json::json!({"name": format!("Bench indicator {i}"),
                         "description": "Generated for the search benchmark.",
-                        "pattern": format!("[domain-name:value = 'h{i}.bench{}.example.org']", i % 997),
-                        "pattern_type": "stix", "valid_from": t})
-                    .to_string(),
-                    id,
-                    stix_type: "indicator".into(),
-                    spec_version: "2.1".into(),
-                    version: t.into(),
-                    version_us: 1_704_067_200_000_000,
-                    tlp: Tlp::Clear,
-                    org_id: None,
-                    user_id: None,
-                }
+                        "pattern": format!("[domain-name:value = 'h{i}.bench{}.example.org']", i % 997)}),
+                )
             })
             .collect();
         store.add_objects(&cid, batch).await.expect("load");

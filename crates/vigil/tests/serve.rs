@@ -115,17 +115,8 @@ fn admin_commands_create_users_tokens_and_grants() {
     let data = dir.join("d");
     let data = data.to_str().unwrap();
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .args(["serve", "--data-dir", data, "--no-registry"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        let serve: &[&str] = &["serve", "--data-dir", data, "--no-registry"];
+        hubproc::vigil_ok(&dir, &[serve, args].concat())
     };
     run(&["org", "Amnesty Tech", "--kind", "civil-society"]);
     run(&[
