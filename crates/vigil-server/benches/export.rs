@@ -28,18 +28,6 @@ fn status_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU seconds (user + system) of the process so far.
-fn cpu_seconds() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = s.rsplit(')').next().unwrap_or("");
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    // Fields 14 and 15 of stat (utime, stime), counted after the command.
-    (f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)) as f64 / 100.0
-}
-
 /// Resets the peak resident set so that `VmHWM` measures the next phase.
 fn reset_peak() -> u64 {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -56,11 +44,11 @@ struct Phase {
 
 async fn measure<F: std::future::Future<Output = usize>>(f: F) -> Phase {
     let base = reset_peak();
-    let (c0, w0) = (cpu_seconds(), Instant::now());
+    let (c0, w0) = (common::cpu_seconds(), Instant::now());
     let bytes = f.await;
     Phase {
         bytes,
-        cpu: cpu_seconds() - c0,
+        cpu: common::cpu_seconds() - c0,
         wall: w0.elapsed().as_secs_f64(),
         peak_growth_kib: status_kib("VmHWM:").saturating_sub(base),
         peak_kib: status_kib("VmHWM:"),

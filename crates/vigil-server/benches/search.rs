@@ -25,18 +25,6 @@ use vigil_server::bootstrap::Seed;
 use vigil_server::{AppState, HubConfig};
 use vigil_store::{NewObject, ObjectQuery, Store, Tlp, Visibility};
 
-/// CPU seconds (user + system) of the process so far.
-fn cpu_seconds() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = s.rsplit(')').next().unwrap_or("");
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    // Fields 14 and 15 of stat (utime, stime), counted after the command.
-    (f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)) as f64 / 100.0
-}
-
 fn seeds() -> Vec<Seed> {
     let (mut registry, mut indicators) = (Vec::new(), Vec::new());
     for b in vigil_registry::bundles() {
@@ -163,13 +151,13 @@ where
 {
     let mut walls = Vec::with_capacity(reps);
     let mut out = 0;
-    let c0 = cpu_seconds();
+    let c0 = common::cpu_seconds();
     for _ in 0..reps {
         let w = Instant::now();
         out = f().await;
         walls.push(w.elapsed().as_secs_f64() * 1e3);
     }
-    let cpu = (cpu_seconds() - c0) * 1e3 / reps as f64;
+    let cpu = (common::cpu_seconds() - c0) * 1e3 / reps as f64;
     walls.sort_by(f64::total_cmp);
     (walls[walls.len() / 2], cpu, out)
 }
