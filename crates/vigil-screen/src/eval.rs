@@ -252,3 +252,96 @@ pub fn per_category(
     }
     out
 }
+
+/// The best per-entry precision any engine can reach on a labelled set if
+/// it treats alike what the query cannot tell apart: for each positive
+/// query, the other list entries of the listed party's schema whose primary
+/// name is the listed party's (same words, any order, case and punctuation
+/// aside) and which stand to each fact of the query (birth year, country,
+/// identifier) as the listed party does. Raising the listed party raises
+/// those too; they are false positives per entry whatever the scorer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ceiling {
+    /// Positive queries whose listed party is in the list.
+    pub positives: usize,
+    /// Entries that cannot be told apart from the listed party.
+    pub forced_fp: usize,
+    /// positives / (positives + forced_fp).
+    pub precision: f64,
+}
+
+/// Works out the [`Ceiling`] of a labelled set against a list.
+pub fn per_entry_ceiling(entities: &[Entity], set: &[Labelled]) -> Ceiling {
+    fn name_key(name: &str) -> String {
+        let lower = name.to_lowercase();
+        let mut words: Vec<&str> = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.sort_unstable();
+        words.join(" ")
+    }
+    let mut by_name: HashMap<(String, String), Vec<&Entity>> = HashMap::new();
+    let mut by_id: HashMap<&str, &Entity> = HashMap::new();
+    for e in entities {
+        by_id.insert(e.id.as_str(), e);
+        if let Some(n) = e.names.first() {
+            by_name
+                .entry((e.schema.clone(), name_key(n)))
+                .or_default()
+                .push(e);
+        }
+    }
+    let (mut positives, mut forced_fp) = (0, 0);
+    for l in set {
+        let Some(truth) = l.truth.as_deref().and_then(|t| by_id.get(t)) else {
+            continue;
+        };
+        positives += 1;
+        let Some(name) = truth.names.first() else {
+            continue;
+        };
+        let facts = |e: &Entity| facts_against(&l.query, e);
+        let want = facts(truth);
+        forced_fp += by_name
+            .get(&(truth.schema.clone(), name_key(name)))
+            .map_or(0, |same| {
+                same.iter()
+                    .filter(|e| e.id != truth.id && facts(e) == want)
+                    .count()
+            });
+    }
+    let precision = if positives + forced_fp == 0 {
+        0.0
+    } else {
+        positives as f64 / (positives + forced_fp) as f64
+    };
+    Ceiling {
+        positives,
+        forced_fp,
+        precision,
+    }
+}
+
+/// How each fact of a query (birth year, country, identifier) stands to an
+/// entry's: `None` when either side lacks it, else whether they agree.
+fn facts_against(q: &Query, e: &Entity) -> [Option<bool>; 3] {
+    fn relation(a: &[String], b: &[String]) -> Option<bool> {
+        (!a.is_empty() && !b.is_empty()).then(|| a.iter().any(|x| b.contains(x)))
+    }
+    let year = |d: &String| d.chars().take(4).collect::<String>();
+    let qy: Vec<String> = q.birth_dates.iter().map(year).collect();
+    let ey: Vec<String> = e.birth_dates.iter().map(year).collect();
+    let qc: Vec<String> = q.countries.iter().map(|c| c.to_lowercase()).collect();
+    let qi: Vec<String> = q
+        .identifiers
+        .iter()
+        .map(|i| crate::entity::normalise_identifier(i))
+        .collect();
+    let ei: Vec<String> = e.identifiers.iter().map(|i| i.normalised()).collect();
+    [
+        relation(&qy, &ey),
+        relation(&qc, &e.countries),
+        relation(&qi, &ei),
+    ]
+}

@@ -669,3 +669,38 @@ fn a_brand_with_doubled_letters_is_not_read_as_a_legal_form() {
     let shown = all[0].explanation.to_string();
     assert!(shown.contains("'sroo' ≈ 'soro'"), "{shown}");
 }
+
+#[test]
+fn per_entry_ceiling_counts_only_entries_the_query_cannot_tell_apart() {
+    let person = |id: &str, name: &str, born: &str, country: &str| Entity {
+        id: id.into(),
+        schema: "Person".into(),
+        names: vec![name.into()],
+        birth_dates: vec![born.into()],
+        countries: vec![country.into()],
+        ..Entity::default()
+    };
+    let list = vec![
+        person("truth", "MA, Xia", "1994-10-11", "tw"),
+        // Same words in another order and case, another birth year: the
+        // query gives no birth date, so nothing tells this one apart.
+        person("twin", "Ma Xia", "1950-01-24", "tw"),
+        // Same name, but the query's country agrees with the listed party
+        // and contradicts this one.
+        person("elsewhere", "Ma Xia", "1982-01-22", "cn"),
+        // Another name altogether.
+        person("other", "Ma Xiao", "1994-10-11", "tw"),
+    ];
+    let queries = vec![Entity {
+        id: "q1".into(),
+        schema: "Person".into(),
+        names: vec!["Xia Ma".into()],
+        countries: vec!["tw".into()],
+        ..Entity::default()
+    }];
+    let labels = r#"{"query_id": "q1", "truth": "truth", "category": "reorder"}"#;
+    let set = eval::load(&queries, labels);
+    let c = eval::per_entry_ceiling(&list, &set);
+    assert_eq!((c.positives, c.forced_fp), (1, 1));
+    assert!((c.precision - 0.5).abs() < 1e-9);
+}
