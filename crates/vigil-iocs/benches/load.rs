@@ -4,7 +4,8 @@
 //! under `target/bench-data/` (1,000,000 domains as a text list and as a STIX
 //! bundle, 100 and 100,000 as STIX), times loading them and building the
 //! matcher — wall time, CPU time of all threads, indicators per second and
-//! peak resident memory of each load — times lookups against 100 and
+//! peak resident memory of each load — and reading the 1,000,000-domain
+//! bundle's compiled form (`Matcher::from_compiled`), times lookups against 100 and
 //! 1,000,000 indicators (the cost must not grow with the count), and, when the
 //! interop Python is present, times MVT's loader in the same run on a bundle
 //! of `VIGIL_BENCH_MVT_IOCS` indicators (default 20,000: MVT's loader grows
@@ -184,6 +185,19 @@ fn main() {
     drop(m1m);
     let (c, m1m) = measure(3, || load_and_build(&t1m_stix));
     report("1,000,000 domains, STIX 2.1 bundle (666 MB)", 1_000_000, &c);
+    // The compiled form `vigil scan` keeps beside a large file: written once, read by every later scan.
+    let stamp = vigil_iocs::SourceStamp::of_file(&t1m_stix).expect("stamp");
+    let (c, bytes) = measure(1, || m1m.to_compiled(stamp).expect("one set"));
+    report("1,000,000 domains, compiled form written", 1_000_000, &c);
+    let (c, _) = measure(3, || {
+        Matcher::from_compiled(&bytes, stamp, &t1m_stix).expect("reads back")
+    });
+    report(
+        &format!("1,000,000 domains, compiled ({} MB)", bytes.len() >> 20),
+        1_000_000,
+        &c,
+    );
+    drop(bytes);
     let (c, _) = measure(3, || load_and_build(&t100k));
     report("100,000 domains, STIX 2.1 bundle", 100_000, &c);
     let (ours_mvt, _) = measure(3, || load_and_build(&tmvt));

@@ -34,7 +34,7 @@ mod stix;
 mod text;
 
 pub use kinds::{kind_for_path, normalise_domain, normalise_url, url_host};
-pub use matcher::{Hit, How, IndicatorId, Matcher};
+pub use matcher::{CompiledError, Hit, How, IndicatorId, Matcher, SourceStamp};
 pub use pattern::{compile_fast, compile_full, compile_pattern, CompiledPattern};
 
 /// Largest indicator file this crate reads (bigger files are refused, not truncated).
@@ -131,11 +131,18 @@ impl IndicatorSet {
 
     /// The distinct spyware names in this set, sorted.
     pub fn spyware(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .indicators
-            .iter()
-            .flat_map(|i| i.spyware.iter().map(|s| s.to_string()))
-            .collect();
+        // Names are shared between indicators: skip a list equal to the one before
+        // (one pointer comparison per name), so a million indicators cost no copies.
+        let mut names: Vec<String> = Vec::new();
+        let mut last: &[Arc<str>] = &[];
+        for ind in &self.indicators {
+            let l = ind.spyware.as_slice();
+            let same = l.len() == last.len() && l.iter().zip(last).all(|(a, b)| Arc::ptr_eq(a, b));
+            if !same {
+                names.extend(l.iter().map(|s| s.to_string()));
+                last = l;
+            }
+        }
         names.sort();
         names.dedup();
         names
@@ -247,10 +254,7 @@ pub fn load_path(path: &Path) -> (Vec<IndicatorSet>, Vec<Error>) {
             Err(e) => (Vec::new(), vec![e]),
         };
     }
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    walk(path, &mut files, &mut errors, 0);
-    files.sort();
+    let (files, mut errors) = indicator_files(path);
     let mut sets = Vec::new();
     for f in files {
         match load_file(&f) {
@@ -261,6 +265,16 @@ pub fn load_path(path: &Path) -> (Vec<IndicatorSet>, Vec<Error>) {
         }
     }
     (sets, errors)
+}
+
+/// The indicator files [`load_path`] reads under a folder, sorted by path,
+/// and the folders that could not be read (hidden files and folders are skipped).
+pub fn indicator_files(dir: &Path) -> (Vec<PathBuf>, Vec<Error>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    walk(dir, &mut files, &mut errors, 0);
+    files.sort();
+    (files, errors)
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>, depth: usize) {
@@ -296,7 +310,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>, depth: us
 }
 
 /// A display name for a set: the file stem, prefixed by the folder for generic names.
-fn set_name(path: &Path) -> String {
+pub(crate) fn set_name(path: &Path) -> String {
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())

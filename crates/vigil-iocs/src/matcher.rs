@@ -13,6 +13,9 @@ use vigil_artefact::ObservableKind;
 use crate::kinds::{normalise_url, parse_cidr, url_host};
 use crate::{Indicator, IndicatorSet};
 
+mod compiled;
+pub use compiled::{CompiledError, SourceStamp};
+
 /// Names one indicator inside a [`Matcher`]: its set and its position in that set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IndicatorId {
@@ -324,38 +327,56 @@ impl Matcher {
         // Plain domains are gathered and inserted in one go (see `Table::insert_many`).
         let mut domains: Vec<(u64, IndicatorId, &str)> = Vec::new();
         for (s, set) in sets.iter().enumerate() {
-            for (i, ind) in set.indicators.iter().enumerate() {
-                let id = IndicatorId {
-                    set: s as u32,
-                    index: i as u32,
-                };
-                if ind.general.is_some() {
-                    m.general.push(id);
-                    // A pattern the evaluator cannot prepare (an impossible
-                    // literal) can never match; it stays listed in `general`.
-                    let prepared = vigil_pattern::parse(&ind.pattern)
-                        .ok()
-                        .and_then(|p| vigil_pattern::Evaluator::new(&p).ok());
-                    if let Some(e) = prepared {
-                        m.general_patterns.push((id, e));
-                    }
-                }
-                for t in &ind.terms {
-                    if t.kind == ObservableKind::Domain && parse_cidr(&t.value).is_none() {
-                        m.terms += 1;
-                        m.saw_domain(&t.value);
-                        domains.push((fingerprint(t.value.as_bytes()), id, &t.value));
-                    } else {
-                        m.add(t.kind, &t.value, id);
-                    }
-                }
-            }
+            m.add_set(s as u32, set, Some(&mut domains));
         }
         m.domains.insert_many(domains);
         m.path_lens.sort_unstable();
         m.path_lens.dedup();
         m.sets = sets;
         m
+    }
+
+    /// Adds every indicator of `set` (number `s`); plain domains go to `batch` when given.
+    fn add_set<'s>(
+        &mut self,
+        s: u32,
+        set: &'s IndicatorSet,
+        mut batch: Option<&mut Vec<(u64, IndicatorId, &'s str)>>,
+    ) {
+        for (i, ind) in set.indicators.iter().enumerate() {
+            let id = IndicatorId {
+                set: s,
+                index: i as u32,
+            };
+            if ind.general.is_some() {
+                self.add_general(id, &ind.pattern);
+            }
+            for t in &ind.terms {
+                match batch.as_deref_mut() {
+                    Some(b)
+                        if t.kind == ObservableKind::Domain && parse_cidr(&t.value).is_none() =>
+                    {
+                        self.terms += 1;
+                        self.saw_domain(&t.value);
+                        b.push((fingerprint(t.value.as_bytes()), id, &t.value));
+                    }
+                    _ => self.add(t.kind, &t.value, id),
+                }
+            }
+        }
+    }
+
+    /// Lists an indicator for the general evaluator and prepares its pattern.
+    fn add_general(&mut self, id: IndicatorId, pattern: &str) {
+        self.general.push(id);
+        // A pattern the evaluator cannot prepare (an impossible
+        // literal) can never match; it stays listed in `general`.
+        let prepared = vigil_pattern::parse(pattern)
+            .ok()
+            .and_then(|p| vigil_pattern::Evaluator::new(&p).ok());
+        if let Some(e) = prepared {
+            self.general_patterns.push((id, e));
+        }
     }
 
     fn add(&mut self, kind: ObservableKind, value: &str, id: IndicatorId) {
