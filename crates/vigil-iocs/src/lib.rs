@@ -34,6 +34,8 @@ mod stix;
 mod text;
 
 pub use kinds::{kind_for_path, normalise_domain, normalise_url, url_host};
+#[doc(hidden)]
+pub use matcher::seal_payload;
 pub use matcher::{CompiledError, Hit, How, IndicatorId, Matcher, SourceStamp};
 pub use pattern::{compile_fast, compile_full, compile_pattern, CompiledPattern};
 

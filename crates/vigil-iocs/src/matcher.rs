@@ -14,7 +14,7 @@ use crate::kinds::{normalise_url, parse_cidr, url_host};
 use crate::{Indicator, IndicatorSet};
 
 mod compiled;
-pub use compiled::{CompiledError, SourceStamp};
+pub use compiled::{seal_payload, CompiledError, SourceStamp};
 
 /// Names one indicator inside a [`Matcher`]: its set and its position in that set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
