@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use vigil_screen::api::{self, MatchRequest};
 use vigil_screen::{
-    import, seed, Decision, DecisionBook, Disposition, Entity, Query, Relation, Screener,
+    import, seed, Decision, DecisionBook, Disposition, Entity, Match, Query, Relation, Screener,
 };
 use vigil_store::{DecisionRecord, Role, User};
 
@@ -384,23 +384,7 @@ pub async fn screen(State(s): State<AppState>, caller: Caller, body: Body) -> Ap
     let hits: Vec<Value> = sc
         .match_query(&query, vigil_screen::DEFAULT_THRESHOLD)
         .iter()
-        .map(|m| {
-            let entity = sc.entity(&m.entity_id);
-            let fp = entity.map(|e| e.fingerprint()).unwrap_or_default();
-            let last = book.latest(&key, &m.entity_id);
-            json!({
-                "entity_id": m.entity_id,
-                "caption": m.caption,
-                "schema": m.schema,
-                "score": m.score,
-                "explanation": m.explanation.to_string(),
-                "listings": entity.map(|e| e.listings.clone()).unwrap_or_default(),
-                "datasets": entity.map(|e| e.datasets.clone()).unwrap_or_default(),
-                "ownership": m.ownership,
-                "cleared": book.suppressing(&key, &m.entity_id, &fp, &version).is_some(),
-                "decision": last,
-            })
-        })
+        .map(|m| hit_json(sc, &book, &key, &version, m))
         .collect();
     Ok(Json(json!({
         "query": query,
@@ -411,6 +395,58 @@ pub async fn screen(State(s): State<AppState>, caller: Caller, body: Body) -> Ap
         "hits": hits,
     }))
     .into_response())
+}
+
+/// One entry raised by a hit as the page shows it: its listings and the
+/// decisions taken on it for this query.
+fn entry_json(
+    sc: &Screener,
+    book: &DecisionBook,
+    key: &str,
+    version: &str,
+    id: &str,
+    caption: &str,
+) -> Value {
+    let entity = sc.entity(id);
+    let fp = entity.map(|e| e.fingerprint()).unwrap_or_default();
+    json!({
+        "entity_id": id,
+        "caption": caption,
+        "listings": entity.map(|e| e.listings.clone()).unwrap_or_default(),
+        "datasets": entity.map(|e| e.datasets.clone()).unwrap_or_default(),
+        "cleared": book.suppressing(key, id, &fp, version).is_some(),
+        "decision": book.latest(key, id),
+    })
+}
+
+/// A hit for the page: the entry raised first, with the entries raised
+/// with it because nothing in the query tells them apart (`tied`, each
+/// with its own decision) and those a fact of the query set aside. The hit
+/// is `cleared` only when every entry it raises is cleared, as on the
+/// command line.
+fn hit_json(sc: &Screener, book: &DecisionBook, key: &str, version: &str, m: &Match) -> Value {
+    let mut hit = entry_json(sc, book, key, version, &m.entity_id, &m.caption);
+    let tied: Vec<Value> = m
+        .explanation
+        .tied
+        .iter()
+        .map(|r| entry_json(sc, book, key, version, &r.entity_id, &r.caption))
+        .collect();
+    let all_cleared =
+        hit["cleared"] == json!(true) && tied.iter().all(|t| t["cleared"] == json!(true));
+    hit["cleared"] = json!(all_cleared);
+    hit["schema"] = json!(m.schema);
+    hit["score"] = json!(m.score);
+    hit["explanation"] = json!(m.explanation.to_string());
+    hit["ownership"] = json!(m.ownership);
+    hit["tied"] = json!(tied);
+    hit["set_aside"] = json!(m
+        .explanation
+        .set_aside
+        .iter()
+        .map(|r| json!({"entity_id": r.entity_id, "caption": r.caption, "why": r.detail}))
+        .collect::<Vec<_>>());
+    hit
 }
 
 /// Body of `POST /rest/v1/screening/decisions`.
@@ -524,4 +560,74 @@ pub async fn list_decisions(
         }
     }
     Ok(Json(json!({ "decisions": out })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn homonym(id: &str, born: &str) -> Entity {
+        Entity {
+            id: id.into(),
+            schema: "Person".into(),
+            names: vec!["Ivan Petrov".into()],
+            birth_dates: vec![born.into()],
+            datasets: vec![format!("list-{id}")],
+            ..Entity::default()
+        }
+    }
+
+    fn clear(sc: &Screener, key: &str, id: &str) -> Decision {
+        Decision {
+            query_key: key.into(),
+            query_name: "Ivan Petrov".into(),
+            entity_id: id.into(),
+            entity_fingerprint: sc.entity(id).unwrap().fingerprint(),
+            list_version: sc.list_version(),
+            disposition: Disposition::FalsePositive,
+            reason: "another man: different employer and address".into(),
+            officer: "officer.lee".into(),
+            decided_at: "2026-11-29T08:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_hit_on_homonyms_lists_each_with_its_decision_and_clears_only_when_all_are() {
+        let sc = Screener::build(vec![homonym("a", "1961"), homonym("b", "1975")], Vec::new());
+        let query = Query {
+            schema: "Person".into(),
+            names: vec!["Ivan Petrov".into()],
+            ..Query::default()
+        };
+        let (key, version) = (query.key(), sc.list_version());
+        let hits = sc.match_query(&query, vigil_screen::DEFAULT_THRESHOLD);
+        assert_eq!(
+            hits.len(),
+            1,
+            "two entries nothing tells apart make one hit"
+        );
+        let first = hits[0].entity_id.clone();
+        let other = if first == "a" { "b" } else { "a" };
+
+        let mut book = DecisionBook::new();
+        let hit = hit_json(&sc, &book, &key, &version, &hits[0]);
+        assert_eq!(hit["entity_id"], json!(first));
+        assert_eq!(hit["tied"][0]["entity_id"], json!(other));
+        assert_eq!(hit["tied"][0]["datasets"], json!([format!("list-{other}")]));
+        assert_eq!(hit["cleared"], json!(false));
+
+        // Clearing the entry shown first leaves the hit open: the other
+        // entry has not been looked at.
+        book.record(clear(&sc, &key, &first)).unwrap();
+        let hit = hit_json(&sc, &book, &key, &version, &hits[0]);
+        assert_eq!(hit["cleared"], json!(false));
+        assert_eq!(hit["decision"]["entity_id"], json!(first));
+        assert_eq!(hit["tied"][0]["cleared"], json!(false));
+
+        book.record(clear(&sc, &key, other)).unwrap();
+        let hit = hit_json(&sc, &book, &key, &version, &hits[0]);
+        assert_eq!(hit["tied"][0]["cleared"], json!(true));
+        assert_eq!(hit["tied"][0]["decision"]["entity_id"], json!(other));
+        assert_eq!(hit["cleared"], json!(true));
+    }
 }
