@@ -63,6 +63,14 @@ fn call(addr: &str, method: &str, path: &str, token: &str, body: Option<&Value>)
     serde_json::from_str(&r.text()).unwrap()
 }
 
+/// Whether the listing lines the officer saw name the US Entity List.
+fn on_entity_list(listings: &Value) -> bool {
+    listings.as_array().is_some_and(|ls| {
+        ls.iter()
+            .any(|l| l.as_str().is_some_and(|l| l.contains("Entity List")))
+    })
+}
+
 #[test]
 fn officer_screens_decides_and_finds_the_decision_kept_in_a_real_browser() {
     let (chromium, modules) = match browser_setup() {
@@ -139,14 +147,7 @@ fn officer_screens_decides_and_finds_the_decision_kept_in_a_real_browser() {
         why.starts_with("why: name") && why.contains("intellexa"),
         "{seen}"
     );
-    assert!(
-        seen["listings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|l| l.as_str().unwrap().contains("Entity List")),
-        "{seen}"
-    );
+    assert!(on_entity_list(&seen["listings"]), "{seen}");
     assert!(
         seen["decision"]
             .as_str()
@@ -167,14 +168,7 @@ fn officer_screens_decides_and_finds_the_decision_kept_in_a_real_browser() {
         "{seen}"
     );
     assert_ne!(tied["entity"], seen["entity"], "{seen}");
-    assert!(
-        tied["listings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|l| l.as_str().unwrap().contains("Entity List")),
-        "{seen}"
-    );
+    assert!(on_entity_list(&tied["listings"]), "{seen}");
     assert!(
         seen["tied_decision"]
             .as_str()
