@@ -2,6 +2,7 @@
 //! object by id, versions, manifest and status.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -646,43 +647,70 @@ fn prepare(
 ) -> Vec<NewObject> {
     let mut markings = Markings::default();
     markings.learn(objects);
-    let user = caller.user();
-    let mut out = Vec::with_capacity(objects.len());
-    for (i, o) in objects.iter().enumerate() {
-        match validate::check(o) {
-            Ok(c) => {
-                let (version, version_us) = c.version.clone().unwrap_or_default();
-                out.push(NewObject {
-                    id: c.id,
-                    stix_type: c.stix_type,
-                    spec_version: c.spec_version,
-                    version,
-                    version_us,
-                    tlp: markings.classify(o, hub.config.default_tlp),
-                    org_id: user.and_then(|u| u.org_id),
-                    user_id: user.map(|u| u.id),
-                    body: o.to_string(),
-                });
-            }
-            Err(msg) => {
-                let id = o
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("objects[{i}]"));
-                let version = o
-                    .get("modified")
-                    .or_else(|| o.get("created"))
-                    .and_then(Value::as_str);
-                st.failures.push(status_entry(
-                    &id,
-                    version,
-                    Some(&format!("objects[{i}]: {msg}")),
-                ));
-            }
+    Checker::new(hub, caller, markings).check(objects, 0, &mut st.failures)
+}
+
+/// Checks posted objects and makes the storable ones, with the marking
+/// definitions of the whole request known.
+struct Checker {
+    markings: Markings,
+    default_tlp: vigil_store::Tlp,
+    org_id: Option<i64>,
+    user_id: Option<i64>,
+}
+
+impl Checker {
+    fn new(hub: &Hub, caller: &Caller, markings: Markings) -> Checker {
+        let user = caller.user();
+        Checker {
+            markings,
+            default_tlp: hub.config.default_tlp,
+            org_id: user.and_then(|u| u.org_id),
+            user_id: user.map(|u| u.id),
         }
     }
-    out
+
+    /// Checks `objects`, the envelope's objects from index `first` on;
+    /// returns the storable ones and adds a status entry per refused one.
+    fn check(&self, objects: &[Value], first: usize, failures: &mut Vec<Value>) -> Vec<NewObject> {
+        let mut out = Vec::with_capacity(objects.len());
+        for (i, o) in (first..).zip(objects) {
+            match validate::check(o) {
+                Ok(c) => {
+                    let (version, version_us) = c.version.unwrap_or_default();
+                    out.push(NewObject {
+                        id: c.id,
+                        stix_type: c.stix_type,
+                        spec_version: c.spec_version,
+                        version,
+                        version_us,
+                        tlp: self.markings.classify(o, self.default_tlp),
+                        org_id: self.org_id,
+                        user_id: self.user_id,
+                        body: o.to_string(),
+                        search: Some(vigil_store::search_texts(o)),
+                    });
+                }
+                Err(msg) => {
+                    let id = o
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("objects[{i}]"));
+                    let version = o
+                        .get("modified")
+                        .or_else(|| o.get("created"))
+                        .and_then(Value::as_str);
+                    failures.push(status_entry(
+                        &id,
+                        version,
+                        Some(&format!("objects[{i}]: {msg}")),
+                    ));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Prepares objects that the hub itself ingests (bootstrap, federation):
@@ -841,11 +869,46 @@ pub async fn post_objects(
         ))
     })?;
     let objects = parse_envelope(&bytes)?;
+    drop(bytes);
     let request_timestamp = timestamp::now();
     let status_id = uuid::Uuid::new_v4().to_string();
+    let user_id = caller.user().map(|u| u.id);
+    let status = Pending {
+        status_id,
+        collection_id: c.id.clone(),
+        user_id,
+        request_timestamp,
+    };
+    if objects.len() <= hub.config.pending_threshold {
+        // Few enough to answer at once: checked on a worker thread a chunk
+        // at a time while the store writes the chunk before.
+        let mut markings = Markings::default();
+        markings.learn(&objects);
+        let checker = Checker::new(&hub, &caller, markings);
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let sent = Arc::new(Mutex::new(Sent::default()));
+        let checking = sent.clone();
+        tokio::task::spawn_blocking(move || {
+            for (k, chunk) in objects.chunks(CHECK_CHUNK).enumerate() {
+                let mut failures = Vec::new();
+                let batch = checker.check(chunk, k * CHECK_CHUNK, &mut failures);
+                {
+                    let mut s = lock(&checking);
+                    s.keys.extend(object_keys(&batch));
+                    s.failures.append(&mut failures);
+                    s.checked += chunk.len();
+                }
+                if tx.blocking_send(batch).is_err() {
+                    return;
+                }
+            }
+            lock(&checking).done = true;
+        });
+        return commit_with_status(&hub, &c.id, rx, sent, status).await;
+    }
     let mut st = StatusBuilder::default();
     let prepared = prepare(&hub, &caller, &objects, &mut st);
-    let user_id = caller.user().map(|u| u.id);
+    let status_id = status.status_id.clone();
     if prepared.len() > hub.config.pending_threshold {
         // Large requests are acknowledged at once and stored in the
         // background; the status resource reports progress.
@@ -905,25 +968,89 @@ pub async fn post_objects(
         });
         return Ok(taxii_json(StatusCode::ACCEPTED, body));
     }
-    // The objects and their status resource are committed together: one
-    // commit, one fsync per request.
-    let keys = object_keys(&prepared);
-    let collection_id = c.id.clone();
+    let sent = Sent {
+        keys: object_keys(&prepared),
+        failures: st.failures,
+        checked: objects.len(),
+        done: true,
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    // The receiver is alive and the channel empty: this cannot fail.
+    let _ = tx.try_send(prepared);
+    drop(tx);
+    commit_with_status(&hub, &c.id, rx, Arc::new(Mutex::new(sent)), status).await
+}
+
+/// Objects checked per batch handed to the store: the checks of the next
+/// batch run while the store writes this one.
+const CHECK_CHUNK: usize = 256;
+
+/// What the checking side of a POST has handed to the store so far.
+#[derive(Debug, Default)]
+struct Sent {
+    /// (id, version) of every object sent to the store, in order.
+    keys: Vec<(String, String)>,
+    /// Status entries of the refused objects.
+    failures: Vec<Value>,
+    /// Objects of the envelope checked.
+    checked: usize,
+    /// Whether every object was checked.
+    done: bool,
+}
+
+fn lock(sent: &Mutex<Sent>) -> std::sync::MutexGuard<'_, Sent> {
+    sent.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The status resource a POST writes, before its entries are known.
+struct Pending {
+    status_id: String,
+    collection_id: String,
+    user_id: Option<i64>,
+    request_timestamp: i64,
+}
+
+/// Stores the batches of `rx` and their status resource in one commit (one
+/// fsync per request) and answers with the status.
+async fn commit_with_status(
+    hub: &Hub,
+    cid: &str,
+    rx: vigil_store::ObjectBatches,
+    sent: Arc<Mutex<Sent>>,
+    p: Pending,
+) -> ApiResult<Response> {
+    // Runs after the last batch is received, so after the checking side
+    // has recorded everything it sent.
     let make_status: StatusFn = Box::new(move |outcomes: &[Added]| {
-        record_outcomes(&keys, outcomes, &mut st);
-        let (status, body) = st.json(&status_id, request_timestamp);
+        let mut s = lock(&sent);
+        let mut st = StatusBuilder {
+            failures: std::mem::take(&mut s.failures),
+            ..StatusBuilder::default()
+        };
+        if !s.done {
+            // The checking thread stopped early (a bug): say so rather than
+            // report a shorter request.
+            st.failures.push(status_entry(
+                &format!("objects[{}]", s.checked),
+                None,
+                Some("not checked (internal error): this object and the ones after it were not stored"),
+            ));
+        }
+        record_outcomes(&s.keys, outcomes, &mut st);
+        let (status, body) = st.json(&p.status_id, p.request_timestamp);
         StatusRecord {
-            id: status_id,
-            collection_id,
-            user_id,
-            request_timestamp,
+            id: p.status_id,
+            collection_id: p.collection_id,
+            user_id: p.user_id,
+            request_timestamp: p.request_timestamp,
             status,
             body,
         }
     });
     let (outcomes, record) = hub
         .store
-        .add_objects_with_status(&c.id, prepared, make_status)
+        .add_object_batches_with_status(cid, rx, make_status)
         .await?;
     hub.metrics.objects_added(
         outcomes

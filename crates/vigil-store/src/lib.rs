@@ -25,6 +25,7 @@ mod types;
 
 pub use oversight::{open_oversight, OversightStore};
 pub use postgres::PgStore;
+pub use search_text::search_texts;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
@@ -150,6 +151,25 @@ pub trait Store: Send + Sync + 'static {
         collection_id: &str,
         objects: Vec<NewObject>,
         status: StatusFn,
+    ) -> Result<(Vec<Added>, StatusRecord)> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        // The receiver is alive and the channel empty: this cannot fail.
+        let _ = tx.try_send(objects);
+        drop(tx);
+        self.add_object_batches_with_status(collection_id, rx, status)
+            .await
+    }
+    /// Adds objects like [`Store::add_objects_with_status`], taking them a
+    /// batch at a time from `batches` as the caller prepares them, so the
+    /// caller's work on the next batch runs while the store writes this
+    /// one. Everything received until the sender is dropped is committed
+    /// in one transaction with the status `status` builds from the
+    /// outcomes (one per object received, in order).
+    async fn add_object_batches_with_status(
+        &self,
+        collection_id: &str,
+        batches: ObjectBatches,
+        status: StatusFn,
     ) -> Result<(Vec<Added>, StatusRecord)>;
     /// Runs a filtered, paginated query of the objects visible under `q.visibility`.
     async fn query_objects(&self, q: &ObjectQuery) -> Result<Page>;
@@ -206,6 +226,10 @@ pub trait Store: Send + Sync + 'static {
 /// Builds the status resource of a request from the outcomes of its objects
 /// (see [`Store::add_objects_with_status`]).
 pub type StatusFn = Box<dyn FnOnce(&[Added]) -> StatusRecord + Send>;
+
+/// Objects handed to [`Store::add_object_batches_with_status`] a batch at a
+/// time; the sender's drop ends the request.
+pub type ObjectBatches = tokio::sync::mpsc::Receiver<Vec<NewObject>>;
 
 /// Opens the backend a database URL names: `postgres://…` or
 /// `postgresql://…` selects PostgreSQL, `sqlite://PATH` or any other string is

@@ -22,7 +22,7 @@ use crate::sqlite::{
     now_micros, subject_parts, to_collection, to_grant, to_object, COLLECTION_COLUMNS,
 };
 use crate::types::*;
-use crate::{Result, StatusFn, Store, StoreError};
+use crate::{ObjectBatches, Result, StatusFn, Store, StoreError};
 
 /// How many connections each hub process opens.
 const CONNECTIONS: usize = 16;
@@ -500,7 +500,11 @@ impl PgStore {
             .map(|o| match inserted.remove(&(o.id.clone(), o.version_us)) {
                 Some((d, pk)) => {
                     pks.push(pk);
-                    for (col, t) in texts.iter_mut().zip(search_text::fields(&o.body)) {
+                    let fields = match &o.search {
+                        Some(t) => t.clone(),
+                        None => search_text::fields(&o.body),
+                    };
+                    for (col, t) in texts.iter_mut().zip(fields) {
                         col.push(t);
                     }
                     Added::Inserted(d)
@@ -880,10 +884,10 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    async fn add_objects_with_status(
+    async fn add_object_batches_with_status(
         &self,
         collection_id: &str,
-        objects: Vec<NewObject>,
+        mut batches: ObjectBatches,
         status: StatusFn,
     ) -> Result<(Vec<Added>, StatusRecord)> {
         let mut c = self.client().await;
@@ -898,9 +902,13 @@ impl Store for PgStore {
         // Dropped before commit (the request went away), the transaction
         // rolls back.
         let tx = c.client.transaction().await.map_err(err("begin insert"))?;
-        let out = self
-            .insert_objects(&tx, &insert, collection_id, &objects)
-            .await?;
+        let mut out = Vec::new();
+        while let Some(batch) = batches.recv().await {
+            out.extend(
+                self.insert_objects(&tx, &insert, collection_id, &batch)
+                    .await?,
+            );
+        }
         let record = status(&out);
         write_status(&tx, &write, &record).await?;
         tx.commit().await.map_err(err("commit insert"))?;

@@ -12,7 +12,20 @@ use serde_json::{Map, Value};
 /// Names, values and other text of an object body; three empty strings
 /// when the body is not a JSON object.
 pub(crate) fn fields(body: &str) -> [String; 3] {
-    let Ok(Value::Object(o)) = serde_json::from_str::<Value>(body) else {
+    match serde_json::from_str::<Value>(body) {
+        Ok(v) => search_texts(&v),
+        Err(_) => Default::default(),
+    }
+}
+
+/// The three texts the search index holds for an object — names (name,
+/// aliases), values (pattern, value, URL, hashes) and other text — from the
+/// object already parsed; three empty strings when it is not a JSON object.
+/// A caller that has parsed the object hands these in
+/// [`NewObject::search`](crate::NewObject::search), so the insert does not
+/// parse the body again.
+pub fn search_texts(object: &Value) -> [String; 3] {
+    let Value::Object(o) = object else {
         return Default::default();
     };
     let mut names = String::new();
@@ -39,7 +52,7 @@ pub(crate) fn fields(body: &str) -> [String; 3] {
     ] {
         push(&mut text, o.get(k));
     }
-    references(&mut text, &o);
+    references(&mut text, o);
     [names, vals, text]
 }
 

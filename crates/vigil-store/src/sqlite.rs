@@ -12,7 +12,7 @@ use crate::migrations::{self, Dialect};
 use crate::search_text;
 use crate::sql::{self, Param, Sql};
 use crate::types::*;
-use crate::{Result, StatusFn, Store, StoreError};
+use crate::{ObjectBatches, Result, StatusFn, Store, StoreError};
 
 impl ToSql for Param {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
@@ -322,7 +322,11 @@ fn insert_objects(
             })?;
         if n == 1 {
             last = date_added;
-            fresh.push((tx.last_insert_rowid(), search_text::fields(&o.body)));
+            let texts = match &o.search {
+                Some(t) => t.clone(),
+                None => search_text::fields(&o.body),
+            };
+            fresh.push((tx.last_insert_rowid(), texts));
             out.push(Added::Inserted(date_added));
         } else {
             out.push(Added::Duplicate);
@@ -781,16 +785,22 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_objects_with_status(
+    async fn add_object_batches_with_status(
         &self,
         collection_id: &str,
-        objects: Vec<NewObject>,
+        mut batches: ObjectBatches,
         status: StatusFn,
     ) -> Result<(Vec<Added>, StatusRecord)> {
         let cid = collection_id.to_string();
         self.write(move |w| {
             let tx = w.conn.transaction().map_err(err("begin insert"))?;
-            let (out, last) = insert_objects(&tx, &cid, &objects, w.last_added)?;
+            let mut out = Vec::new();
+            let mut last = w.last_added;
+            while let Some(batch) = batches.blocking_recv() {
+                let (added, l) = insert_objects(&tx, &cid, &batch, last)?;
+                out.extend(added);
+                last = l;
+            }
             let record = status(&out);
             write_status(&tx, &record)?;
             tx.commit().map_err(err("commit insert"))?;

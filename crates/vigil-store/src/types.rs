@@ -265,6 +265,10 @@ pub struct NewObject {
     pub user_id: Option<i64>,
     /// The object's JSON text.
     pub body: String,
+    /// The object's three search texts ([`search_texts`](crate::search_texts)),
+    /// when the caller has them; `None` makes the insert work them out from
+    /// `body`.
+    pub search: Option<[String; 3]>,
 }
 
 /// The outcome of adding one object.

@@ -15,6 +15,7 @@ pub fn indicator(i: usize, fields: Value) -> NewObject {
     }
     NewObject {
         body: body.to_string(),
+        search: None,
         id,
         stix_type: "indicator".into(),
         spec_version: "2.1".into(),

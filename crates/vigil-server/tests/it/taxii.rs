@@ -18,6 +18,12 @@ async fn setup() -> (TestHub, String, String) {
     (h, cid, tok)
 }
 
+/// A status resource's total, success and failure counts.
+fn counts(st: &Value) -> (u64, u64, u64) {
+    let n = |k: &str| st[k].as_u64().unwrap_or(u64::MAX);
+    (n("total_count"), n("success_count"), n("failure_count"))
+}
+
 fn ids(v: &Value) -> Vec<String> {
     v["objects"]
         .as_array()
@@ -185,14 +191,7 @@ async fn post_reports_every_object_and_duplicates_succeed() {
     assert_eq!(r.header("content-type"), Some(TAXII));
     let st = r.json();
     assert_eq!(st["status"], "complete");
-    assert_eq!(
-        (
-            st["total_count"].as_u64(),
-            st["success_count"].as_u64(),
-            st["failure_count"].as_u64()
-        ),
-        (Some(2), Some(1), Some(1))
-    );
+    assert_eq!(counts(&st), (2, 1, 1));
     assert_eq!(st["failures"][0]["id"], "indicator--nope");
     assert!(st["failures"][0]["message"]
         .as_str()
@@ -229,6 +228,70 @@ async fn post_reports_every_object_and_duplicates_succeed() {
         ids(&r.json()),
         vec!["indicator--00000000-0000-4000-8000-000000000001"]
     );
+}
+
+/// A request larger than one checking batch (objects are checked a batch at
+/// a time while the store writes the batch before): every object is
+/// reported once, failures by their index in the envelope, a repeat within
+/// the request is "already in the collection", and the collection keeps the
+/// posted order.
+#[tokio::test]
+async fn a_post_of_many_batches_reports_each_object_in_order() {
+    let (h, cid, tok) = setup().await;
+    let uri = format!("/api/collections/{cid}/objects/");
+    let bad = [3usize, 300, 699];
+    let mut objects: Vec<Value> = (0..700u32)
+        .map(|i| {
+            if bad.contains(&(i as usize)) {
+                json!({"type": "indicator", "id": format!("indicator--bad-{i}"), "spec_version": "2.1"})
+            } else {
+                indicator(1000 + i, "2024-01-01T00:00:00.000Z", &[])
+            }
+        })
+        .collect();
+    // Object 520 repeats object 10, two checking batches later.
+    let repeat = 520;
+    objects[repeat] = objects[10].clone();
+    let r = h.post(&uri, Some(&tok), &envelope(objects.clone())).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let st = r.json();
+    assert_eq!(st["status"], "complete");
+    assert_eq!(counts(&st), (700, 697, 3));
+    let failures: Vec<String> = st["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    for (f, i) in failures.iter().zip(bad) {
+        assert!(f.starts_with(&format!("objects[{i}]: ")), "{f}");
+    }
+    let successes = st["successes"].as_array().unwrap();
+    let new: Vec<&Value> = successes
+        .iter()
+        .filter(|s| s.get("message").is_none())
+        .collect();
+    let again: Vec<&Value> = successes
+        .iter()
+        .filter(|s| s.get("message").is_some())
+        .collect();
+    assert_eq!((new.len(), again.len()), (696, 1));
+    assert_eq!(again[0]["id"], objects[10]["id"]);
+    assert_eq!(again[0]["message"], "already in the collection");
+    let stored = ids(&h.get(&format!("{uri}?limit=1000"), Some(&tok)).await.json());
+    let expected: Vec<String> = (0..700usize)
+        .filter(|i| !bad.contains(i) && *i != repeat)
+        .map(|i| objects[i]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(stored, expected);
+    // An object of the third batch is stored as it was posted.
+    let r = h
+        .get(
+            &format!("{uri}{}/", objects[600]["id"].as_str().unwrap()),
+            Some(&tok),
+        )
+        .await;
+    assert_eq!(r.json()["objects"][0], objects[600], "{}", r.text);
 }
 
 #[tokio::test]

@@ -105,6 +105,7 @@ fn obj(
         org_id: org,
         user_id: user,
         body: format!("{{\"id\":\"{id}\",\"v\":{version_us}}}"),
+        search: None,
     }
 }
 
@@ -692,6 +693,7 @@ fn stix(
     let t = id.split("--").next().unwrap_or("x");
     NewObject {
         body: format!("{{\"type\":\"{t}\",\"id\":\"{id}\",{props}}}"),
+        search: None,
         ..obj(id, t, version_us, tlp, org, user)
     }
 }
