@@ -170,9 +170,8 @@ fn output_folder_and_json() {
     assert_eq!(inside.status.code(), Some(2));
 }
 
-#[test]
-fn local_sets_import_list_export_and_the_default_set() {
-    let dir = tmp("iocs");
+/// Imports a one-line TestSpy list into `dir/local` and returns that folder.
+fn import_test_spy(dir: &Path) -> PathBuf {
     let local = dir.join("local");
     let list = dir.join("mine.txt");
     std::fs::write(&list, "# spyware: TestSpy\nplanted.example\n").unwrap();
@@ -183,6 +182,13 @@ fn local_sets_import_list_export_and_the_default_set() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    local
+}
+
+#[test]
+fn local_sets_import_list_export_and_the_default_set() {
+    let dir = tmp("iocs");
+    let local = import_test_spy(&dir);
     assert!(local.join("mine.txt").is_file());
     let out = vigil(&["iocs", "list", "--iocs-dir", s(&local), "--no-default-iocs"]);
     let text = stdout(&out);
@@ -439,4 +445,62 @@ fn output_folder_has_the_html_report() {
     assert!(html.contains("dnsmasq.log, line 2, offset 56"), "{html}");
     assert!(html.contains("pegasus.stix2"));
     assert!(html.contains("2021-07-18 12:00:03"));
+}
+
+#[test]
+fn an_imported_set_is_scanned_from_its_compiled_form_which_is_never_trusted_blindly() {
+    let dir = tmp("compiled");
+    let local = import_test_spy(&dir);
+    let compiled = local.join(".mine.txt.vigil-compiled");
+    let built = std::fs::read(&compiled).expect("import leaves the compiled form");
+    let log = dir.join("proxy.log");
+    std::fs::write(
+        &log,
+        "2021-07-18T12:00:00Z CONNECT cdn.planted.example:443\n2021-07-18T12:00:01Z GET http://later.example/\n",
+    )
+    .unwrap();
+    let scan = || {
+        vigil(&[
+            "scan",
+            s(&log),
+            "--iocs-dir",
+            s(&local),
+            "--no-default-iocs",
+            "-q",
+        ])
+    };
+    let out = scan();
+    assert_eq!(stdout(&out), "1 detection: TestSpy (1)\n");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Damaged: reported, the file is read instead, and the form is written again.
+    std::fs::write(&compiled, &built[..built.len() / 2]).unwrap();
+    let out = scan();
+    assert_eq!(stdout(&out), "1 detection: TestSpy (1)\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(".mine.txt.vigil-compiled: damaged compiled indicator set")
+            && err.contains("rebuilding it from"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&compiled).unwrap(), built);
+
+    // The set changed after the form was built: the new indicator is seen.
+    std::fs::write(
+        local.join("mine.txt"),
+        "# spyware: TestSpy\nplanted.example\nlater.example\n",
+    )
+    .unwrap();
+    let out = scan();
+    assert_eq!(stdout(&out), "2 detections: TestSpy (2)\n");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(std::fs::read(&compiled).unwrap(), built);
 }

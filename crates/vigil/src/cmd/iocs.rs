@@ -129,10 +129,112 @@ pub fn load_sets(src: &IocsSource) -> anyhow::Result<(Vec<IndicatorSet>, Vec<Str
     Ok((sets, errors))
 }
 
-/// Loads the sets in use and builds the matcher.
+/// Loads the sets in use and builds the matcher, from each file's compiled form where it is current.
+///
+/// A scan of a file of at least [`COMPILE_MIN_BYTES`] leaves its compiled
+/// form beside it (when the folder is writable), so the next scan reads the
+/// built tables instead of parsing and compiling the file again.
 pub fn load_indicators(src: &IocsSource) -> anyhow::Result<(Matcher, Vec<String>)> {
-    let (sets, errors) = load_sets(src)?;
-    Ok((Matcher::new(sets), errors))
+    let origins = sources(src);
+    if origins.is_empty() {
+        bail!(
+            "no indicator sets: give --iocs FILE_OR_DIR, or import sets with `vigil iocs import`"
+        );
+    }
+    let mut parts = Vec::new();
+    let mut errors = Vec::new();
+    for origin in origins {
+        match origin {
+            Origin::BuiltIn => {
+                let (s, e) = built_in_sets();
+                parts.push(Matcher::new(s));
+                errors.extend(e);
+            }
+            Origin::Path(p) => {
+                if !p.exists() {
+                    bail!("{}: no such indicator file or folder", p.display());
+                }
+                let (files, walk_errors) = if p.is_dir() {
+                    vigil_iocs::indicator_files(&p)
+                } else {
+                    (vec![p.clone()], Vec::new())
+                };
+                errors.extend(walk_errors.into_iter().map(|e| format!("indicators: {e}")));
+                for f in files {
+                    match load_compiled(&f, COMPILE_MIN_BYTES) {
+                        Ok(m) => parts.push(m),
+                        // Folders of published sets also hold tables that are not indicators.
+                        Err(vigil_iocs::Error::NoIndicatorColumn { .. }) if p.is_dir() => {}
+                        Err(e) => errors.push(format!("indicators: {e}")),
+                    }
+                }
+            }
+        }
+    }
+    let matcher = Matcher::combine(parts);
+    if matcher.is_empty() {
+        let why = errors.first().cloned().unwrap_or_default();
+        bail!("no indicators could be loaded {why}");
+    }
+    Ok((matcher, errors))
+}
+
+/// Indicator files at least this large get a compiled form when scanned
+/// (smaller ones load in a few milliseconds anyway, and the shipped sets'
+/// folders stay untouched).
+pub const COMPILE_MIN_BYTES: u64 = 4 << 20;
+
+/// Where the compiled form of an indicator file is kept: a hidden file beside it.
+pub fn compiled_path(file: &Path) -> Option<PathBuf> {
+    let name = file.file_name()?.to_str()?;
+    Some(file.with_file_name(format!(".{name}.vigil-compiled")))
+}
+
+/// The matcher over one indicator file, read from its compiled form when that
+/// is current; otherwise built from the file, and its compiled form written
+/// when the file has at least `min_bytes` bytes or one was there already.
+///
+/// A compiled form built from another version of the file is rebuilt
+/// silently; a damaged one is reported on stderr and rebuilt. Failing to
+/// write one (a read-only folder) only costs the next scan the full load.
+pub fn load_compiled(file: &Path, min_bytes: u64) -> Result<Matcher, vigil_iocs::Error> {
+    let stamp = vigil_iocs::SourceStamp::of_file(file).map_err(|source| vigil_iocs::Error::Io {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let cache = compiled_path(file);
+    let existed = cache.as_deref().is_some_and(Path::is_file);
+    if let Some(c) = cache.as_deref().filter(|_| existed) {
+        let read = std::fs::read(c)
+            .map_err(|e| vigil_iocs::CompiledError::Corrupt(e.to_string()))
+            .and_then(|bytes| Matcher::from_compiled(&bytes, stamp, file));
+        match read {
+            Ok(m) => return Ok(m),
+            Err(vigil_iocs::CompiledError::Stale) => {}
+            Err(e) => eprintln!(
+                "vigil: {}: {e}; rebuilding it from {}",
+                c.display(),
+                file.display()
+            ),
+        }
+    }
+    let set = vigil_iocs::load_file(file)?;
+    let m = Matcher::new(vec![set]);
+    // One that was there (stale or damaged) is replaced whatever the file's size.
+    if stamp.size >= min_bytes || existed {
+        if let (Some(c), Ok(bytes)) = (cache, m.to_compiled(stamp)) {
+            write_atomically(&c, &bytes);
+        }
+    }
+    Ok(m)
+}
+
+/// Writes through a temporary file and a rename, so a reader never sees half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_err() || std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
 }
 
 /// Arguments of `vigil iocs`.
@@ -241,6 +343,8 @@ fn import(files: &[PathBuf], src: &IocsSource) -> anyhow::Result<Outcome> {
         let name = f.file_name().context("file name")?;
         let dest = dir.join(name);
         std::fs::copy(f, &dest).with_context(|| format!("copy to {}", dest.display()))?;
+        // The compiled form beside the copy: scans read it instead of the file.
+        load_compiled(&dest, 0)?;
         println!(
             "imported {} ({} indicators{}) to {}",
             f.display(),

@@ -111,8 +111,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         (None, Some(f)) => Some(vigil_scan::Unlock::Key(read_key(f)?)),
         _ => None,
     };
+    // Only the capture and log readers use the filter; building it walks every indicator.
+    let reads_netlog = matches!(
+        input.kind,
+        InputKind::Pcap | InputKind::Zeek | InputKind::Log
+    );
     let netlog = vigil_netlog::Options {
-        filter: Some(vigil_scan::netlog_filter(matcher.clone())),
+        filter: reads_netlog.then(|| vigil_scan::netlog_filter(matcher.clone())),
         threads: args.threads,
     };
     let modules = input.modules(unlock, &netlog).with_context(|| {
@@ -170,6 +175,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         print_report(&report, args.output.as_deref());
     }
+    // The process ends next: freeing a million indicators one by one would only cost time.
+    std::mem::forget(matcher);
     let all_failed = !report.modules.is_empty() && report.modules.iter().all(|m| m.error.is_some());
     if !report.detections.is_empty() {
         Ok(Outcome::Findings)
