@@ -74,10 +74,12 @@ pub fn extract_observables(text: &str, out: &mut dyn FnMut(ObservableKind, &str)
 /// [`extract_observables`] reports, less the other kinds, found with less work.
 ///
 /// Without hashes among `kinds`, only tokens holding a `.` (or a `:`, when
-/// URLs or IPv6 addresses are wanted) can yield anything: those bytes are
-/// searched for with `memchr` and each token is widened from there, so the
-/// bytes between tokens are not classified one by one. Addresses are parsed
-/// only when wanted.
+/// URLs or IPv6 addresses are wanted) can yield anything, and fewer still
+/// when addresses are not wanted (a name needs a dot followed by a letter, a
+/// URL a colon followed by a slash). The text is classified 64 bytes at a
+/// time into bit masks, those tokens are found from the masks' bits, and
+/// the bytes between them are not looked at one by one. Addresses are
+/// parsed only when wanted.
 pub fn extract_observables_of(text: &str, kinds: Kinds, out: &mut dyn FnMut(ObservableKind, &str)) {
     use ObservableKind as K;
     let b = text.as_bytes();
@@ -108,35 +110,176 @@ pub fn extract_observables_of(text: &str, kinds: Kinds, out: &mut dyn FnMut(Obse
         }
         return;
     }
-    let dot = kinds.contains(K::Domain) || kinds.contains(K::Ipv4) || kinds.contains(K::Email);
-    // URLs are found from their `scheme:`; IPv6 addresses hold colons and may hold no dot.
-    let colon = kinds.contains(K::Url) || kinds.contains(K::Ipv6);
+    // Which bytes make a token worth reading. Every dot and colon would do;
+    // fewer suffice when some kinds are not wanted: a name (alone, in an
+    // e-mail address or in a URL) ends in a label that starts with a letter,
+    // so it holds a dot followed by a letter; a URL is found from `scheme://`,
+    // a colon followed by a slash. Only IPv4 addresses need every dot, and
+    // only IPv6 addresses every colon.
+    let marks = Marks {
+        any_dot: kinds.contains(K::Ipv4),
+        dot_letter: kinds.contains(K::Domain) || kinds.contains(K::Email),
+        any_colon: kinds.contains(K::Ipv6),
+        colon_slash: kinds.contains(K::Url),
+    };
+    if !(marks.any_dot || marks.dot_letter || marks.any_colon || marks.colon_slash) {
+        return;
+    }
+    // The text is read 64 bytes at a time into bit masks (token bytes, marks
+    // and colons); tokens holding a mark are found from the marks' bits and
+    // widened to their ends with the token mask, so the bytes between them
+    // are never looked at one by one.
+    let n = b.len();
+    // Bytes before `i` are done; `i` is 0 or a token's end.
     let mut i = 0;
-    while i < b.len() {
-        let found = match (dot, colon) {
-            (true, true) => memchr::memchr2(b'.', b':', &b[i..]),
-            (true, false) => memchr::memchr(b'.', &b[i..]),
-            (false, true) => memchr::memchr(b':', &b[i..]),
-            (false, false) => None,
+    let mut chunk = 0;
+    while chunk < n {
+        let ChunkMasks {
+            token: t,
+            mark: m,
+            colon,
+        } = chunk_masks(b, chunk, marks);
+        // Marks before `i` belong to tokens already read.
+        let mut pending = if i > chunk {
+            m & (u64::MAX << (i - chunk))
+        } else {
+            m
         };
-        let Some(at) = found.map(|p| i + p) else {
-            return;
-        };
-        // Widen to the whole token; `i` is at a token's end (or 0), so the token starts at or after it.
-        let mut start = at;
-        let mut seen = CLASS[b[at] as usize];
-        while start > i {
-            let c = CLASS[b[start - 1] as usize];
-            if c == 0 {
+        while pending != 0 {
+            let at = pending.trailing_zeros() as usize;
+            // The token starts after the last non-token byte before the mark…
+            let below = !t & ((1u64 << at) - 1);
+            let (start, whole_start) = if below != 0 {
+                let s = 64 - below.leading_zeros() as usize;
+                (chunk + s, s)
+            } else {
+                (token_start(b, chunk, i), 0)
+            };
+            // …and ends at the first non-token byte after it.
+            let above = !t & (u64::MAX << at);
+            let end_bit = above.trailing_zeros() as usize;
+            let end = if above != 0 {
+                chunk + end_bit
+            } else {
+                token_end(b, chunk + 64).0
+            };
+            let colons = if below != 0 && above != 0 {
+                // The token lies in this chunk: its colons are in the mask.
+                colon & ((1u64 << end_bit) - 1) & (u64::MAX << whole_start) != 0
+            } else {
+                b[start..end].contains(&b':')
+            };
+            token(
+                text,
+                start,
+                end,
+                if colons { COLON } else { 0 },
+                kinds,
+                &mut out,
+            );
+            i = end;
+            if end >= chunk + 64 {
                 break;
             }
-            seen |= c;
-            start -= 1;
+            pending &= u64::MAX << (end - chunk);
         }
-        let (end, right) = token_end(b, at);
-        token(text, start, end, seen | right, kinds, &mut out);
-        i = end;
+        chunk = (chunk + 64).max(i & !63);
     }
+}
+
+/// Which bytes mark a token to be read (see [`extract_observables_of`]).
+#[derive(Clone, Copy)]
+struct Marks {
+    any_dot: bool,
+    dot_letter: bool,
+    any_colon: bool,
+    colon_slash: bool,
+}
+
+/// True for the bytes [`CLASS`] calls token bytes, written as comparisons the compiler vectorises.
+#[inline(always)]
+fn is_token_byte(c: u8) -> u8 {
+    let lower = c | 0x20;
+    u8::from(lower.wrapping_sub(b'a') < 26)
+        | u8::from(c.wrapping_sub(b'0') < 11) // digits and ':'
+        | u8::from(c.wrapping_sub(b'-') < 2) // '-' and '.'
+        | u8::from(c == b'_')
+        | u8::from(c == b'@')
+        | u8::from(c == b'%')
+        | u8::from(c >= 0x80)
+}
+
+/// Gathers the low bits of 64 bytes (each 0 or 1) into a mask, byte `k` to bit `k`.
+#[inline(always)]
+fn gather(v: &[u8; 64]) -> u64 {
+    let mut m = 0;
+    for (k, w) in v.chunks_exact(8).enumerate() {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(w);
+        // Each byte is 0 or 1: the product collects byte j's bit at bit 56 + j.
+        m |= (u64::from_le_bytes(x).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (k * 8);
+    }
+    m
+}
+
+/// Masks of 64 bytes of text: bit `k` is byte `k`.
+struct ChunkMasks {
+    /// Token bytes.
+    token: u64,
+    /// Marks: the bytes that make a token worth reading.
+    mark: u64,
+    /// Colons.
+    colon: u64,
+}
+
+/// The masks of the 64 bytes of `b` from `at` (bytes past the end are neither).
+#[inline(always)]
+fn chunk_masks(b: &[u8], at: usize, marks: Marks) -> ChunkMasks {
+    match b.get(at..at + 65) {
+        // The chunk and the byte after it (for a mark on the chunk's last byte), read in place.
+        Some(full) => masks_of(full.try_into().unwrap_or(&[0; 65]), marks),
+        None => {
+            let mut c = [0u8; 65];
+            let rest = &b[at..];
+            c[..rest.len()].copy_from_slice(rest);
+            masks_of(&c, marks)
+        }
+    }
+}
+
+#[inline(always)]
+fn masks_of(c: &[u8; 65], marks: Marks) -> ChunkMasks {
+    let any_dot = u8::from(marks.any_dot);
+    let dot_letter = u8::from(marks.dot_letter);
+    let any_colon = u8::from(marks.any_colon);
+    let colon_slash = u8::from(marks.colon_slash);
+    let mut tok = [0u8; 64];
+    let mut mark = [0u8; 64];
+    let mut colons = [0u8; 64];
+    // Branch-free byte arithmetic, so that the loop runs on vector registers.
+    for k in 0..64 {
+        let (x, y) = (c[k], c[k + 1]);
+        tok[k] = is_token_byte(x);
+        let letter = u8::from((y | 0x20).wrapping_sub(b'a') < 26);
+        let slash = u8::from(y == b'/');
+        let dot = u8::from(x == b'.') & (any_dot | (dot_letter & letter));
+        let colon = u8::from(x == b':');
+        colons[k] = colon;
+        mark[k] = dot | (colon & (any_colon | (colon_slash & slash)));
+    }
+    ChunkMasks {
+        token: gather(&tok),
+        mark: gather(&mark),
+        colon: gather(&colons),
+    }
+}
+
+/// Where the token going on before `at` starts, looking back no further than `floor`.
+fn token_start(b: &[u8], mut at: usize, floor: usize) -> usize {
+    while at > floor && CLASS[b[at - 1] as usize] != 0 {
+        at -= 1;
+    }
+    at
 }
 
 /// Where the token going on at `from` ends, and the classes of its bytes from there.
@@ -397,14 +540,78 @@ mod tests {
                 .map(|(_, k)| *k)
                 .collect();
             for t in &texts {
-                let want: Vec<_> = all(t)
-                    .into_iter()
-                    .filter(|(k, _)| kinds.contains(*k))
-                    .collect();
-                let mut got = Vec::new();
-                extract_observables_of(t, kinds, &mut |k, v| got.push((k, v.to_string())));
-                assert_eq!(got, want, "{kinds:?} {t:?}");
+                same_for(t, kinds);
             }
+        }
+    }
+
+    /// Asserts that looking for `kinds` in `t` finds what the full scan finds of them.
+    fn same_for(t: &str, kinds: Kinds) {
+        let want: Vec<_> = all(t)
+            .into_iter()
+            .filter(|(k, _)| kinds.contains(*k))
+            .collect();
+        let mut got = Vec::new();
+        extract_observables_of(t, kinds, &mut |k, v| got.push((k, v.to_string())));
+        assert_eq!(got, want, "{kinds:?} {t:?}");
+    }
+
+    /// The kinds looked for when indicators are names only, and with addresses too.
+    fn some_kinds() -> [Kinds; 3] {
+        use ObservableKind as K;
+        let names = Kinds::NONE.with(K::Domain).with(K::Url);
+        [
+            names,
+            names.with(K::Ipv4).with(K::Ipv6).with(K::Email),
+            Kinds::NONE.with(K::Email),
+        ]
+    }
+
+    fn same_as_full_scan(t: &str) {
+        for kinds in some_kinds() {
+            same_for(t, kinds);
+        }
+    }
+
+    #[test]
+    fn tokens_across_64_byte_blocks_are_found_whole() {
+        use ObservableKind as K;
+        // A name placed at every offset around the block boundaries, at the
+        // very start and the very end of the text.
+        for pad in 0..140 {
+            let t = format!("{}cdn.Evil.example", " ".repeat(pad));
+            same_as_full_scan(&t);
+            assert!(
+                all(&t).contains(&(K::Domain, "cdn.Evil.example".into())),
+                "{pad}"
+            );
+            let t = format!("{}x.y.evil.com{}", "a".repeat(pad), " .".repeat(pad % 7));
+            same_as_full_scan(&t);
+            // The dot (or colon) on a block's last byte, its letter on the next block's first.
+            let t = format!(
+                "{}a.b.evil.com https://u.example/{} w.é.com ",
+                "-".repeat(pad),
+                "z".repeat(pad)
+            );
+            same_as_full_scan(&t);
+        }
+        // Tokens spanning many blocks: a long name, a long run of token bytes with a name at its end.
+        let long = format!("{}.example", "a".repeat(200));
+        let t = format!("q {long} r");
+        same_as_full_scan(&t);
+        assert!(all(&t).contains(&(K::Domain, long.clone())));
+        let t = format!("{}.evil.com", "b1-".repeat(500));
+        same_as_full_scan(&t);
+        let t = format!("{}.evil.com {}", "é".repeat(300), "%".repeat(300));
+        same_as_full_scan(&t);
+    }
+
+    #[test]
+    fn long_random_texts_give_the_full_scans_answer() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..300 {
+            let t = random_text(&mut x, 64 + i * 7);
+            same_as_full_scan(&t);
         }
     }
 

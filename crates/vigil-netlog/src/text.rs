@@ -168,28 +168,14 @@ fn scan_block(block: &Block, file: &str, filter: &Option<Filter>) -> Scanned {
         Some(f) => {
             // Valid UTF-8 stretches are scanned as one text, token by token, and
             // only lines holding a wanted value become records; a line that is
-            // not UTF-8 is read on its own (lossily).
-            let mut pos = 0;
-            while pos < bytes.len() {
-                match std::str::from_utf8(&bytes[pos..]) {
-                    Ok(text) => {
-                        scan.wanted_lines(pos, text, f);
-                        break;
-                    }
-                    Err(e) => {
-                        let bad = pos + e.valid_up_to();
-                        let line_start = bytes[pos..bad]
-                            .iter()
-                            .rposition(|b| *b == b'\n')
-                            .map_or(pos, |i| pos + i + 1);
-                        let text = std::str::from_utf8(&bytes[pos..line_start]).unwrap_or("");
-                        scan.wanted_lines(pos, text, f);
-                        let line_end =
-                            memchr::memchr(b'\n', &bytes[bad..]).map_or(bytes.len(), |i| bad + i);
-                        scan.line(line_start, line_end);
-                        pos = line_end + 1;
-                    }
-                }
+            // not UTF-8 is read on its own (lossily). The block is taken in
+            // segments of whole lines small enough to stay in the core's cache
+            // between the UTF-8 check and the scan.
+            let mut seg = 0;
+            while seg < bytes.len() {
+                let seg_end = segment_end(bytes, seg);
+                scan_segment(&mut scan, seg, seg_end, f);
+                seg = seg_end;
             }
         }
         None => {
@@ -208,11 +194,69 @@ fn scan_block(block: &Block, file: &str, filter: &Option<Filter>) -> Scanned {
     }
 }
 
+/// Bytes scanned at once within a block (well under a core's own cache).
+const SEGMENT: usize = 256 << 10;
+
+/// Where the segment starting at `start` ends: after the last line break
+/// within [`SEGMENT`] bytes, else after the next one, else at the block's end.
+fn segment_end(bytes: &[u8], start: usize) -> usize {
+    if bytes.len() - start <= SEGMENT {
+        return bytes.len();
+    }
+    let window = &bytes[start..start + SEGMENT];
+    match memchr::memrchr(b'\n', window) {
+        Some(i) => start + i + 1,
+        None => memchr::memchr(b'\n', &bytes[start + SEGMENT..])
+            .map_or(bytes.len(), |i| start + SEGMENT + i + 1),
+    }
+}
+
+/// Scans the whole lines `from..to` of a block for wanted values.
+fn scan_segment(scan: &mut BlockScan<'_>, from: usize, to: usize, f: &Filter) {
+    let bytes = scan.bytes;
+    let mut pos = from;
+    while pos < to {
+        match std::str::from_utf8(&bytes[pos..to]) {
+            Ok(text) => {
+                scan.wanted_lines(pos, text, f);
+                break;
+            }
+            Err(e) => {
+                let bad = pos + e.valid_up_to();
+                let line_start = bytes[pos..bad]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(pos, |i| pos + i + 1);
+                let text = std::str::from_utf8(&bytes[pos..line_start]).unwrap_or("");
+                scan.wanted_lines(pos, text, f);
+                let line_end = memchr::memchr(b'\n', &bytes[bad..to]).map_or(to, |i| bad + i);
+                scan.line(line_start, line_end);
+                pos = line_end + 1;
+            }
+        }
+    }
+}
+
 /// Lines that end in a block and how many are longer than [`MAX_LINE`].
 ///
 /// A line that runs over several blocks is counted by the block it ends in,
 /// and as a long line by [`Blocks`] when it is first cut.
 fn count_lines(bytes: &[u8], starts_mid_line: bool, ends_mid_line: bool) -> (u64, u64) {
+    // When every stretch of half a long line holds a line break, no line is
+    // long and the line breaks need only be counted, not visited one by one.
+    if bytes
+        .chunks(MAX_LINE / 2)
+        .all(|w| memchr::memchr(b'\n', w).is_some())
+    {
+        let breaks = memchr::memchr_iter(b'\n', bytes).count() as u64;
+        let unended = !bytes.ends_with(b"\n") && !bytes.is_empty() && !ends_mid_line;
+        return (breaks + u64::from(unended), 0);
+    }
+    count_lines_one_by_one(bytes, starts_mid_line, ends_mid_line)
+}
+
+/// [`count_lines`], visiting every line.
+fn count_lines_one_by_one(bytes: &[u8], starts_mid_line: bool, ends_mid_line: bool) -> (u64, u64) {
     let mut lines = 0u64;
     let mut long = 0u64;
     let mut start = 0usize;
@@ -471,5 +515,38 @@ impl Module for TextLogModule {
             ));
         }
         Ok(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counting_lines_fast_equals_visiting_each() {
+        let long = "x".repeat(MAX_LINE + 10);
+        let half = "y".repeat(MAX_LINE / 2 + 3);
+        let texts = [
+            String::new(),
+            "\n".into(),
+            "a".into(),
+            "a\nb".into(),
+            "a\nb\n".into(),
+            format!("a\n{long}\nb\n"),
+            long.clone(),
+            format!("{half}\n{half}\n{half}"),
+            format!("{half}{half}\nend"),
+            "line\n".repeat(300_000),
+        ];
+        for t in &texts {
+            for (starts, ends) in [(false, false), (true, false), (false, true), (true, true)] {
+                assert_eq!(
+                    count_lines(t.as_bytes(), starts, ends),
+                    count_lines_one_by_one(t.as_bytes(), starts, ends),
+                    "{} bytes, {starts} {ends}",
+                    t.len()
+                );
+            }
+        }
     }
 }

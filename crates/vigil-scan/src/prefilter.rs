@@ -58,9 +58,12 @@ fn hash_lower(b: &[u8]) -> u64 {
             .rotate_left(29);
     }
     let rest = chunks.remainder();
-    let mut t = [0u8; 8];
-    t[..rest.len()].copy_from_slice(rest);
-    h = (h ^ lower8(u64::from_le_bytes(t))).wrapping_mul(K1);
+    // The last bytes as one word, zero above them (no call to `memcpy` for a few bytes).
+    let tail = rest
+        .iter()
+        .rev()
+        .fold(0u64, |w, c| (w << 8) | u64::from(*c));
+    h = (h ^ lower8(tail)).wrapping_mul(K1);
     // splitmix64's finaliser spreads every input bit over the result.
     h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -183,6 +186,7 @@ impl Prefilter {
     }
 
     /// How the filter reads a name.
+    #[allow(clippy::manual_contains)]
     fn name<'a>(&self, value: &'a str) -> Name<'a> {
         let name = value.trim().trim_end_matches('.');
         let b = name.as_bytes();
@@ -190,7 +194,8 @@ impl Prefilter {
             None => return Name::No,
             // Addresses written as names, and overlong names: the matcher decides.
             Some(c) if c.is_ascii_digit() => return Name::Matcher,
-            _ if b.len() > 253 || b.contains(&b':') => return Name::Matcher,
+            // (A short loop: `contains` would call `memchr` for a few bytes.)
+            _ if b.len() > 253 || b.iter().any(|c| *c == b':') => return Name::Matcher,
             _ => {}
         }
         if !self.domains {
