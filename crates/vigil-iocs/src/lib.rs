@@ -250,8 +250,18 @@ pub fn is_indicator_file(path: &Path) -> bool {
 /// so one bad file does not hide the others. In a folder, CSV tables without
 /// an indicator column are skipped.
 pub fn load_path(path: &Path) -> (Vec<IndicatorSet>, Vec<Error>) {
+    load_path_with(path, load_file)
+}
+
+/// [`load_path`] with another reader of one file (for example one that
+/// reads a compiled form): a file is read with `load`; a folder's
+/// [`indicator_files`] are, skipping tables that hold no indicator column.
+pub fn load_path_with<T>(
+    path: &Path,
+    mut load: impl FnMut(&Path) -> Result<T, Error>,
+) -> (Vec<T>, Vec<Error>) {
     if !path.is_dir() {
-        return match load_file(path) {
+        return match load(path) {
             Ok(set) => (vec![set], Vec::new()),
             Err(e) => (Vec::new(), vec![e]),
         };
@@ -259,7 +269,7 @@ pub fn load_path(path: &Path) -> (Vec<IndicatorSet>, Vec<Error>) {
     let (files, mut errors) = indicator_files(path);
     let mut sets = Vec::new();
     for f in files {
-        match load_file(&f) {
+        match load(&f) {
             Ok(set) => sets.push(set),
             // Folders of published sets also hold tables that are not indicators.
             Err(Error::NoIndicatorColumn { .. }) => {}

@@ -95,36 +95,52 @@ fn built_in_sets() -> (Vec<IndicatorSet>, Vec<String>) {
     (sets, errors)
 }
 
-/// Loads the sets in use; files that fail are returned as messages, the rest load.
-pub fn load_sets(src: &IocsSource) -> anyhow::Result<(Vec<IndicatorSet>, Vec<String>)> {
+/// Reads every source in use, the built-in bundles with `built_in` and each
+/// file or folder with `from_path`; what fails is returned as messages.
+fn gather<T>(
+    src: &IocsSource,
+    built_in: impl Fn() -> (Vec<T>, Vec<String>),
+    from_path: impl Fn(&Path) -> (Vec<T>, Vec<vigil_iocs::Error>),
+) -> anyhow::Result<(Vec<T>, Vec<String>)> {
     let origins = sources(src);
     if origins.is_empty() {
         bail!(
             "no indicator sets: give --iocs FILE_OR_DIR, or import sets with `vigil iocs import`"
         );
     }
-    let mut sets = Vec::new();
+    let mut out = Vec::new();
     let mut errors = Vec::new();
     for origin in origins {
         let (s, e) = match origin {
-            Origin::BuiltIn => built_in_sets(),
+            Origin::BuiltIn => built_in(),
             Origin::Path(p) => {
                 if !p.exists() {
                     bail!("{}: no such indicator file or folder", p.display());
                 }
-                let (s, e) = vigil_iocs::load_path(&p);
+                let (s, e) = from_path(&p);
                 (
                     s,
                     e.into_iter().map(|e| format!("indicators: {e}")).collect(),
                 )
             }
         };
-        sets.extend(s);
+        out.extend(s);
         errors.extend(e);
     }
+    Ok((out, errors))
+}
+
+/// The first problem, for the message when nothing could be loaded.
+fn no_indicators(errors: &[String]) -> anyhow::Error {
+    let why = errors.first().cloned().unwrap_or_default();
+    anyhow::anyhow!("no indicators could be loaded {why}")
+}
+
+/// Loads the sets in use; files that fail are returned as messages, the rest load.
+pub fn load_sets(src: &IocsSource) -> anyhow::Result<(Vec<IndicatorSet>, Vec<String>)> {
+    let (sets, errors) = gather(src, built_in_sets, vigil_iocs::load_path)?;
     if sets.iter().all(|s| s.indicators.is_empty()) {
-        let why = errors.first().cloned().unwrap_or_default();
-        bail!("no indicators could be loaded {why}");
+        return Err(no_indicators(&errors));
     }
     Ok((sets, errors))
 }
@@ -135,46 +151,17 @@ pub fn load_sets(src: &IocsSource) -> anyhow::Result<(Vec<IndicatorSet>, Vec<Str
 /// form beside it (when the folder is writable), so the next scan reads the
 /// built tables instead of parsing and compiling the file again.
 pub fn load_indicators(src: &IocsSource) -> anyhow::Result<(Matcher, Vec<String>)> {
-    let origins = sources(src);
-    if origins.is_empty() {
-        bail!(
-            "no indicator sets: give --iocs FILE_OR_DIR, or import sets with `vigil iocs import`"
-        );
-    }
-    let mut parts = Vec::new();
-    let mut errors = Vec::new();
-    for origin in origins {
-        match origin {
-            Origin::BuiltIn => {
-                let (s, e) = built_in_sets();
-                parts.push(Matcher::new(s));
-                errors.extend(e);
-            }
-            Origin::Path(p) => {
-                if !p.exists() {
-                    bail!("{}: no such indicator file or folder", p.display());
-                }
-                let (files, walk_errors) = if p.is_dir() {
-                    vigil_iocs::indicator_files(&p)
-                } else {
-                    (vec![p.clone()], Vec::new())
-                };
-                errors.extend(walk_errors.into_iter().map(|e| format!("indicators: {e}")));
-                for f in files {
-                    match load_compiled(&f, COMPILE_MIN_BYTES) {
-                        Ok(m) => parts.push(m),
-                        // Folders of published sets also hold tables that are not indicators.
-                        Err(vigil_iocs::Error::NoIndicatorColumn { .. }) if p.is_dir() => {}
-                        Err(e) => errors.push(format!("indicators: {e}")),
-                    }
-                }
-            }
-        }
-    }
+    let (parts, errors) = gather(
+        src,
+        || {
+            let (sets, errors) = built_in_sets();
+            (vec![Matcher::new(sets)], errors)
+        },
+        |p| vigil_iocs::load_path_with(p, |f| load_compiled(f, COMPILE_MIN_BYTES)),
+    )?;
     let matcher = Matcher::combine(parts);
     if matcher.is_empty() {
-        let why = errors.first().cloned().unwrap_or_default();
-        bail!("no indicators could be loaded {why}");
+        return Err(no_indicators(&errors));
     }
     Ok((matcher, errors))
 }
