@@ -645,9 +645,7 @@ fn prepare(
     objects: &[Value],
     st: &mut StatusBuilder,
 ) -> Vec<NewObject> {
-    let mut markings = Markings::default();
-    markings.learn(objects);
-    Checker::new(hub, caller, markings).check(objects, 0, &mut st.failures)
+    Checker::new(hub, caller, objects).check(objects, 0, &mut st.failures)
 }
 
 /// Checks posted objects and makes the storable ones, with the marking
@@ -660,7 +658,10 @@ struct Checker {
 }
 
 impl Checker {
-    fn new(hub: &Hub, caller: &Caller, markings: Markings) -> Checker {
+    /// A checker for one request: the marking definitions it carries are learnt first.
+    fn new(hub: &Hub, caller: &Caller, objects: &[Value]) -> Checker {
+        let mut markings = Markings::default();
+        markings.learn(objects);
         let user = caller.user();
         Checker {
             markings,
@@ -882,9 +883,7 @@ pub async fn post_objects(
     if objects.len() <= hub.config.pending_threshold {
         // Few enough to answer at once: checked on a worker thread a chunk
         // at a time while the store writes the chunk before.
-        let mut markings = Markings::default();
-        markings.learn(&objects);
-        let checker = Checker::new(&hub, &caller, markings);
+        let checker = Checker::new(&hub, &caller, &objects);
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let sent = Arc::new(Mutex::new(Sent::default()));
         let checking = sent.clone();
