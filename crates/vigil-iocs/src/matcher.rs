@@ -96,7 +96,8 @@ impl Ids {
 
 /// Exact-string table: every key in one arena, found through a 64-bit
 /// fingerprint in an open-addressing index (linear probing); a lookup hashes
-/// the key once, probes from one slot and compares the bytes of any entry
+/// the key once, asks a small filter whether the key can be present at all,
+/// and only then probes from one slot and compares the bytes of any entry
 /// whose fingerprint matches. A million keys cost a few allocations, not a
 /// million.
 #[derive(Debug, Default)]
@@ -105,6 +106,14 @@ struct Table {
     entries: Vec<Entry>,
     /// 0: empty; else the fingerprint's high 32 bits, then the entry's index + 1.
     slots: Vec<u64>,
+    /// A blocked Bloom filter over the slots' tags (three bits of one word per
+    /// key, one word per 16 slots, so 8 to 16 bits per key): a lookup of an
+    /// absent key reads one word — a megabyte for a million keys, which stays
+    /// in the processor's cache — instead of the slot array. Always derived
+    /// from `slots` (see [`Table::rebuild_filter`]).
+    filter: Vec<u64>,
+    /// Keys are domain names, hashed label by label from the right ([`domain_fingerprint`]).
+    domain: bool,
 }
 
 #[derive(Debug)]
@@ -115,10 +124,17 @@ struct Entry {
 }
 
 const TAG: u64 = 0xffff_ffff_0000_0000;
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The splitmix64 finaliser.
+fn finalise(mut h: u64) -> u64 {
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
 
 /// A 64-bit fingerprint of a key (the splitmix64 finaliser over 8-byte words).
 pub(crate) fn fingerprint(b: &[u8]) -> u64 {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut h = K ^ b.len() as u64;
     let mut chunks = b.chunks_exact(8);
     for c in &mut chunks {
@@ -130,12 +146,108 @@ pub(crate) fn fingerprint(b: &[u8]) -> u64 {
     let mut t = [0u8; 8];
     t[..rest.len()].copy_from_slice(rest);
     h = (h ^ u64::from_le_bytes(t)).wrapping_mul(K);
-    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
+    finalise(h)
+}
+
+/// Lower-cases the ASCII capitals among eight bytes at once (other bytes are kept).
+fn lower_word(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Per byte, with its top bit cleared: >= 'A' and > 'Z' show in the top bit
+    // (no carry crosses a byte: 0x7f + 0x3f < 0x100).
+    let low7 = w & (0x7f * ONES);
+    let ge_a = low7 + (0x80 - b'A' as u64) * ONES;
+    let gt_z = low7 + (0x7f - b'Z' as u64) * ONES;
+    let upper = ge_a & !gt_z & !w & (0x80 * ONES);
+    w | (upper >> 2)
+}
+
+/// The bytes `start..end` of `buf` (one to eight of them) as a little-endian
+/// word, zero above them; read as one 8-byte load from `buf` where it has
+/// room around them, so nothing is copied through the stack.
+#[inline]
+fn word_at(buf: &[u8], start: usize, end: usize) -> u64 {
+    let n = end - start;
+    let mut w = [0u8; 8];
+    if end >= 8 {
+        w.copy_from_slice(&buf[end - 8..end]);
+        u64::from_le_bytes(w) >> (8 * (8 - n))
+    } else if buf.len() >= start + 8 {
+        w.copy_from_slice(&buf[start..start + 8]);
+        u64::from_le_bytes(w) & (u64::MAX >> (8 * (8 - n)))
+    } else {
+        buf[start..end]
+            .iter()
+            .rev()
+            .fold(0, |acc, b| acc << 8 | u64::from(*b))
+    }
+}
+
+/// The hash state of a domain suffix extended by one more label on its left
+/// (`name[start..end]`), as if the label were lower-cased (ASCII).
+#[inline]
+fn mix_label(mut h: u64, name: &[u8], start: usize, end: usize) -> u64 {
+    let mut at = start;
+    while at < end {
+        let next = (at + 8).min(end);
+        h = (h ^ lower_word(word_at(name, at, next)))
+            .wrapping_mul(K)
+            .rotate_left(29);
+        at = next;
+    }
+    // The label's length closes it, so label boundaries are part of the hash.
+    (h ^ ((end - start) as u64 | 1 << 40)).wrapping_mul(K)
+}
+
+/// The hash state before any label.
+const DOMAIN_SEED: u64 = 0x2545_f491_4f6c_dd1d;
+
+/// The fingerprint of a domain name, built label by label from the right, so
+/// a lookup gets every parent domain's fingerprint on the way to the whole
+/// name's. ASCII capitals hash as their lower case.
+fn domain_fingerprint(name: &[u8]) -> u64 {
+    let mut h = DOMAIN_SEED;
+    let mut end = name.len();
+    loop {
+        let start = memchr::memrchr(b'.', &name[..end]).map_or(0, |d| d + 1);
+        h = mix_label(h, name, start, end);
+        if start == 0 {
+            return finalise(h);
+        }
+        end = start - 1;
+    }
+}
+
+/// The filter word and the three bits a tag sets in it.
+#[inline]
+fn filter_bits(tag: u64, words: usize) -> (usize, u64) {
+    let g = (tag >> 32).wrapping_mul(K);
+    let word = (g >> 40) as usize & (words - 1);
+    let bits = 1u64 << (g & 63) | 1u64 << ((g >> 6) & 63) | 1u64 << ((g >> 12) & 63);
+    (word, bits)
+}
+
+/// A key's fingerprint in a table of domain names or of other keys.
+fn hash_key(domain: bool, key: &[u8]) -> u64 {
+    if domain {
+        domain_fingerprint(key)
+    } else {
+        fingerprint(key)
+    }
 }
 
 impl Table {
+    /// An empty table of domain names.
+    fn domains() -> Table {
+        Table {
+            domain: true,
+            ..Table::default()
+        }
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        hash_key(self.domain, key)
+    }
+
     /// Room for `keys` more keys of `bytes` bytes in all, without growing.
     fn reserve(&mut self, keys: usize, bytes: usize) {
         self.arena.reserve(bytes);
@@ -152,21 +264,46 @@ impl Table {
         self.slots = vec![0; size];
         let mask = size - 1;
         for (i, e) in self.entries.iter().enumerate() {
-            let fp = fingerprint(&self.arena.as_bytes()[e.start..e.end]);
+            let fp = hash_key(self.domain, &self.arena.as_bytes()[e.start..e.end]);
             let mut at = fp as usize & mask;
             while self.slots[at] != 0 {
                 at = (at + 1) & mask;
             }
             self.slots[at] = (fp & TAG) | (i as u64 + 1);
         }
+        self.rebuild_filter();
+    }
+
+    /// Sets the filter from the slots: one word per 16 slots (at least one).
+    fn rebuild_filter(&mut self) {
+        let words = (self.slots.len() / 16).max(1);
+        let mut filter = vec![0u64; words];
+        for s in &self.slots {
+            if *s != 0 {
+                let (w, bits) = filter_bits(*s, words);
+                filter[w] |= bits;
+            }
+        }
+        self.filter = filter;
     }
 
     fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// The entry holding `key`, or the empty slot where it would go.
-    fn probe(&self, key: &str, fp: u64) -> Result<usize, usize> {
+    /// False when no key with this fingerprint is in the table.
+    #[inline]
+    fn may_contain(&self, fp: u64) -> bool {
+        if self.filter.is_empty() {
+            return false;
+        }
+        let (w, bits) = filter_bits(fp, self.filter.len());
+        self.filter[w] & bits == bits
+    }
+
+    /// The entry whose key `same` accepts, or the empty slot where it would go.
+    #[inline]
+    fn probe_by(&self, fp: u64, same: impl Fn(&[u8]) -> bool) -> Result<usize, usize> {
         let mask = self.slots.len() - 1;
         let mut at = fp as usize & mask;
         loop {
@@ -177,7 +314,7 @@ impl Table {
             if slot & TAG == fp & TAG {
                 let i = (slot as u32 - 1) as usize;
                 let e = &self.entries[i];
-                if &self.arena[e.start..e.end] == key {
+                if same(&self.arena.as_bytes()[e.start..e.end]) {
                     return Ok(i);
                 }
             }
@@ -186,19 +323,22 @@ impl Table {
     }
 
     fn insert(&mut self, key: &str, id: IndicatorId) {
-        self.insert_hashed(key, fingerprint(key.as_bytes()), id);
+        self.insert_hashed(key, self.hash(key.as_bytes()), id);
     }
 
     fn insert_hashed(&mut self, key: &str, fp: u64, id: IndicatorId) {
         if (self.entries.len() + 1) * 2 > self.slots.len() {
             self.rehash((self.slots.len() * 2).max(16));
         }
-        match self.probe(key, fp) {
+        match self.probe_by(fp, |k| k == key.as_bytes()) {
             Ok(i) => self.entries[i].ids.push(id),
             Err(at) => {
                 let start = self.arena.len();
                 self.arena.push_str(key);
-                self.slots[at] = (fp & TAG) | (self.entries.len() as u64 + 1);
+                let slot = (fp & TAG) | (self.entries.len() as u64 + 1);
+                self.slots[at] = slot;
+                let (w, bits) = filter_bits(slot, self.filter.len());
+                self.filter[w] |= bits;
                 self.entries.push(Entry {
                     start,
                     end: self.arena.len(),
@@ -210,7 +350,8 @@ impl Table {
 
     /// Inserts many keys in the order of their home slots, so the index is
     /// written front to back instead of at a random place per key (the order
-    /// of one key's indicators is kept).
+    /// of one key's indicators is kept). Each item carries its key's
+    /// fingerprint as [`Table::hash`] gives it.
     fn insert_many(&mut self, mut items: Vec<(u64, IndicatorId, &str)>) {
         let bytes = items.iter().map(|i| i.2.len()).sum();
         self.reserve(items.len(), bytes);
@@ -221,12 +362,34 @@ impl Table {
         }
     }
 
+    /// The entry at `i`: its key and indicators.
+    #[inline]
+    fn entry(&self, i: usize) -> (&str, &[IndicatorId]) {
+        let e = &self.entries[i];
+        (&self.arena[e.start..e.end], e.ids.as_slice())
+    }
+
     fn get(&self, key: &str) -> Option<(&str, &[IndicatorId])> {
-        if self.slots.is_empty() {
+        let fp = self.hash(key.as_bytes());
+        if !self.may_contain(fp) {
             return None;
         }
-        let e = &self.entries[self.probe(key, fingerprint(key.as_bytes())).ok()?];
-        Some((&self.arena[e.start..e.end], e.ids.as_slice()))
+        let i = self.probe_by(fp, |k| k == key.as_bytes()).ok()?;
+        Some(self.entry(i))
+    }
+
+    /// The entry whose key equals `name` lower-cased (ASCII), given the
+    /// name's fingerprint that already passed [`Table::may_contain`].
+    #[inline]
+    fn get_lowered(&self, name: &[u8], fp: u64) -> Option<(&str, &[IndicatorId])> {
+        let same = |k: &[u8]| {
+            k.len() == name.len()
+                && k.iter()
+                    .zip(name)
+                    .all(|(k, n)| *k == n.to_ascii_lowercase())
+        };
+        let i = self.probe_by(fp, same).ok()?;
+        Some(self.entry(i))
     }
 }
 
@@ -276,7 +439,6 @@ fn mask6(a: u128, prefix: u8) -> u128 {
 }
 
 /// Per-kind matchers over a list of indicator sets, built once.
-#[derive(Default)]
 pub struct Matcher {
     sets: Vec<IndicatorSet>,
     domains: Table,
@@ -304,6 +466,33 @@ pub struct Matcher {
     terms: usize,
 }
 
+impl Default for Matcher {
+    fn default() -> Matcher {
+        Matcher {
+            sets: Vec::new(),
+            domains: Table::domains(),
+            domain_labels: (usize::MAX, 0),
+            urls: Table::default(),
+            v4: Prefixes::default(),
+            v6: Prefixes::default(),
+            hashes: Table::default(),
+            cert_hashes: Table::default(),
+            file_names: Table::default(),
+            file_paths: Table::default(),
+            path_lens: Vec::new(),
+            processes: Table::default(),
+            processes_truncated: Table::default(),
+            app_ids: Table::default(),
+            emails: Table::default(),
+            properties: Table::default(),
+            profiles: Table::default(),
+            general: Vec::new(),
+            general_patterns: Vec::new(),
+            terms: 0,
+        }
+    }
+}
+
 impl std::fmt::Debug for Matcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Matcher")
@@ -320,10 +509,7 @@ const IOS_PROCESS_NAME_CHARS: usize = 16;
 impl Matcher {
     /// Builds the tables from these sets (the matcher keeps them, for reporting).
     pub fn new(sets: Vec<IndicatorSet>) -> Matcher {
-        let mut m = Matcher {
-            domain_labels: (usize::MAX, 0),
-            ..Matcher::default()
-        };
+        let mut m = Matcher::default();
         // Plain domains are gathered and inserted in one go (see `Table::insert_many`).
         let mut domains: Vec<(u64, IndicatorId, &str)> = Vec::new();
         for (s, set) in sets.iter().enumerate() {
@@ -358,7 +544,7 @@ impl Matcher {
                     {
                         self.terms += 1;
                         self.saw_domain(&t.value);
-                        b.push((fingerprint(t.value.as_bytes()), id, &t.value));
+                        b.push((domain_fingerprint(t.value.as_bytes()), id, &t.value));
                     }
                     _ => self.add(t.kind, &t.value, id),
                 }
@@ -499,7 +685,7 @@ impl Matcher {
     /// True when `value`, read as `kind`, matches at least one indicator.
     pub fn is_match(&self, kind: ObservableKind, value: &str) -> bool {
         let mut hit = false;
-        self.check(kind, value, &mut |_| hit = true);
+        self.check_with(kind, value, &mut |_| hit = true);
         hit
     }
 
@@ -508,6 +694,14 @@ impl Matcher {
     /// The same indicator may be reported more than once when it matches in
     /// several ways (a URL equal to a URL indicator whose host is also listed).
     pub fn check<'a>(&'a self, kind: ObservableKind, value: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
+        self.check_with(kind, value, on_hit);
+    }
+
+    /// [`Matcher::check`] for any callback, so [`Matcher::is_match`] calls its own directly.
+    fn check_with<'a, F>(&'a self, kind: ObservableKind, value: &str, on_hit: &mut F)
+    where
+        F: FnMut(Hit<'a>) + ?Sized,
+    {
         use ObservableKind as K;
         if value.is_empty() || self.terms == 0 {
             return;
@@ -536,12 +730,22 @@ impl Matcher {
         }
     }
 
-    fn check_domain<'a>(&'a self, raw: &str, exact_how: How, on_hit: &mut dyn FnMut(Hit<'a>)) {
+    /// Looks up the observed name and each of its parent domains whose
+    /// number of labels some indicator has, longest first.
+    ///
+    /// The suffixes are hashed once, label by label from the right (ASCII
+    /// capitals as lower case, so nothing is copied), and each is first
+    /// checked against the table's filter; only those that pass are probed.
+    fn check_domain<'a, F>(&'a self, raw: &str, exact_how: How, on_hit: &mut F)
+    where
+        F: FnMut(Hit<'a>) + ?Sized,
+    {
         let trimmed = raw.trim().trim_end_matches('.');
         if trimmed.is_empty() {
             return;
         }
-        if trimmed.as_bytes()[trimmed.len() - 1].is_ascii_digit() || trimmed.contains(':') {
+        let name = trimmed.as_bytes();
+        if name[name.len() - 1].is_ascii_digit() || memchr::memchr(b':', name).is_some() {
             if let Ok(addr) = trimmed.parse::<IpAddr>() {
                 self.check_addr(addr, exact_how, on_hit);
                 return;
@@ -550,37 +754,50 @@ impl Matcher {
         if self.domains.is_empty() {
             return;
         }
-        let name = lower(trimmed);
         let (min, max) = self.domain_labels;
-        let total = name.bytes().filter(|b| *b == b'.').count() + 1;
-        let mut labels = total;
-        let mut start = 0;
+        // Suffixes that passed the filter, shortest first: (start, fingerprint).
+        let mut found = [(0usize, 0u64); 8];
+        let mut n = 0;
+        let mut more: Vec<(usize, u64)> = Vec::new();
+        let mut h = DOMAIN_SEED;
+        let mut end = name.len();
+        let mut labels = 0;
         loop {
-            if labels < min {
+            let start = memchr::memrchr(b'.', &name[..end]).map_or(0, |d| d + 1);
+            h = mix_label(h, name, start, end);
+            labels += 1;
+            if labels >= min {
+                let fp = finalise(h);
+                if self.domains.may_contain(fp) {
+                    if n < found.len() {
+                        found[n] = (start, fp);
+                        n += 1;
+                    } else {
+                        more.push((start, fp));
+                    }
+                }
+            }
+            if labels >= max || start == 0 {
                 break;
             }
-            if labels <= max {
-                let suffix = &name[start..];
-                if let Some((key, ids)) = self.domains.get(suffix) {
-                    let how = if start == 0 {
-                        exact_how
-                    } else {
-                        How::ParentDomain
-                    };
-                    emit(key, ids, how, on_hit);
-                }
-            }
-            match name[start..].find('.') {
-                Some(dot) => {
-                    start += dot + 1;
-                    labels -= 1;
-                }
-                None => break,
+            end = start - 1;
+        }
+        for &(start, fp) in more.iter().rev().chain(found[..n].iter().rev()) {
+            if let Some((key, ids)) = self.domains.get_lowered(&name[start..], fp) {
+                let how = if start == 0 {
+                    exact_how
+                } else {
+                    How::ParentDomain
+                };
+                emit(key, ids, how, on_hit);
             }
         }
     }
 
-    fn check_url<'a>(&'a self, raw: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
+    fn check_url<'a, F>(&'a self, raw: &str, on_hit: &mut F)
+    where
+        F: FnMut(Hit<'a>) + ?Sized,
+    {
         if !self.urls.is_empty() {
             if let Some(n) = normalise_url(raw) {
                 exact(&self.urls, &n, on_hit);
@@ -591,14 +808,20 @@ impl Matcher {
         }
     }
 
-    fn check_ip<'a>(&'a self, raw: &str, how: How, on_hit: &mut dyn FnMut(Hit<'a>)) {
+    fn check_ip<'a, F>(&'a self, raw: &str, how: How, on_hit: &mut F)
+    where
+        F: FnMut(Hit<'a>) + ?Sized,
+    {
         let raw = raw.trim().trim_start_matches('[').trim_end_matches(']');
         if let Ok(addr) = raw.parse::<IpAddr>() {
             self.check_addr(addr, how, on_hit);
         }
     }
 
-    fn check_addr<'a>(&'a self, addr: IpAddr, exact_how: How, on_hit: &mut dyn FnMut(Hit<'a>)) {
+    fn check_addr<'a, F>(&'a self, addr: IpAddr, exact_how: How, on_hit: &mut F)
+    where
+        F: FnMut(Hit<'a>) + ?Sized,
+    {
         let mut emit = |prefix: u8, max: u8, list: &'a [(IndicatorId, Box<str>)]| {
             let how = if prefix == max || exact_how == How::UrlHost {
                 exact_how
@@ -637,7 +860,10 @@ impl Matcher {
         }
     }
 
-    fn check_path<'a>(&'a self, path: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
+    fn check_path<'a, F>(&'a self, path: &str, on_hit: &mut F)
+    where
+        F: FnMut(Hit<'a>) + ?Sized,
+    {
         let base = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
         if !base.is_empty() {
             if let Some((key, ids)) = self.file_names.get(base) {
@@ -662,7 +888,10 @@ impl Matcher {
         }
     }
 
-    fn check_process<'a>(&'a self, raw: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
+    fn check_process<'a, F>(&'a self, raw: &str, on_hit: &mut F)
+    where
+        F: FnMut(Hit<'a>) + ?Sized,
+    {
         let name = raw.rsplit('/').next().unwrap_or(raw);
         exact(&self.processes, name, on_hit);
         if name.chars().count() == IOS_PROCESS_NAME_CHARS {
@@ -673,13 +902,18 @@ impl Matcher {
     }
 }
 
-fn exact<'a>(table: &'a Table, key: &str, on_hit: &mut dyn FnMut(Hit<'a>)) {
+fn exact<'a, F: FnMut(Hit<'a>) + ?Sized>(table: &'a Table, key: &str, on_hit: &mut F) {
     if let Some((k, ids)) = table.get(key) {
         emit(k, ids, How::Exact, on_hit);
     }
 }
 
-fn emit<'a>(value: &'a str, ids: &[IndicatorId], how: How, on_hit: &mut dyn FnMut(Hit<'a>)) {
+fn emit<'a, F: FnMut(Hit<'a>) + ?Sized>(
+    value: &'a str,
+    ids: &[IndicatorId],
+    how: How,
+    on_hit: &mut F,
+) {
     for id in ids {
         on_hit(Hit {
             id: *id,
@@ -737,5 +971,104 @@ mod tests {
         }
         assert_eq!(many.get("h5000.example"), None);
         assert_eq!(Table::default().get("x"), None);
+    }
+
+    #[test]
+    fn suffix_fingerprints_from_the_right_equal_each_parent_domain_s_own() {
+        // Label lengths around the 8-byte words, capitals, empty labels, non-ASCII.
+        for name in [
+            "a.b",
+            "WWW.Example.COM",
+            "abcdefgh.ijklmnop.qrstuvwxyz0123.co",
+            "x.abcdefghi.abcdefg.abcdefgh.a",
+            "..evil.com",
+            "Ünïcode.Пример.рф",
+            "single",
+            "a-very-long-label-that-spans-several-words-of-eight-bytes.example",
+        ] {
+            let b = name.as_bytes();
+            let lowered = name.to_ascii_lowercase();
+            assert_eq!(
+                domain_fingerprint(b),
+                domain_fingerprint(lowered.as_bytes()),
+                "{name}"
+            );
+            // Every dot from the right, then the start of the name.
+            let mut h = DOMAIN_SEED;
+            let mut end = b.len();
+            for start in memchr::memrchr_iter(b'.', b).map(|d| d + 1).chain([0]) {
+                h = mix_label(h, b, start, end);
+                assert_eq!(
+                    finalise(h),
+                    domain_fingerprint(&lowered.as_bytes()[start..]),
+                    "{name} from {start}"
+                );
+                if start == 0 {
+                    break;
+                }
+                end = start - 1;
+            }
+        }
+        assert_ne!(domain_fingerprint(b"ab.c"), domain_fingerprint(b"a.bc"));
+        assert_ne!(
+            domain_fingerprint(b"evil.com"),
+            domain_fingerprint(b"evil.com.")
+        );
+        for (w, want) in [
+            (*b"AbZ@[`az", *b"abz@[`az"),
+            (*b"\xc3\x9cX-09.Q", *b"\xc3\x9cx-09.q"),
+        ] {
+            assert_eq!(lower_word(u64::from_le_bytes(w)), u64::from_le_bytes(want));
+        }
+        // A word read around a label equals the label's bytes, zero above them.
+        let buf = b"0123456789abcdef";
+        for start in 0..buf.len() {
+            for end in start + 1..=(start + 8).min(buf.len()) {
+                let mut w = [0u8; 8];
+                w[..end - start].copy_from_slice(&buf[start..end]);
+                assert_eq!(word_at(buf, start, end), u64::from_le_bytes(w));
+                assert_eq!(word_at(&buf[..end], start, end), u64::from_le_bytes(w));
+            }
+        }
+    }
+
+    #[test]
+    fn the_filter_never_hides_a_key_and_what_it_lets_through_is_compared_exactly() {
+        let id = |index| IndicatorId { set: 0, index };
+        let mut t = Table::domains();
+        let keys: Vec<String> = (0..20_000).map(|i| format!("n{i}.example")).collect();
+        t.insert_many(
+            keys.iter()
+                .enumerate()
+                .map(|(i, k)| (domain_fingerprint(k.as_bytes()), id(i as u32), k.as_str()))
+                .collect(),
+        );
+        for (i, k) in keys.iter().enumerate() {
+            let fp = domain_fingerprint(k.as_bytes());
+            assert!(t.may_contain(fp), "{k}");
+            let upper = k.to_ascii_uppercase();
+            assert_eq!(
+                t.get_lowered(upper.as_bytes(), fp),
+                Some((k.as_str(), &[id(i as u32)][..]))
+            );
+        }
+        // Absent names: the filter lets a few through, the probe rejects them all.
+        let mut passed = 0;
+        for i in 0..100_000 {
+            let k = format!("m{i}.example");
+            let fp = domain_fingerprint(k.as_bytes());
+            if t.may_contain(fp) {
+                passed += 1;
+                assert_eq!(t.get_lowered(k.as_bytes(), fp), None);
+            }
+        }
+        assert!(
+            passed < 10_000,
+            "{passed} of 100000 absent names passed the filter"
+        );
+        // The filter is a function of the slots: rebuilt, it is the same.
+        let before = t.filter.clone();
+        t.rebuild_filter();
+        assert_eq!(t.filter, before);
     }
 }

@@ -31,7 +31,7 @@ use crate::{Indicator, IndicatorSet, Term};
 
 const MAGIC: &[u8; 8] = b"VIGILIOC";
 /// Bumped whenever the layout or the meaning of a table changes.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 4 + 24 + 8 + 8;
 
 /// What identifies the indicator file a compiled form was built from.
@@ -255,7 +255,12 @@ fn write_table(w: &mut Writer, t: &Table) {
     }
 }
 
-fn read_table(r: &mut Reader<'_>, indicators: usize, name: &str) -> Result<Table, CompiledError> {
+fn read_table(
+    r: &mut Reader<'_>,
+    indicators: usize,
+    name: &str,
+    domain: bool,
+) -> Result<Table, CompiledError> {
     let arena = r.big_str(name)?.to_string();
     let n = r.usize64(name)?;
     if n.saturating_mul(20) > r.b.len() - r.at {
@@ -322,11 +327,15 @@ fn read_table(r: &mut Reader<'_>, indicators: usize, name: &str) -> Result<Table
     if used != n {
         return Err(corrupt(format!("{name}: {used} slots used for {n} keys")));
     }
-    Ok(Table {
+    let mut t = Table {
         arena,
         entries,
         slots,
-    })
+        filter: Vec::new(),
+        domain,
+    };
+    t.rebuild_filter();
+    Ok(t)
 }
 
 fn write_prefixes<T: Copy>(w: &mut Writer, p: &Prefixes<T>, key: impl Fn(&mut Writer, T)) {
@@ -618,7 +627,8 @@ impl Matcher {
             "profile table",
         ];
         for (t, name) in tables_mut(&mut m).into_iter().zip(names) {
-            *t = read_table(&mut r, count, name)?;
+            let domain = t.domain;
+            *t = read_table(&mut r, count, name, domain)?;
         }
         m.v4 = read_prefixes(&mut r, count, 32, |r| Ok(r.u32("IPv4 key")? as u32))?;
         m.v6 = read_prefixes(&mut r, count, 128, |r| {
