@@ -440,7 +440,12 @@ fn mask6(a: u128, prefix: u8) -> u128 {
 
 /// Per-kind matchers over a list of indicator sets, built once.
 pub struct Matcher {
+    /// The sets; one read from its compiled form has its indicators in `compiled` instead.
     sets: Vec<IndicatorSet>,
+    /// Per set (or empty when none is): the records of a set read from its compiled form.
+    compiled: Vec<Option<Box<compiled::Records>>>,
+    /// The sets with every compiled set's records decoded, made when first asked for.
+    decoded: std::sync::OnceLock<Vec<IndicatorSet>>,
     domains: Table,
     /// Fewest and most labels of any domain indicator: suffixes outside are not looked up.
     domain_labels: (usize, usize),
@@ -470,6 +475,8 @@ impl Default for Matcher {
     fn default() -> Matcher {
         Matcher {
             sets: Vec::new(),
+            compiled: Vec::new(),
+            decoded: std::sync::OnceLock::new(),
             domains: Table::domains(),
             domain_labels: (usize::MAX, 0),
             urls: Table::default(),
@@ -623,23 +630,81 @@ impl Matcher {
     }
 
     /// The sets this matcher was built from.
+    ///
+    /// A set read from its compiled form keeps its indicators encoded until
+    /// they are needed; the first call decodes them all (for a million
+    /// indicators, a few tenths of a second). [`Matcher::set_header`],
+    /// [`Matcher::set_len`], [`Matcher::set_spyware`] and
+    /// [`Matcher::indicator`] answer without that.
     pub fn sets(&self) -> &[IndicatorSet] {
-        &self.sets
+        if self.compiled.iter().all(Option::is_none) {
+            return &self.sets;
+        }
+        self.decoded.get_or_init(|| {
+            self.sets
+                .iter()
+                .enumerate()
+                .map(|(s, set)| match self.records(s) {
+                    Some(r) => IndicatorSet {
+                        indicators: r.all(),
+                        ..set.clone()
+                    },
+                    None => set.clone(),
+                })
+                .collect()
+        })
     }
 
-    /// The indicator with this id.
+    /// The compiled records of set `s`, if it was read from its compiled form.
+    fn records(&self, s: usize) -> Option<&compiled::Records> {
+        self.compiled.get(s).and_then(|r| r.as_deref())
+    }
+
+    /// Number of sets.
+    pub fn set_count(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// Set `s`'s name, source and diagnostics, without decoding its indicators.
+    ///
+    /// For a set read from its compiled form, `indicators` is empty here: use
+    /// [`Matcher::set_len`] and [`Matcher::indicator`], or [`Matcher::sets`].
+    pub fn set_header(&self, s: usize) -> &IndicatorSet {
+        &self.sets[s]
+    }
+
+    /// Number of indicators in set `s`.
+    pub fn set_len(&self, s: usize) -> usize {
+        match self.records(s) {
+            Some(r) => r.len(),
+            None => self.sets[s].indicators.len(),
+        }
+    }
+
+    /// The distinct spyware names of set `s`, sorted (as [`IndicatorSet::spyware`]).
+    pub fn set_spyware(&self, s: usize) -> Vec<String> {
+        match self.records(s) {
+            Some(r) => r.spyware(),
+            None => self.sets[s].spyware(),
+        }
+    }
+
+    /// The indicator with this id (a compiled set decodes only the few records around it).
     pub fn indicator(&self, id: IndicatorId) -> &Indicator {
-        &self.sets[id.set as usize].indicators[id.index as usize]
+        match self.records(id.set as usize) {
+            Some(r) => r.get(id.index as usize),
+            None => &self.sets[id.set as usize].indicators[id.index as usize],
+        }
     }
 
-    /// The set holding this indicator.
+    /// The set holding this indicator (see [`Matcher::sets`]; [`Matcher::set_header`] is cheaper).
     pub fn set(&self, id: IndicatorId) -> &IndicatorSet {
-        &self.sets[id.set as usize]
+        &self.sets()[id.set as usize]
     }
 
     /// Number of indicators over all sets.
     pub fn len(&self) -> usize {
-        self.sets.iter().map(|s| s.indicators.len()).sum()
+        (0..self.sets.len()).map(|s| self.set_len(s)).sum()
     }
 
     /// True when no indicator is loaded.

@@ -22,7 +22,7 @@
 //! naming what is wrong — never a panic and never a table a lookup could
 //! loop in.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use vigil_artefact::ObservableKind;
 
@@ -32,6 +32,8 @@ use crate::{Indicator, IndicatorSet, Term};
 const MAGIC: &[u8; 8] = b"VIGILIOC";
 /// Bumped whenever the layout or the meaning of a table changes.
 const VERSION: u32 = 2;
+/// Indicator records decoded together when one of them is first asked for.
+const CHUNK: usize = 256;
 const HEADER: usize = 8 + 4 + 4 + 24 + 8 + 8;
 
 /// What identifies the indicator file a compiled form was built from.
@@ -394,6 +396,181 @@ fn read_prefixes<T: Copy + Eq + std::hash::Hash>(
     Ok(p)
 }
 
+/// Checks the structure of indicator record `i` and steps over it; true when
+/// it names a general pattern.
+fn skip_record(
+    r: &mut Reader<'_>,
+    i: usize,
+    lists: usize,
+    kinds: usize,
+) -> Result<bool, CompiledError> {
+    let what = "indicator";
+    let skip_str = |r: &mut Reader<'_>| -> Result<(), CompiledError> {
+        let n = r.u32(what)?;
+        r.take(n, what).map(|_| ())
+    };
+    skip_str(r)?;
+    skip_str(r)?;
+    if r.u32(what)? >= lists {
+        return Err(corrupt(format!("indicator {i}: spyware list out of range")));
+    }
+    let general = match r.u8(what)? {
+        0 => false,
+        1 => {
+            skip_str(r)?;
+            true
+        }
+        b => return Err(corrupt(format!("indicator {i}: flag {b}"))),
+    };
+    let k = r.count(5, what)?;
+    for _ in 0..k {
+        if r.u8(what)? as usize >= kinds {
+            return Err(corrupt(format!("indicator {i}: unknown kind")));
+        }
+        skip_str(r)?;
+    }
+    Ok(general)
+}
+
+/// The indicator records of a set read from its compiled form, decoded
+/// [`CHUNK`] at a time when first asked for.
+///
+/// Their structure was checked when the form was read ([`skip_record`]), and
+/// the form's checksum covers their bytes, so decoding does not fail on
+/// anything but a crafted file whose strings are not UTF-8; such a record
+/// is named as damaged instead of decoded, never a panic.
+pub(crate) struct Records {
+    /// The records, back to back.
+    region: Vec<u8>,
+    /// Where each chunk's first record starts, then the region's length.
+    starts: Vec<usize>,
+    lists: Vec<Vec<Arc<str>>>,
+    kinds: Vec<ObservableKind>,
+    count: usize,
+    chunks: Vec<OnceLock<Vec<Indicator>>>,
+}
+
+impl Records {
+    /// Number of indicators.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Indicator `i` (decoding its chunk on first use).
+    pub(crate) fn get(&self, i: usize) -> &Indicator {
+        let c = i / CHUNK;
+        &self.chunks[c].get_or_init(|| self.decode(c))[i % CHUNK]
+    }
+
+    /// Every indicator, decoded afresh.
+    pub(crate) fn all(&self) -> Vec<Indicator> {
+        let mut out = Vec::with_capacity(self.count);
+        for c in 0..self.chunks.len() {
+            match self.chunks[c].get() {
+                Some(v) => out.extend_from_slice(v),
+                None => out.extend(self.decode(c)),
+            }
+        }
+        out
+    }
+
+    /// The distinct spyware names of the records, sorted (without decoding them).
+    pub(crate) fn spyware(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.lists.iter().flatten().map(|n| n.to_string()).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn decode(&self, c: usize) -> Vec<Indicator> {
+        let mut r = Reader {
+            b: &self.region,
+            at: self.starts[c],
+        };
+        (c * CHUNK..((c + 1) * CHUNK).min(self.count))
+            .map(|i| {
+                self.record(&mut r, i).unwrap_or_else(|e| Indicator {
+                    id: format!("damaged record {i}: {e}"),
+                    pattern: String::new(),
+                    spyware: Vec::new(),
+                    terms: Vec::new(),
+                    general: None,
+                })
+            })
+            .collect()
+    }
+
+    /// Decodes record `i`.
+    fn record(&self, r: &mut Reader<'_>, i: usize) -> Result<Indicator, CompiledError> {
+        let what = "indicator";
+        let id = r.str(what)?.to_string();
+        let pattern = r.str(what)?.to_string();
+        let spyware = self
+            .lists
+            .get(r.u32(what)?)
+            .ok_or_else(|| corrupt(format!("indicator {i}: spyware list out of range")))?
+            .clone();
+        let general = match r.u8(what)? {
+            0 => None,
+            1 => Some(r.str(what)?.to_string()),
+            b => return Err(corrupt(format!("indicator {i}: flag {b}"))),
+        };
+        let k = r.count(5, what)?;
+        let mut terms = Vec::with_capacity(k);
+        for _ in 0..k {
+            let kind = *self
+                .kinds
+                .get(r.u8(what)? as usize)
+                .ok_or_else(|| corrupt(format!("indicator {i}: unknown kind")))?;
+            terms.push(Term {
+                kind,
+                value: r.str(what)?.to_string(),
+            });
+        }
+        Ok(Indicator {
+            id,
+            pattern,
+            spyware,
+            terms,
+            general,
+        })
+    }
+}
+
+/// Reads every table after the indicator records into `m`.
+fn read_tables(r: &mut Reader<'_>, count: usize, m: &mut Matcher) -> Result<(), CompiledError> {
+    let names = [
+        "domain table",
+        "URL table",
+        "hash table",
+        "certificate table",
+        "file name table",
+        "path table",
+        "process table",
+        "truncated process table",
+        "app id table",
+        "e-mail table",
+        "property table",
+        "profile table",
+    ];
+    for (t, name) in tables_mut(m).into_iter().zip(names) {
+        let domain = t.domain;
+        *t = read_table(r, count, name, domain)?;
+    }
+    m.v4 = read_prefixes(r, count, 32, |r| Ok(r.u32("IPv4 key")? as u32))?;
+    m.v6 = read_prefixes(r, count, 128, |r| {
+        let lo = r.u64("IPv6 key")? as u128;
+        Ok(lo | (r.u64("IPv6 key")? as u128) << 64)
+    })?;
+    let n = r.count(8, "path lengths")?;
+    for _ in 0..n {
+        m.path_lens.push(r.usize64("path lengths")?);
+    }
+    m.domain_labels = (r.usize64("labels")?, r.usize64("labels")?);
+    m.terms = r.usize64("terms")?;
+    Ok(())
+}
+
 /// Wraps `payload` in a header that passes every check for `stamp`.
 ///
 /// For fuzzing the payload reader, which a checksum would otherwise shield.
@@ -418,7 +595,7 @@ impl Matcher {
     /// Only a matcher over exactly one set has one; [`Matcher::combine`]
     /// joins the matchers read back from several.
     pub fn to_compiled(&self, stamp: SourceStamp) -> Result<Vec<u8>, CompiledError> {
-        let [set] = self.sets.as_slice() else {
+        let [set] = self.sets() else {
             return Err(CompiledError::NotOneSet(self.sets.len()));
         };
         let mut w = Writer(Vec::with_capacity(
@@ -568,40 +745,28 @@ impl Matcher {
             kinds.push(k);
         }
         let count = r.count(14, "indicators")?;
+        let lists_n = lists.len();
+        let mut records = Records {
+            region: Vec::new(),
+            starts: Vec::with_capacity(count.div_ceil(CHUNK) + 1),
+            lists,
+            kinds,
+            count,
+            chunks: Vec::new(),
+        };
+        // Every record's structure is checked now, without decoding it
+        // (lengths, spyware list, kind and flag of each); its strings are
+        // decoded when it is first asked for.
         let mut m = Matcher::default();
-        set.indicators.reserve_exact(count);
+        let region_start = r.at;
         for i in 0..count {
-            let what = "indicator";
-            let id = r.str(what)?.to_string();
-            let pattern = r.str(what)?.to_string();
-            let spyware = lists
-                .get(r.u32(what)?)
-                .ok_or_else(|| corrupt(format!("indicator {i}: spyware list out of range")))?
-                .clone();
-            let general = match r.u8(what)? {
-                0 => None,
-                1 => Some(r.str(what)?.to_string()),
-                b => return Err(corrupt(format!("indicator {i}: flag {b}"))),
-            };
-            let k = r.count(5, what)?;
-            let mut terms = Vec::with_capacity(k);
-            for _ in 0..k {
-                let kind = *kinds
-                    .get(r.u8(what)? as usize)
-                    .ok_or_else(|| corrupt(format!("indicator {i}: unknown kind")))?;
-                terms.push(Term {
-                    kind,
-                    value: r.str(what)?.to_string(),
-                });
+            if i % CHUNK == 0 {
+                records.starts.push(r.at - region_start);
             }
-            let ind = Indicator {
-                id,
-                pattern,
-                spyware,
-                terms,
-                general,
-            };
-            if ind.general.is_some() {
+            let at = r.at;
+            if skip_record(&mut r, i, lists_n, records.kinds.len())? {
+                // General patterns are prepared now: the evaluator needs them at every check.
+                let ind = records.record(&mut Reader { b: r.b, at }, i)?;
                 m.add_general(
                     IndicatorId {
                         set: 0,
@@ -610,41 +775,18 @@ impl Matcher {
                     &ind.pattern,
                 );
             }
-            set.indicators.push(ind);
         }
-        let names = [
-            "domain table",
-            "URL table",
-            "hash table",
-            "certificate table",
-            "file name table",
-            "path table",
-            "process table",
-            "truncated process table",
-            "app id table",
-            "e-mail table",
-            "property table",
-            "profile table",
-        ];
-        for (t, name) in tables_mut(&mut m).into_iter().zip(names) {
-            let domain = t.domain;
-            *t = read_table(&mut r, count, name, domain)?;
-        }
-        m.v4 = read_prefixes(&mut r, count, 32, |r| Ok(r.u32("IPv4 key")? as u32))?;
-        m.v6 = read_prefixes(&mut r, count, 128, |r| {
-            let lo = r.u64("IPv6 key")? as u128;
-            Ok(lo | (r.u64("IPv6 key")? as u128) << 64)
-        })?;
-        let n = r.count(8, "path lengths")?;
-        for _ in 0..n {
-            m.path_lens.push(r.usize64("path lengths")?);
-        }
-        m.domain_labels = (r.usize64("labels")?, r.usize64("labels")?);
-        m.terms = r.usize64("terms")?;
+        records.region = r.b[region_start..r.at].to_vec();
+        records.starts.push(records.region.len());
+        records.chunks = (0..count.div_ceil(CHUNK))
+            .map(|_| OnceLock::new())
+            .collect();
+        read_tables(&mut r, count, &mut m)?;
         if r.at != payload.len() {
             return Err(corrupt("bytes after the last table"));
         }
         m.sets = vec![set];
+        m.compiled = vec![Some(Box::new(records))];
         Ok(m)
     }
 
@@ -661,14 +803,26 @@ impl Matcher {
         }
         // Where each part's sets start in the joined list.
         let mut first = Vec::with_capacity(parts.len());
-        let mut sets = Vec::new();
-        for p in &mut parts {
-            first.push(sets.len() as u32);
-            sets.append(&mut p.sets);
-        }
         let big = (0..parts.len())
             .max_by_key(|i| parts[*i].terms)
             .unwrap_or_default();
+        let mut sets = Vec::new();
+        // The largest part's compiled sets stay encoded; the others' indicators are added below.
+        let mut records = Vec::new();
+        for (i, p) in parts.iter_mut().enumerate() {
+            first.push(sets.len() as u32);
+            let mut compiled = std::mem::take(&mut p.compiled);
+            compiled.resize_with(p.sets.len(), || None);
+            if i != big {
+                for (set, r) in p.sets.iter_mut().zip(&mut compiled) {
+                    if let Some(r) = r.take() {
+                        set.indicators = r.all();
+                    }
+                }
+            }
+            sets.append(&mut p.sets);
+            records.append(&mut compiled);
+        }
         let mut m = parts.swap_remove(big);
         m.relabel(first[big]);
         let big_sets = first[big]..first.get(big + 1).copied().unwrap_or(sets.len() as u32);
@@ -696,6 +850,8 @@ impl Matcher {
         m.path_lens.sort_unstable();
         m.path_lens.dedup();
         m.sets = sets;
+        m.compiled = records;
+        m.decoded = OnceLock::new();
         m
     }
 

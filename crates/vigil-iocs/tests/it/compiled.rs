@@ -215,3 +215,52 @@ fn stale_or_damaged_bytes_are_refused_never_trusted() {
         "damaged compiled indicator set: not a compiled indicator set"
     );
 }
+
+#[test]
+fn compiled_records_are_decoded_when_asked_for_and_equal_the_loaded_ones() {
+    // Several chunks of records and two spyware names.
+    let mut text = String::from("# spyware: Pegasus\n");
+    for i in 0..1500 {
+        if i == 700 {
+            text.push_str("# spyware: Predator\n");
+        }
+        text.push_str(&format!("h{i}.Example.org\n"));
+    }
+    let set = load_bytes(Path::new("many.txt"), text.as_bytes()).unwrap();
+    let (built, read) = round_trip(set.clone());
+    assert_eq!(read.set_count(), 1);
+    assert_eq!(read.len(), 1500);
+    assert_eq!(read.set_len(0), 1500);
+    assert_eq!(read.set_spyware(0), ["Pegasus", "Predator"]);
+    assert_eq!(read.set_spyware(0), set.spyware());
+    assert_eq!(read.set_header(0).name, "many");
+    // Single records, from the last chunk back to the first, before any full decode.
+    for index in [1499u32, 1024, 700, 699, 256, 255, 0] {
+        let id = vigil_iocs::IndicatorId { set: 0, index };
+        assert_eq!(read.indicator(id), &set.indicators[index as usize]);
+        assert_eq!(read.indicator(id), built.indicator(id));
+    }
+    let probes = [
+        (K::Domain, "a.h1234.example.org"),
+        (K::Url, "http://h3.example.org/x"),
+    ];
+    assert_eq!(all_hits(&read, &probes), all_hits(&built, &probes));
+    assert_eq!(read.sets()[0].indicators, set.indicators);
+    // Written again from the read matcher: the same bytes.
+    assert_eq!(
+        read.to_compiled(STAMP).unwrap(),
+        built.to_compiled(STAMP).unwrap()
+    );
+    // Joined with a small set, the compiled records stay as they are and answer the same.
+    let small = load_bytes(Path::new("small.txt"), b"h5.example.org\n").unwrap();
+    let joined = Matcher::combine(vec![Matcher::new(vec![small.clone()]), read]);
+    let whole = Matcher::new(vec![small, set]);
+    assert_eq!(joined.len(), whole.len());
+    assert_eq!(joined.set_len(1), 1500);
+    let probes = [
+        (K::Domain, "x.h5.example.org"),
+        (K::Domain, "h1499.example.org"),
+    ];
+    assert_eq!(all_hits(&joined, &probes), all_hits(&whole, &probes));
+    assert_eq!(joined.sets()[1].indicators, whole.sets()[1].indicators);
+}
