@@ -173,6 +173,18 @@ fn compiled(m: &Matcher, source: &Path) {
         1_000_000,
         &c,
     );
+    // What a scan does: read the file, keep its bytes for the records.
+    let file = source.with_extension("bench-compiled");
+    std::fs::write(&file, &bytes).expect("write compiled form");
+    drop(bytes);
+    let (c, m) = measure(3, || {
+        let b = std::fs::read(&file).expect("read compiled form");
+        Matcher::from_compiled_vec(b, stamp, source).expect("reads back")
+    });
+    report("  the same, read from its file (as a scan)", 1_000_000, &c);
+    let (c, _) = measure(1, || m.sets().len());
+    report("  then every record decoded (sets())", 1_000_000, &c);
+    let _ = std::fs::remove_file(&file);
 }
 
 /// Times a million domain lookups against 100 and against `m1m`'s indicators.

@@ -440,8 +440,9 @@ fn skip_record(
 /// anything but a crafted file whose strings are not UTF-8; such a record
 /// is named as damaged instead of decoded, never a panic.
 pub(crate) struct Records {
-    /// The records, back to back.
+    /// The records, back to back, from `base` on.
     region: Vec<u8>,
+    base: usize,
     /// Where each chunk's first record starts, then the region's length.
     starts: Vec<usize>,
     lists: Vec<Vec<Arc<str>>>,
@@ -484,7 +485,7 @@ impl Records {
 
     fn decode(&self, c: usize) -> Vec<Indicator> {
         let mut r = Reader {
-            b: &self.region,
+            b: &self.region[self.base.min(self.region.len())..],
             at: self.starts[c],
         };
         (c * CHUNK..((c + 1) * CHUNK).min(self.count))
@@ -682,6 +683,37 @@ impl Matcher {
         stamp: SourceStamp,
         source: &std::path::Path,
     ) -> Result<Matcher, CompiledError> {
+        let (mut m, region) = Matcher::read_compiled(bytes, stamp, source)?;
+        if let Some(Some(r)) = m.compiled.first_mut() {
+            r.region = bytes[region].to_vec();
+        }
+        Ok(m)
+    }
+
+    /// [`Matcher::from_compiled`] keeping `bytes` for the indicator records
+    /// instead of copying them (the tables after them are given back to the
+    /// allocator).
+    pub fn from_compiled_vec(
+        mut bytes: Vec<u8>,
+        stamp: SourceStamp,
+        source: &std::path::Path,
+    ) -> Result<Matcher, CompiledError> {
+        let (mut m, region) = Matcher::read_compiled(&bytes, stamp, source)?;
+        if let Some(Some(r)) = m.compiled.first_mut() {
+            bytes.truncate(region.end);
+            bytes.shrink_to_fit();
+            r.region = bytes;
+            r.base = region.start;
+        }
+        Ok(m)
+    }
+
+    /// Reads a compiled form, leaving the records' bytes (the range returned) to the caller.
+    fn read_compiled(
+        bytes: &[u8],
+        stamp: SourceStamp,
+        source: &std::path::Path,
+    ) -> Result<(Matcher, std::ops::Range<usize>), CompiledError> {
         if bytes.len() < HEADER || &bytes[..8] != MAGIC {
             return Err(corrupt("not a compiled indicator set"));
         }
@@ -748,6 +780,7 @@ impl Matcher {
         let lists_n = lists.len();
         let mut records = Records {
             region: Vec::new(),
+            base: 0,
             starts: Vec::with_capacity(count.div_ceil(CHUNK) + 1),
             lists,
             kinds,
@@ -776,8 +809,8 @@ impl Matcher {
                 );
             }
         }
-        records.region = r.b[region_start..r.at].to_vec();
-        records.starts.push(records.region.len());
+        let region = HEADER + region_start..HEADER + r.at;
+        records.starts.push(r.at - region_start);
         records.chunks = (0..count.div_ceil(CHUNK))
             .map(|_| OnceLock::new())
             .collect();
@@ -787,7 +820,7 @@ impl Matcher {
         }
         m.sets = vec![set];
         m.compiled = vec![Some(Box::new(records))];
-        Ok(m)
+        Ok((m, region))
     }
 
     /// Joins matchers, each over its own sets, into one over all their sets in order.

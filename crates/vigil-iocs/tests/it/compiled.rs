@@ -246,6 +246,18 @@ fn compiled_records_are_decoded_when_asked_for_and_equal_the_loaded_ones() {
     ];
     assert_eq!(all_hits(&read, &probes), all_hits(&built, &probes));
     assert_eq!(read.sets()[0].indicators, set.indicators);
+    // Read keeping the file's own buffer for the records: the same records.
+    let bytes = built.to_compiled(STAMP).unwrap();
+    let owned = Matcher::from_compiled_vec(bytes.clone(), STAMP, &set.source).unwrap();
+    let last = vigil_iocs::IndicatorId {
+        set: 0,
+        index: 1499,
+    };
+    assert_eq!(owned.indicator(last), &set.indicators[1499]);
+    assert_eq!(owned.sets()[0].indicators, set.indicators);
+    assert!(
+        Matcher::from_compiled_vec(bytes[..bytes.len() - 1].to_vec(), STAMP, &set.source).is_err()
+    );
     // Written again from the read matcher: the same bytes.
     assert_eq!(
         read.to_compiled(STAMP).unwrap(),

@@ -194,7 +194,7 @@ pub fn load_compiled(file: &Path, min_bytes: u64) -> Result<Matcher, vigil_iocs:
     if let Some(c) = cache.as_deref().filter(|_| existed) {
         let read = std::fs::read(c)
             .map_err(|e| vigil_iocs::CompiledError::Corrupt(e.to_string()))
-            .and_then(|bytes| Matcher::from_compiled(&bytes, stamp, file));
+            .and_then(|bytes| Matcher::from_compiled_vec(bytes, stamp, file));
         match read {
             Ok(m) => return Ok(m),
             Err(vigil_iocs::CompiledError::Stale) => {}
