@@ -167,7 +167,10 @@ pub fn extract_observables_of(text: &str, kinds: Kinds, out: &mut dyn FnMut(Obse
                 // The token lies in this chunk: its colons are in the mask.
                 colon & ((1u64 << end_bit) - 1) & (u64::MAX << whole_start) != 0
             } else {
-                b[start..end].contains(&b':')
+                // (A short loop: `contains` would call `memchr` for a few bytes.)
+                #[allow(clippy::manual_contains)]
+                let any = b[start..end].iter().any(|c| *c == b':');
+                any
             };
             token(
                 text,
@@ -197,6 +200,7 @@ struct Marks {
 }
 
 /// True for the bytes [`CLASS`] calls token bytes, written as comparisons the compiler vectorises.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
 fn is_token_byte(c: u8) -> u8 {
     let lower = c | 0x20;
@@ -210,6 +214,7 @@ fn is_token_byte(c: u8) -> u8 {
 }
 
 /// Gathers the low bits of 64 bytes (each 0 or 1) into a mask, byte `k` to bit `k`.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
 fn gather(v: &[u8; 64]) -> u64 {
     let mut m = 0;
@@ -247,8 +252,65 @@ fn chunk_masks(b: &[u8], at: usize, marks: Marks) -> ChunkMasks {
     }
 }
 
+/// [`masks_of_bytes`] on 16 bytes at a time with SSE2 (part of every x86-64
+/// processor, through the safe wrappers of `safe_arch`): compares, then one
+/// `movemask` per mask and 16 bytes, where the portable loop gathers bits
+/// from bytes with multiplications.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn masks_of(c: &[u8; 65], marks: Marks) -> ChunkMasks {
+    use safe_arch::{
+        add_i8_m128i as add, bitand_m128i as and, bitor_m128i as or, cmp_eq_mask_i8_m128i as eq,
+        cmp_lt_mask_i8_m128i as lt, load_unaligned_m128i, m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+    let load = |b: &[u8]| load_unaligned_m128i(b[..16].try_into().unwrap_or(&[0; 16]));
+    let splat = |v: u8| set_splat_i8_m128i(v as i8);
+    // Bytes `v` with `v - lo` below `n` (unsigned): shifted so that the range starts at -128, then a signed compare.
+    let in_range = |v: m128i, lo: u8, n: u8| {
+        lt(
+            add(v, splat(0x80u8.wrapping_sub(lo))),
+            splat(0x80u8.wrapping_add(n)),
+        )
+    };
+    let letter = |v: m128i| in_range(or(v, splat(0x20)), b'a', 26);
+    let all = |on: bool| splat(if on { 0xff } else { 0 });
+    let (any_dot, dot_letter) = (all(marks.any_dot), all(marks.dot_letter));
+    let (any_colon, colon_slash) = (all(marks.any_colon), all(marks.colon_slash));
+    let (mut token, mut mark, mut colon) = (0u64, 0u64, 0u64);
+    for k in 0..4 {
+        let x = load(&c[16 * k..]);
+        let y = load(&c[16 * k + 1..]);
+        // Letters, digits and ':', '-' and '.', '_', '@', '%'; bytes from 0x80 have their top bit set in `x` itself.
+        let t = or(
+            or(
+                or(letter(x), in_range(x, b'0', 11)),
+                or(in_range(x, b'-', 2), eq(x, splat(b'_'))),
+            ),
+            or(or(eq(x, splat(b'@')), eq(x, splat(b'%'))), x),
+        );
+        let dot = eq(x, splat(b'.'));
+        let col = eq(x, splat(b':'));
+        let dot_mark = and(dot, or(any_dot, and(dot_letter, letter(y))));
+        let colon_mark = and(col, or(any_colon, and(colon_slash, eq(y, splat(b'/')))));
+        let bits = |v: m128i| u64::from(move_mask_i8_m128i(v) as u16) << (16 * k);
+        token |= bits(t);
+        mark |= bits(or(dot_mark, colon_mark));
+        colon |= bits(col);
+    }
+    ChunkMasks { token, mark, colon }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn masks_of(c: &[u8; 65], marks: Marks) -> ChunkMasks {
+    masks_of_bytes(c, marks)
+}
+
+/// The masks of a chunk computed byte by byte (the definition [`masks_of`] follows).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn masks_of_bytes(c: &[u8; 65], marks: Marks) -> ChunkMasks {
     let any_dot = u8::from(marks.any_dot);
     let dot_letter = u8::from(marks.dot_letter);
     let any_colon = u8::from(marks.any_colon);
@@ -376,9 +438,29 @@ fn looks_ipv6(t: &str) -> bool {
         && t.bytes().filter(|b| *b == b':').count() >= 2
 }
 
-/// The properties of the bytes of `b`, or-ed together (one table load per byte, no branch).
-fn piece_flags(b: &[u8]) -> u8 {
-    b.iter().fold(0, |f, c| f | CLASS[*c as usize])
+/// What one pass over a piece's bytes tells (one table load per byte, no branch).
+struct Facts {
+    /// The properties of the bytes, or-ed together.
+    flags: u8,
+    /// Where the last dot is (0 when there is none).
+    last_dot: usize,
+    /// Two dots in a row somewhere.
+    double_dot: bool,
+}
+
+fn facts(b: &[u8]) -> Facts {
+    let (mut flags, mut last_dot, mut double_dot) = (0, usize::MAX, false);
+    for (i, c) in b.iter().enumerate() {
+        flags |= CLASS[*c as usize];
+        let dot = *c == b'.';
+        double_dot |= dot & (last_dot.wrapping_add(1) == i);
+        last_dot = if dot { i } else { last_dot };
+    }
+    Facts {
+        flags,
+        last_dot: if last_dot == usize::MAX { 0 } else { last_dot },
+        double_dot,
+    }
 }
 
 fn classify_piece(tok: &str, kinds: Kinds, out: &mut dyn FnMut(ObservableKind, &str)) {
@@ -386,7 +468,8 @@ fn classify_piece(tok: &str, kinds: Kinds, out: &mut dyn FnMut(ObservableKind, &
     if bytes.len() < 4 {
         return;
     }
-    let flags = piece_flags(bytes);
+    let facts = facts(bytes);
+    let flags = facts.flags;
     if flags & AT != 0 {
         // One '@' with something before it and a domain after it.
         let at = bytes.iter().rposition(|c| *c == b'@').unwrap_or(0);
@@ -407,32 +490,32 @@ fn classify_piece(tok: &str, kinds: Kinds, out: &mut dyn FnMut(ObservableKind, &
         }
         return;
     }
-    if domain_shape(bytes, flags) {
+    if domain_shape(bytes, &facts) {
         out(ObservableKind::Domain, tok);
     }
 }
 
 fn is_domain(t: &str) -> bool {
-    domain_shape(t.as_bytes(), piece_flags(t.as_bytes()))
+    domain_shape(t.as_bytes(), &facts(t.as_bytes()))
 }
 
 /// Dotted, no empty label or `%`, not starting with `.`/`-`, ending in an
 /// alphabetic label of two or more letters (or an `xn--` label).
-fn domain_shape(b: &[u8], flags: u8) -> bool {
+fn domain_shape(b: &[u8], facts: &Facts) -> bool {
+    let flags = facts.flags;
     if flags & DOT == 0 || flags & (PERCENT | AT) != 0 || b.len() < 4 || b.len() > 253 {
         return false;
     }
     if b[0] == b'.' || b[0] == b'-' {
         return false;
     }
-    let last_dot = b.iter().rposition(|c| *c == b'.').unwrap_or(0);
-    let tld = &b[last_dot + 1..];
+    let tld = &b[facts.last_dot + 1..];
     let tld_ok = tld.len() >= 2
         && (tld.iter().all(|c| c.is_ascii_alphabetic())
             || (tld.starts_with(b"xn--")
                 && tld.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')));
     // No empty label: no two dots in a row.
-    tld_ok && !b[..=last_dot].windows(2).any(|w| w == b"..")
+    tld_ok && !facts.double_dot
 }
 
 #[cfg(test)]
@@ -604,6 +687,54 @@ mod tests {
         same_as_full_scan(&t);
         let t = format!("{}.evil.com {}", "é".repeat(300), "%".repeat(300));
         same_as_full_scan(&t);
+    }
+
+    #[test]
+    fn vector_masks_equal_the_byte_by_byte_ones() {
+        let mut x = 0x1234_5678_9abc_def1u64;
+        let mut chunks: Vec<[u8; 65]> = (0..=255u8)
+            .collect::<Vec<_>>()
+            .chunks(64)
+            .map(|w| {
+                let mut c = [0u8; 65];
+                c[..64].copy_from_slice(w);
+                c[64] = w[0];
+                c
+            })
+            .collect();
+        for _ in 0..2000 {
+            let mut c = [0u8; 65];
+            for b in c.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Mostly the bytes that matter: '.', ':', '/', letters, and any byte.
+                *b = match x % 5 {
+                    0 => b'.',
+                    1 => b':',
+                    2 => b'/',
+                    3 => b"aZ0-_@%\n\x80\xff"[(x >> 8) as usize % 10],
+                    _ => (x >> 16) as u8,
+                };
+            }
+            chunks.push(c);
+        }
+        for c in &chunks {
+            for m in 0..16u8 {
+                let marks = Marks {
+                    any_dot: m & 1 != 0,
+                    dot_letter: m & 2 != 0,
+                    any_colon: m & 4 != 0,
+                    colon_slash: m & 8 != 0,
+                };
+                let (a, b) = (masks_of(c, marks), masks_of_bytes(c, marks));
+                assert_eq!(
+                    (a.token, a.mark, a.colon),
+                    (b.token, b.mark, b.colon),
+                    "{c:?} {m}"
+                );
+            }
+        }
     }
 
     #[test]

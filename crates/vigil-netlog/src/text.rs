@@ -154,7 +154,14 @@ struct Scanned {
 
 fn scan_block(block: &Block, file: &str, filter: &Option<Filter>) -> Scanned {
     let bytes = &block.bytes;
-    let (lines, long_lines) = count_lines(bytes, block.starts_mid_line, block.ends_mid_line);
+    // Without a long line, the line breaks are counted segment by segment
+    // below, while each segment is in the core's cache.
+    let no_long_line = filter.is_some() && no_long_line(bytes);
+    let (mut lines, long_lines) = if no_long_line {
+        (0, 0)
+    } else {
+        count_lines(bytes, block.starts_mid_line, block.ends_mid_line)
+    };
     let mut scan = BlockScan {
         bytes,
         offset: block.offset,
@@ -172,10 +179,17 @@ fn scan_block(block: &Block, file: &str, filter: &Option<Filter>) -> Scanned {
             // segments of whole lines small enough to stay in the core's cache
             // between the UTF-8 check and the scan.
             let mut seg = 0;
+            let mut breaks = 0u64;
             while seg < bytes.len() {
                 let seg_end = segment_end(bytes, seg);
                 scan_segment(&mut scan, seg, seg_end, f);
+                if no_long_line {
+                    breaks += memchr::memchr_iter(b'\n', &bytes[seg..seg_end]).count() as u64;
+                }
                 seg = seg_end;
+            }
+            if no_long_line {
+                lines = lines_of(bytes, breaks, block.ends_mid_line);
             }
         }
         None => {
@@ -242,17 +256,25 @@ fn scan_segment(scan: &mut BlockScan<'_>, from: usize, to: usize, f: &Filter) {
 /// A line that runs over several blocks is counted by the block it ends in,
 /// and as a long line by [`Blocks`] when it is first cut.
 fn count_lines(bytes: &[u8], starts_mid_line: bool, ends_mid_line: bool) -> (u64, u64) {
-    // When every stretch of half a long line holds a line break, no line is
-    // long and the line breaks need only be counted, not visited one by one.
-    if bytes
-        .chunks(MAX_LINE / 2)
-        .all(|w| memchr::memchr(b'\n', w).is_some())
-    {
+    if no_long_line(bytes) {
         let breaks = memchr::memchr_iter(b'\n', bytes).count() as u64;
-        let unended = !bytes.ends_with(b"\n") && !bytes.is_empty() && !ends_mid_line;
-        return (breaks + u64::from(unended), 0);
+        return (lines_of(bytes, breaks, ends_mid_line), 0);
     }
     count_lines_one_by_one(bytes, starts_mid_line, ends_mid_line)
+}
+
+/// True when every stretch of half a long line holds a line break: then no
+/// line is long, and the line breaks need only be counted, not visited one by one.
+fn no_long_line(bytes: &[u8]) -> bool {
+    bytes
+        .chunks(MAX_LINE / 2)
+        .all(|w| memchr::memchr(b'\n', w).is_some())
+}
+
+/// Lines that end in a block holding `breaks` line breaks and no long line.
+fn lines_of(bytes: &[u8], breaks: u64, ends_mid_line: bool) -> u64 {
+    let unended = !bytes.ends_with(b"\n") && !bytes.is_empty() && !ends_mid_line;
+    breaks + u64::from(unended)
 }
 
 /// [`count_lines`], visiting every line.
@@ -521,6 +543,37 @@ impl Module for TextLogModule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_counted_segment_by_segment_equal_those_counted_whole() {
+        let filter: Option<Filter> = Some(std::sync::Arc::new(|_: ObservableKind, _: &str| false));
+        let many = "q.example.com from 10.0.0.1\n".repeat(30_000);
+        let texts: [&[u8]; 7] = [
+            b"",
+            b"\n",
+            b"a.example.com",
+            b"a.example.com\n\xff\xfe not UTF-8 b.example.org\nlast",
+            b"x\r\ny.example.net\r\n",
+            many.as_bytes(),
+            &[b'z'; MAX_LINE + 5],
+        ];
+        for t in texts {
+            for ends_mid_line in [false, true] {
+                let block = Block {
+                    bytes: t.to_vec(),
+                    offset: 0,
+                    starts_mid_line: false,
+                    ends_mid_line,
+                };
+                assert_eq!(
+                    scan_block(&block, "f", &filter).lines,
+                    count_lines(t, false, ends_mid_line).0,
+                    "{} bytes, {ends_mid_line}",
+                    t.len()
+                );
+            }
+        }
+    }
 
     #[test]
     fn counting_lines_fast_equals_visiting_each() {

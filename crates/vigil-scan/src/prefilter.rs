@@ -46,28 +46,63 @@ fn lower8(w: u64) -> u64 {
     w | (upper >> 2)
 }
 
-/// A hash of `b` lower-cased, read eight bytes at a time (no copy is made).
-fn hash_lower(b: &[u8]) -> u64 {
-    let mut h = K1 ^ b.len() as u64;
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h ^ lower8(u64::from_le_bytes(w)))
-            .wrapping_mul(K1)
-            .rotate_left(29);
-    }
-    let rest = chunks.remainder();
-    // The last bytes as one word, zero above them (no call to `memcpy` for a few bytes).
-    let tail = rest
-        .iter()
-        .rev()
-        .fold(0u64, |w, c| (w << 8) | u64::from(*c));
-    h = (h ^ lower8(tail)).wrapping_mul(K1);
+/// One step of the hash: a word of eight bytes mixed into the state.
+fn mix(h: u64, w: u64) -> u64 {
+    (h ^ w).wrapping_mul(K1).rotate_left(29)
+}
+
+/// The hash of a name of `len` bytes from the state after its whole words
+/// (from the right) and its first `len % 8` bytes as the top bytes of `head`.
+fn finish(state: u64, len: usize, head: u64) -> u64 {
+    let r = len % 8;
+    let head = if r == 0 { 0 } else { head >> (8 * (8 - r)) };
+    let mut h = mix(state ^ len as u64, head);
     // splitmix64's finaliser spreads every input bit over the result.
     h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     h ^ (h >> 31)
+}
+
+/// Word `j` of `b` counted from the right: the bytes `n - 8j - 8 .. n - 8j`,
+/// lower-cased; bytes before the start of `b` are zero (in the low bytes).
+fn word_from_right(b: &[u8], j: usize) -> u64 {
+    let hi = b.len() - 8 * j;
+    let w = if hi >= 8 {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(&b[hi - 8..hi]);
+        u64::from_le_bytes(x)
+    } else {
+        // The first bytes of the name as the top bytes of a word (no call to `memcpy` for a few bytes).
+        b[..hi]
+            .iter()
+            .rev()
+            .fold(0u64, |w, c| (w << 8) | u64::from(*c))
+            << (8 * (8 - hi))
+    };
+    lower8(w)
+}
+
+/// A hash of `b` lower-cased, read eight bytes at a time from the right (no
+/// copy is made). Every suffix of a name shares the words to its right, so
+/// [`Prefilter::suffixes`] hashes all of a name's suffixes in one pass.
+fn hash_lower(b: &[u8]) -> u64 {
+    let n = b.len();
+    let mut state = K1;
+    for j in 0..n / 8 {
+        state = mix(state, word_from_right(b, j));
+    }
+    let head = if n % 8 == 0 {
+        0
+    } else {
+        word_from_right(b, n / 8)
+    };
+    finish(state, n, head)
+}
+
+/// The top bit of each byte of `w` that equals `c`, no other bit.
+fn bytes_equal(w: u64, c: u8) -> u64 {
+    let x = w ^ (u64::from(c) * 0x0101_0101_0101_0101);
+    !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGH
 }
 
 /// The three bits a hash sets in its word.
@@ -188,14 +223,22 @@ impl Prefilter {
     /// How the filter reads a name.
     #[allow(clippy::manual_contains)]
     fn name<'a>(&self, value: &'a str) -> Name<'a> {
-        let name = value.trim().trim_end_matches('.');
-        let b = name.as_bytes();
+        let v = value.as_bytes();
+        // White space (Unicode's too) can only be trimmed off when an end byte is a space, a control or not ASCII.
+        let spaced = |c: Option<&u8>| c.is_some_and(|c| *c <= b' ' || *c >= 0x80);
+        let mut b = if spaced(v.first()) || spaced(v.last()) {
+            value.trim().as_bytes()
+        } else {
+            v
+        };
+        while let [rest @ .., b'.'] = b {
+            b = rest;
+        }
         match b.last() {
             None => return Name::No,
             // Addresses written as names, and overlong names: the matcher decides.
             Some(c) if c.is_ascii_digit() => return Name::Matcher,
-            // (A short loop: `contains` would call `memchr` for a few bytes.)
-            _ if b.len() > 253 || b.iter().any(|c| *c == b':') => return Name::Matcher,
+            _ if b.len() > 253 || has_colon(b) => return Name::Matcher,
             _ => {}
         }
         if !self.domains {
@@ -206,28 +249,60 @@ impl Prefilter {
 
     /// The hashes of the suffixes of one, two … labels of `b`, from the
     /// right, that the matcher would look up.
+    ///
+    /// One pass from the right, eight bytes at a time: each word's dots are
+    /// found with byte arithmetic, and a suffix's hash is finished from the
+    /// state of the words to its right, which all suffixes share.
     fn suffixes(&self, b: &[u8], out: &mut dyn FnMut(u64)) {
         let (min, max) = self.labels;
+        let n = b.len();
         let mut labels = 0;
-        let mut end = b.len();
-        loop {
-            let start = b[..end]
-                .iter()
-                .rposition(|c| *c == b'.')
-                .map_or(0, |d| d + 1);
-            labels += 1;
-            if labels > max {
-                return;
+        let mut state = K1;
+        let mut j = 0;
+        // The last word read: for a name of `n % 8 != 0` bytes, its first bytes.
+        let mut w = 0;
+        while 8 * j < n {
+            w = word_from_right(b, j);
+            // Dots, from the highest byte down; the bytes before the name are zero, not dots.
+            let mut dots = bytes_equal(w, b'.');
+            while dots != 0 {
+                let byte = (63 - dots.leading_zeros() as usize) / 8;
+                labels += 1;
+                if labels >= min {
+                    // The suffix after this dot: word `j`'s bytes above it, then the whole words to the right.
+                    out(finish(state, 8 * j + 7 - byte, w));
+                }
+                if labels >= max {
+                    return;
+                }
+                dots &= !(0xff << (8 * byte));
             }
-            if labels >= min {
-                out(hash_lower(&b[start..]));
+            if 8 * (j + 1) <= n {
+                state = mix(state, w);
             }
-            if start == 0 {
-                return;
-            }
-            end = start - 1;
+            j += 1;
+        }
+        // The whole name is the last label's suffix.
+        if labels + 1 >= min {
+            out(finish(state, n, w));
         }
     }
+}
+
+/// True when `b` holds a `:`, eight bytes at a time.
+fn has_colon(b: &[u8]) -> bool {
+    let n = b.len();
+    (0..n.div_ceil(8)).any(|j| {
+        let hi = n - 8 * j;
+        let w = if hi >= 8 {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(&b[hi - 8..hi]);
+            u64::from_le_bytes(x)
+        } else {
+            b[..hi].iter().fold(0u64, |w, c| (w << 8) | u64::from(*c))
+        };
+        bytes_equal(w, b':') != 0
+    })
 }
 
 impl ValueFilter for Prefilter {
@@ -312,6 +387,74 @@ mod tests {
             hash_lower(b"www.example.com")
         );
         assert_ne!(hash_lower(b"example.com"), hash_lower(b"example.con"));
+    }
+
+    #[test]
+    fn suffix_hashes_from_the_right_equal_each_suffixs_own_hash() {
+        let set = vigil_iocs::load_bytes(std::path::Path::new("t.txt"), b"a.b\n").unwrap();
+        let mut p = Prefilter::new(Arc::new(Matcher::new(vec![set])));
+        let names = [
+            "a.b",
+            "Www.Example.COM",
+            "a..evil.com",
+            ".evil.com",
+            "x.",
+            "abcdefgh.ijklmnop.qrstuvwx.yz",
+            "abcdefg.ijklmnopq.rs",
+            "é.exämple.org",
+            "no-dots-but-longer-than-a-word",
+        ];
+        let mut x = 88172645463325252u64;
+        let mut random: Vec<String> = Vec::new();
+        for _ in 0..3000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 90) as usize;
+            let name: String = (0..len)
+                .map(|i| match (x >> (i % 60)) % 7 {
+                    0 => '.',
+                    1 => 'A',
+                    _ => char::from(b'a' + ((x >> (i % 50)) % 26) as u8),
+                })
+                .collect();
+            random.push(name);
+        }
+        for (min, max) in [(1, 1), (1, 3), (2, 2), (2, 5), (1, 200)] {
+            p.labels = (min, max);
+            for name in names
+                .iter()
+                .copied()
+                .chain(random.iter().map(String::as_str))
+            {
+                let b = name.as_bytes();
+                let mut want = Vec::new();
+                let mut labels = 0;
+                let mut end = b.len();
+                loop {
+                    let start = b[..end]
+                        .iter()
+                        .rposition(|c| *c == b'.')
+                        .map_or(0, |d| d + 1);
+                    labels += 1;
+                    if labels > max {
+                        break;
+                    }
+                    if labels >= min {
+                        want.push(hash_lower(&b[start..]));
+                    }
+                    if start == 0 {
+                        break;
+                    }
+                    end = start - 1;
+                }
+                let mut got = Vec::new();
+                p.suffixes(b, &mut |h| got.push(h));
+                assert_eq!(got, want, "{name:?} {min} {max}");
+            }
+        }
+        assert!(has_colon(b"a:b") && has_colon(b"abcdefghijkl:") && has_colon(b":abcdefghijkl"));
+        assert!(!has_colon(b"abcdefghijklmnop.q") && !has_colon(b""));
     }
 
     #[test]
