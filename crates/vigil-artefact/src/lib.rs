@@ -228,31 +228,221 @@ pub trait Module: Send + Sync {
     fn run(&self, sink: &mut dyn FnMut(Record)) -> Result<ModuleSummary, ModuleError>;
 }
 
+/// Most URLs [`extract_urls`] and [`Urls`] take from one text.
+pub const MAX_URLS_PER_TEXT: usize = 1000;
+
 /// Finds the URLs in free text (`http://`, `https://` and `www.` links), as message readers need.
+///
+/// The same links as [`Urls`], copied.
 pub fn extract_urls(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let lower = text.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &lower[i..];
-        let starts =
-            rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("www.");
-        let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        if starts && boundary {
+    Urls::new(text).map(str::to_string).collect()
+}
+
+/// The URLs in free text, borrowed from it: `http://`, `https://` and `www.`
+/// links (ASCII case-insensitive) that start a word, up to the first
+/// whitespace or quote, without trailing punctuation, longer than 8 bytes;
+/// at most [`MAX_URLS_PER_TEXT`].
+///
+/// The scan looks only at the `:` and `.` every link has near its start,
+/// without decoding characters or copying the text.
+#[derive(Debug, Clone)]
+pub struct Urls<'a> {
+    text: &'a str,
+    pos: usize,
+    anchor: usize,
+    found: usize,
+}
+
+impl<'a> Urls<'a> {
+    /// The links in `text`.
+    pub fn new(text: &'a str) -> Urls<'a> {
+        Urls {
+            text,
+            pos: 0,
+            anchor: 0,
+            found: 0,
+        }
+    }
+}
+
+impl<'a> Iterator for Urls<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        while self.found < MAX_URLS_PER_TEXT {
+            // Every link has a ':' 4 or 5 bytes after its start (`http://`,
+            // `https://`) or a '.' 3 bytes after it (`www.`); these bytes are
+            // rare in messages, so only their places are looked at. Starts
+            // found this way come in text order.
+            let from = self.anchor.max(self.pos + 3);
+            let q = from
+                + bytes
+                    .get(from..)?
+                    .iter()
+                    .position(|&b| b == b':' || b == b'.')?;
+            self.anchor = q + 1;
+            let start = if bytes[q] == b'.' {
+                Some(q - 3).filter(|&i| bytes[i..q].eq_ignore_ascii_case(b"www"))
+            } else if bytes.get(q + 1..q + 3) == Some(b"//") {
+                [4, 5].into_iter().find_map(|n| {
+                    let i = q.checked_sub(n)?;
+                    let scheme: &[u8] = if n == 4 { b"http" } else { b"https" };
+                    bytes[i..q].eq_ignore_ascii_case(scheme).then_some(i)
+                })
+            } else {
+                None
+            };
+            // The link must start a word and not lie inside the previous one.
+            let Some(i) = start
+                .filter(|&i| i >= self.pos && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()))
+            else {
+                continue;
+            };
+            // `h` and `w` are ASCII, so `i` is a character boundary.
+            let rest = &self.text[i..];
             let end = rest
                 .find(|c: char| {
                     c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '\u{0}')
                 })
                 .unwrap_or(rest.len());
-            let url = text[i..i + end].trim_end_matches(['.', ',', ')', ']', ';', ':', '!', '?']);
-            if url.len() > 8 && out.len() < 1000 {
-                out.push(url.to_string());
+            self.pos = i + end.max(1);
+            let url = rest[..end].trim_end_matches(['.', ',', ')', ']', ';', ':', '!', '?']);
+            if url.len() > 8 {
+                self.found += 1;
+                return Some(url);
             }
-            i += end.max(1);
-        } else {
-            i += rest.chars().next().map_or(1, char::len_utf8);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain definition: lower-case the text, try every character.
+    fn reference(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let lower = text.to_ascii_lowercase();
+        let bytes = lower.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let rest = &lower[i..];
+            let starts = rest.starts_with("http://")
+                || rest.starts_with("https://")
+                || rest.starts_with("www.");
+            let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+            if starts && boundary {
+                let end = rest
+                    .find(|c: char| {
+                        c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '\u{0}')
+                    })
+                    .unwrap_or(rest.len());
+                let url =
+                    text[i..i + end].trim_end_matches(['.', ',', ')', ']', ';', ':', '!', '?']);
+                if url.len() > 8 && out.len() < MAX_URLS_PER_TEXT {
+                    out.push(url.to_string());
+                }
+                i += end.max(1);
+            } else {
+                i += rest.chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn links_in_messages() {
+        let text = "See HTTPS://Evil.example.com/x?a=1, then www.two.org. \
+                    Not xhttp://no.example nor http://a (too short); \
+                    \"http://quoted.example.net/p\" <https://angle.example/q>";
+        assert_eq!(
+            extract_urls(text),
+            [
+                "HTTPS://Evil.example.com/x?a=1",
+                "www.two.org",
+                "http://quoted.example.net/p",
+                "https://angle.example/q",
+            ]
+        );
+        assert!(extract_urls("hello world, what is new? wHat").is_empty());
+        assert!(extract_urls("").is_empty());
+    }
+
+    #[test]
+    fn links_end_at_unicode_whitespace() {
+        assert_eq!(
+            extract_urls("é http://a.example.org/ü\u{a0}next\u{3000}www.b.example"),
+            ["http://a.example.org/ü", "www.b.example"]
+        );
+    }
+
+    #[test]
+    fn at_most_a_thousand_links_per_text() {
+        let text = "http://x.example.com/ ".repeat(1500);
+        assert_eq!(extract_urls(&text).len(), MAX_URLS_PER_TEXT);
+    }
+
+    #[test]
+    fn same_links_as_the_plain_definition() {
+        // Texts built from pieces that exercise case, word starts, quotes,
+        // punctuation and multi-byte characters, from a fixed-seed generator.
+        const PIECES: &[&str] = &[
+            "http://",
+            "HTTPS://",
+            "hTtP://",
+            "www.",
+            "WWW.",
+            "ww",
+            "h",
+            "W",
+            "x",
+            "9",
+            "evil.example.com",
+            "/path?q=1",
+            ".",
+            ",",
+            ")",
+            "!",
+            " ",
+            "\t",
+            "\n",
+            "\"",
+            "'",
+            "<",
+            ">",
+            "`",
+            "\u{0}",
+            "é",
+            "ü",
+            "\u{a0}",
+            "\u{2028}",
+            "\u{3000}",
+            "日本",
+            "https://a.b/",
+            "http://",
+            "www.x.org",
+            ":",
+            "//",
+            "http:",
+            "https:/",
+            "ww.",
+            "WwW",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 24) as usize;
+            let text: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            assert_eq!(extract_urls(&text), reference(&text), "{text:?}");
         }
     }
-    out
 }

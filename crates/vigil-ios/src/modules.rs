@@ -10,13 +10,13 @@ use plist::Value;
 use rusqlite::types::ValueRef;
 use vigil_artefact::{
     Emitter, Module, ModuleError, ModuleSummary, Observable, ObservableKind as K, Provenance,
-    Record,
+    Record, Urls,
 };
 
 use crate::backup::{parse_file_blob, Backup};
 use crate::source::{loc, Found, Layout, Loc};
 use crate::util::{
-    extract_urls, mac_time_to_unix_micros as mac, open_sqlite_readonly, unix_secs_to_micros,
+    mac_time_to_unix_micros as mac, open_sqlite_readonly, unix_secs_to_micros,
     webkit_to_unix_micros,
 };
 
@@ -112,9 +112,12 @@ impl Module for FileReader {
 /// Reads a value as text whatever its SQLite type.
 fn text(row: &rusqlite::Row<'_>, i: usize) -> Option<String> {
     match row.get_ref(i).ok()? {
-        ValueRef::Text(t) | ValueRef::Blob(t) => {
-            Some(String::from_utf8_lossy(t).into_owned()).filter(|s| !s.is_empty())
-        }
+        ValueRef::Text(t) | ValueRef::Blob(t) if t.is_empty() => None,
+        // Valid UTF-8 (nearly every value) is checked by the fast validator.
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(match std::str::from_utf8(t) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(t).into_owned(),
+        }),
         ValueRef::Integer(n) => Some(n.to_string()),
         ValueRef::Real(f) => Some(f.to_string()),
         ValueRef::Null => None,
@@ -148,8 +151,8 @@ fn obs(r: &mut Record, kind: K, v: &str) {
 }
 
 fn urls_in(r: &mut Record, text: &str) {
-    for u in extract_urls(text) {
-        obs(r, K::Url, &u);
+    for u in Urls::new(text) {
+        obs(r, K::Url, u);
     }
 }
 
