@@ -7,7 +7,10 @@
 //! ingest (TAXII POST, one client) and paginated GET (one client), the rate
 //! of a POST batch and of a GET page at several collection sizes with the
 //! ratio to medallion at each size, p50/p99 latency of 200 concurrent
-//! clients (bounded load, loopback only) and the ratios to medallion.
+//! clients (bounded load, loopback only) and the ratios to medallion, and
+//! ingest objects per CPU-second of the server's process (user + system
+//! time, which load from other processes changes less than wall-clock time;
+//! for the in-process hubs it includes the benchmark's client thread).
 //!
 //! The time cap is hard: every request carries the deadline of its phase
 //! (and a GET probe its own, shorter one) and is abandoned when it passes.
@@ -207,12 +210,34 @@ struct Probe {
 struct Server {
     target: Target,
     medallion: Option<Medallion>,
+    /// Whether medallion was restarted (its CPU time then starts again).
+    restarted: bool,
+}
+
+/// CPU seconds (user + system) used so far by process `pid`, from
+/// `/proc/PID/stat` (Linux; clock ticks of 1/100 s, the kernel's USER_HZ).
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 impl Server {
+    /// The process serving: medallion's, or this one for an in-process hub
+    /// (whose CPU time then includes the benchmark's client thread).
+    fn pid(&self) -> u32 {
+        self.medallion
+            .as_ref()
+            .map_or(std::process::id(), |m| m.0.id())
+    }
+
     /// After an overrun: a fresh medallion preloaded with `stored`; a
     /// Vigil hub is left as it is (it is measured as found).
     fn recover(&mut self, stored: &[Value], dir: &Path) {
+        self.restarted = true;
         if let Some(m) = self.medallion.take() {
             drop(m);
             let file = dir.join("medallion-preload.json");
@@ -568,6 +593,9 @@ fn postgres() -> Option<Postgres> {
 struct Row {
     name: String,
     ingest: Phase,
+    /// CPU seconds the server's process used during the ingest phase (GET
+    /// probes included); None when medallion had to be restarted.
+    ingest_cpu: Option<f64>,
     get: Option<Phase>,
     lat: Latency,
     probes: Vec<Probe>,
@@ -594,7 +622,12 @@ struct Plan {
 /// Runs the three phases against one server, each bounded by the cap; a
 /// server that overran one is recovered before the next.
 fn measure(name: &str, srv: &mut Server, p: &Plan) -> Row {
+    let cpu_before = cpu_secs(srv.pid());
     let (ingest, probes) = ingest(srv, &p.objs, &p.bodies, p.batch, p.cap, p.probe_cap, &p.dir);
+    let ingest_cpu = match (cpu_before, cpu_secs(srv.pid())) {
+        (Some(a), Some(b)) if !srv.restarted => Some(b - a),
+        _ => None,
+    };
     if ingest.overran {
         srv.recover(&p.objs[..ingest.done], &p.dir);
     }
@@ -607,6 +640,7 @@ fn measure(name: &str, srv: &mut Server, p: &Plan) -> Row {
     Row {
         name: name.into(),
         ingest,
+        ingest_cpu,
         get,
         lat,
         probes,
@@ -693,6 +727,7 @@ fn main() {
         let mut srv = Server {
             target,
             medallion: None,
+            restarted: false,
         };
         rows.push(measure("vigil/sqlite", &mut srv, &plan));
     }
@@ -702,6 +737,7 @@ fn main() {
         let mut srv = Server {
             target,
             medallion: None,
+            restarted: false,
         };
         rows.push(measure("vigil/postgres", &mut srv, &plan));
     }
@@ -711,6 +747,7 @@ fn main() {
             let mut srv = Server {
                 target,
                 medallion: Some(m),
+                restarted: false,
             };
             medallion_row = Some(measure("medallion/memory", &mut srv, &plan));
         }
@@ -839,6 +876,22 @@ fn print_results(rows: &[Row], medallion: Option<&Row>, p: &Plan, n: usize) {
                 CLIENTS * p.per_client,
                 r.lat.failed
             );
+        }
+    }
+    println!();
+    println!(
+        "Ingest per CPU-second (the server process's user+system time over the ingest \
+         phase, GET probes included; less sensitive to other load than wall-clock time):"
+    );
+    for r in &all {
+        match r.ingest_cpu {
+            Some(cpu) => println!(
+                "{:<18} {:>8.2} CPU-s {:>12.0} objects/CPU-s",
+                r.name,
+                cpu,
+                r.ingest.done as f64 / cpu.max(1e-9)
+            ),
+            None => println!("{:<18} n/a (restarted during the phase)", r.name),
         }
     }
     println!(

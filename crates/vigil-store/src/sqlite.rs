@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one writer connection, a small pool of
 //! readers, WAL journal, `synchronous=FULL` so an acknowledged write survives
-//! a crash. Blocking calls run on tokio's blocking pool.
+//! a crash, and a thread that checkpoints the WAL off the writer's path.
+//! Blocking calls run on tokio's blocking pool.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -27,6 +28,17 @@ fn err(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { context, source }
 }
 
+/// The page cache of the writer connection: 64 MiB at most.
+const WRITER_CACHE: &str = "PRAGMA cache_size = -65536";
+
+/// WAL pages after which the writer checkpoints by itself: a backstop
+/// for when the checkpointing thread cannot keep up (SQLite's default
+/// is 1000 pages, checkpointed inside the commit that crossed it).
+const WRITER_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint = 16384";
+
+/// The shortest time between two checkpoints of the checkpointing thread.
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// How many idle reader connections are kept.
 const READERS: usize = 8;
 
@@ -34,6 +46,26 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Writer>,
     readers: Mutex<Vec<Connection>>,
+    /// Wakes the checkpointing thread after a write; it ends when this
+    /// store (and so the sender) is dropped.
+    checkpoint: std::sync::mpsc::SyncSender<()>,
+}
+
+/// Copies committed WAL pages into the database file on its own
+/// connection, off the writer's path: a commit then only appends to the
+/// WAL and syncs it (which is what makes it durable), instead of also
+/// copying pages and syncing the database file every 1000 pages.
+/// `PASSIVE` never waits for the writer or readers; pages still in use
+/// are copied at a later wake-up.
+fn checkpointer(path: &Path, wake: &std::sync::mpsc::Receiver<()>) {
+    let Ok(conn) = open_conn(path) else {
+        // The writer's own automatic checkpoint still bounds the WAL.
+        return;
+    };
+    while wake.recv().is_ok() {
+        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        std::thread::sleep(CHECKPOINT_PAUSE);
+    }
 }
 
 struct Writer {
@@ -81,6 +113,13 @@ impl SqliteStore {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || {
             let conn = open_conn(&path)?;
+            // The writer's page cache holds the hot pages of the object
+            // indexes and the search index between requests (SQLite's
+            // default is 2 MiB), so inserts rarely read pages back.
+            conn.execute_batch(WRITER_CACHE)
+                .map_err(err("set writer cache size"))?;
+            conn.execute_batch(WRITER_AUTOCHECKPOINT)
+                .map_err(err("set writer checkpoint threshold"))?;
             let last_added: i64 = conn
                 .query_row(
                     "SELECT name FROM sqlite_master WHERE type='table' AND name='objects'",
@@ -99,11 +138,18 @@ impl SqliteStore {
                 .transpose()
                 .map_err(err("read last date_added"))?
                 .unwrap_or(0);
+            let (checkpoint, wake) = std::sync::mpsc::sync_channel(1);
+            let at = path.clone();
+            std::thread::Builder::new()
+                .name("sqlite-checkpoint".into())
+                .spawn(move || checkpointer(&at, &wake))
+                .map_err(|e| StoreError::Worker(format!("start checkpointing thread: {e}")))?;
             Ok(SqliteStore {
                 inner: Arc::new(Inner {
                     path,
                     writer: Mutex::new(Writer { conn, last_added }),
                     readers: Mutex::new(Vec::new()),
+                    checkpoint,
                 }),
             })
         })
@@ -126,7 +172,11 @@ impl SqliteStore {
                 .writer
                 .lock()
                 .map_err(|_| StoreError::Worker("writer lock poisoned".into()))?;
-            f(&mut w)
+            let out = f(&mut w);
+            drop(w);
+            // Full means a wake-up is already pending.
+            let _ = inner.checkpoint.try_send(());
+            out
         })
         .await
         .map_err(|e| StoreError::Worker(e.to_string()))?
@@ -274,62 +324,93 @@ fn is_fk_violation(e: &rusqlite::Error) -> bool {
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
 }
 
+/// Object rows written by one `INSERT` statement: a statement's fixed
+/// costs (running the program, the `AUTOINCREMENT` counter's update) are
+/// paid once per chunk instead of once per object.
+const INSERT_CHUNK: usize = 64;
+
+/// Columns of an object row, as `insert_objects` binds them.
+const INSERT_COLUMNS: usize = 11;
+
 /// Inserts objects within the caller's transaction; `date_added` values
 /// continue after `last`. Returns the outcomes and the last value used.
 fn insert_objects(
     tx: &rusqlite::Transaction<'_>,
     cid: &str,
-    objects: &[NewObject],
+    objects: Vec<NewObject>,
     last: i64,
 ) -> Result<(Vec<Added>, i64)> {
-    let mut last = last.max(now_micros() - 1);
+    let first = last.max(now_micros() - 1) + 1;
+    let insert_failed = |e: rusqlite::Error| {
+        if is_fk_violation(&e) {
+            StoreError::NotFound {
+                what: "collection",
+                id: cid.to_string(),
+            }
+        } else {
+            err("insert objects")(e)
+        }
+    };
+    // Row `i` is given `date_added` `first + i`; the rows a conflict
+    // skipped leave gaps, so values still increase in input order.
+    // RETURNING names the inserted rows by their `date_added`.
+    let mut pks: Vec<Option<i64>> = vec![None; objects.len()];
+    for (k, chunk) in objects.chunks(INSERT_CHUNK).enumerate() {
+        let base = first + (k * INSERT_CHUNK) as i64;
+        let sql = format!(
+            "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, \
+             date_added, tlp, org_id, user_id, body) VALUES {} \
+             ON CONFLICT (collection_id, id, version_us) DO NOTHING RETURNING date_added, pk",
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ")
+        );
+        let mut st = tx.prepare_cached(&sql).map_err(err("prepare insert"))?;
+        let row_values: Vec<[i64; 2]> = (base..)
+            .zip(chunk)
+            .map(|(date_added, o)| [date_added, o.tlp.as_i64()])
+            .collect();
+        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * INSERT_COLUMNS);
+        for (o, [date_added, tlp]) in chunk.iter().zip(&row_values) {
+            params.extend([
+                &cid as &dyn ToSql,
+                &o.id,
+                &o.stix_type,
+                &o.spec_version,
+                &o.version,
+                &o.version_us,
+                date_added,
+                tlp,
+                &o.org_id,
+                &o.user_id,
+                &o.body,
+            ]);
+        }
+        let mut rows = st.query(params.as_slice()).map_err(insert_failed)?;
+        while let Some(row) = rows.next().map_err(insert_failed)? {
+            let date_added: i64 = row.get(0).map_err(err("read inserted row"))?;
+            let pk: i64 = row.get(1).map_err(err("read inserted row"))?;
+            let slot = usize::try_from(date_added - first)
+                .ok()
+                .and_then(|i| pks.get_mut(i))
+                .ok_or_else(|| StoreError::Corrupt(format!("inserted date_added {date_added}")))?;
+            *slot = Some(pk);
+        }
+    }
+    let last = first + objects.len() as i64 - 1;
     let mut out = Vec::with_capacity(objects.len());
     // The search index takes the new rows at the end, a chunk of rows per
     // statement (FTS5 writes a segment at every statement's end).
     let mut fresh: Vec<(i64, [String; 3])> = Vec::new();
-    let mut st = tx
-        .prepare_cached(
-            "INSERT INTO objects (collection_id, id, type, spec_version, version, version_us, \
-             date_added, tlp, org_id, user_id, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
-             ON CONFLICT (collection_id, id, version_us) DO NOTHING",
-        )
-        .map_err(err("prepare insert"))?;
-    for o in objects {
-        let date_added = last + 1;
-        let n = st
-            .execute(params![
-                cid,
-                o.id,
-                o.stix_type,
-                o.spec_version,
-                o.version,
-                o.version_us,
-                date_added,
-                o.tlp.as_i64(),
-                o.org_id,
-                o.user_id,
-                o.body
-            ])
-            .map_err(|e| {
-                if is_fk_violation(&e) {
-                    StoreError::NotFound {
-                        what: "collection",
-                        id: cid.to_string(),
-                    }
-                } else {
-                    err("insert object")(e)
-                }
-            })?;
-        if n == 1 {
-            last = date_added;
-            let texts = match &o.search {
-                Some(t) => t.clone(),
-                None => search_text::fields(&o.body),
-            };
-            fresh.push((tx.last_insert_rowid(), texts));
-            out.push(Added::Inserted(date_added));
-        } else {
-            out.push(Added::Duplicate);
+    for ((o, pk), date_added) in objects.into_iter().zip(pks).zip(first..) {
+        match pk {
+            Some(pk) => {
+                let texts = match o.search {
+                    Some(t) => t,
+                    None => search_text::fields(&o.body),
+                };
+                fresh.push((pk, texts));
+                out.push(Added::Inserted(date_added));
+            }
+            None => out.push(Added::Duplicate),
         }
     }
     index_new(tx, &fresh)?;
@@ -389,11 +470,13 @@ fn object_rows(c: &Connection, sql: &Sql) -> Result<Vec<StoredObject>> {
 
 /// Creates or replaces a status resource on `conn` (a connection or a transaction).
 fn write_status(conn: &Connection, s: &StatusRecord) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO statuses (id, collection_id, user_id, request_timestamp, status, body) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
-        params![s.id, s.collection_id, s.user_id, s.request_timestamp, s.status, s.body],
     )
+    .and_then(|mut st| {
+        st.execute(params![s.id, s.collection_id, s.user_id, s.request_timestamp, s.status, s.body])
+    })
     .map_err(err("write status"))?;
     Ok(())
 }
@@ -777,7 +860,7 @@ impl Store for SqliteStore {
         let cid = collection_id.to_string();
         self.write(move |w| {
             let tx = w.conn.transaction().map_err(err("begin insert"))?;
-            let (out, last) = insert_objects(&tx, &cid, &objects, w.last_added)?;
+            let (out, last) = insert_objects(&tx, &cid, objects, w.last_added)?;
             tx.commit().map_err(err("commit insert"))?;
             w.last_added = last;
             Ok(out)
@@ -797,7 +880,7 @@ impl Store for SqliteStore {
             let mut out = Vec::new();
             let mut last = w.last_added;
             while let Some(batch) = batches.blocking_recv() {
-                let (added, l) = insert_objects(&tx, &cid, &batch, last)?;
+                let (added, l) = insert_objects(&tx, &cid, batch, last)?;
                 out.extend(added);
                 last = l;
             }

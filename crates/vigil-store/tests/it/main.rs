@@ -58,6 +58,7 @@ conformance!(
     tokens_are_found_by_hash_and_revocable,
     collections_and_grants,
     duplicates_are_reported_not_stored_twice,
+    large_batches_report_each_object_in_order,
     version_filters,
     other_filters,
     pagination_visits_every_object_once,
@@ -266,6 +267,45 @@ async fn duplicates_are_reported_not_stored_twice(s: Arc<dyn Store>) {
             .await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// A request of several hundred objects (the store writes them a chunk of
+/// rows per statement) with duplicates inside the request, across chunks,
+/// and of objects stored before: one outcome per object, in order, and
+/// `date_added` increasing over the new ones.
+async fn large_batches_report_each_object_in_order(s: Arc<dyn Store>) {
+    collection(s.as_ref(), C, None).await;
+    let before = s
+        .add_objects(C, vec![obj("b--5", "b", 1, Tlp::Clear, None, None)])
+        .await
+        .unwrap();
+    assert!(matches!(before[0], Added::Inserted(_)));
+    // Object i is "b--(i mod 250)": objects 250..300 repeat 0..50, and
+    // b--5 was stored before.
+    let batch: Vec<NewObject> = (0..300)
+        .map(|i| obj(&format!("b--{}", i % 250), "b", 1, Tlp::Clear, None, None))
+        .collect();
+    let out = s.add_objects(C, batch).await.unwrap();
+    assert_eq!(out.len(), 300);
+    let mut last = 0;
+    for (i, o) in out.iter().enumerate() {
+        let duplicate = i == 5 || i >= 250;
+        match o {
+            Added::Duplicate => assert!(duplicate, "object {i} reported a duplicate"),
+            Added::Inserted(d) => {
+                assert!(!duplicate, "object {i} reported new");
+                assert!(*d > last, "object {i}: date_added {d} after {last}");
+                last = *d;
+            }
+        }
+    }
+    assert_eq!(s.count_objects(&everything()).await.unwrap(), 250);
+    let mut q = everything();
+    q.ids = vec!["b--249".into()];
+    assert_eq!(
+        ids(s.as_ref(), &q).await,
+        vec![("b--249".into(), "v1".into())]
+    );
 }
 
 async fn version_filters(s: Arc<dyn Store>) {
@@ -1074,4 +1114,37 @@ async fn relationships_are_found_by_either_end(s: Arc<dyn Store>) {
         ["relationship--2"]
     );
     assert!(touching(Visibility::everything(), &[]).await.is_empty());
+}
+
+/// SQLite: committed pages reach the database file without the writer's
+/// own checkpoint (which waits for 16,384 WAL pages): the checkpointing
+/// thread copies them within its pause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_wal_is_checkpointed_in_the_background() {
+    let dir = std::env::temp_dir().join(unique("vigil_store_checkpoint"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("hub.db");
+    let s = SqliteStore::open(&db).await.unwrap();
+    s.migrate().await.unwrap();
+    collection(&s, C, None).await;
+    let size = || std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    // The schema's pages are checkpointed after the writes above.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let empty = size();
+    let batch: Vec<NewObject> = (0..2000)
+        .map(|i| obj(&format!("c--{i}"), "c", 1, Tlp::Clear, None, None))
+        .collect();
+    s.add_objects(C, batch).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // 2,000 rows and their index entries take well over 100 KB.
+    let grown = || size() >= empty + 100_000;
+    while !grown() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        grown(),
+        "database file {} bytes, {empty} before the insert: not checkpointed",
+        size()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
