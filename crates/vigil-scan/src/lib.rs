@@ -274,7 +274,8 @@ fn detection(
     obs: &Observable,
 ) -> Detection {
     let ind = matcher.indicator(id);
-    let set = matcher.set(id);
+    // The set's header only: a compiled set keeps its other records encoded.
+    let set = matcher.set_header(id.set as usize);
     Detection {
         spyware: ind.spyware.iter().map(|s| s.to_string()).collect(),
         indicator_id: ind.id.clone(),
@@ -346,14 +347,15 @@ pub fn scan(
     let mut report = ScanReport {
         input: String::new(),
         input_kind: String::new(),
-        indicator_sets: matcher
-            .sets()
-            .iter()
-            .map(|s| SetSummary {
-                name: s.name.clone(),
-                file: s.source.display().to_string(),
-                indicators: s.indicators.len(),
-                spyware: s.spyware(),
+        indicator_sets: (0..matcher.set_count())
+            .map(|i| {
+                let s = matcher.set_header(i);
+                SetSummary {
+                    name: s.name.clone(),
+                    file: s.source.display().to_string(),
+                    indicators: matcher.set_len(i),
+                    spyware: matcher.set_spyware(i),
+                }
             })
             .collect(),
         indicators: matcher.len(),
