@@ -14,6 +14,7 @@ use crate::kinds::{normalise_url, parse_cidr, url_host};
 use crate::{Indicator, IndicatorSet};
 
 mod compiled;
+mod domain;
 pub use compiled::{seal_payload, CompiledError, SourceStamp};
 
 /// Names one indicator inside a [`Matcher`]: its set and its position in that set.
@@ -112,7 +113,7 @@ struct Table {
     /// in the processor's cache — instead of the slot array. Always derived
     /// from `slots` (see [`Table::rebuild_filter`]).
     filter: Vec<u64>,
-    /// Keys are domain names, hashed label by label from the right ([`domain_fingerprint`]).
+    /// Keys are domain names, hashed from the right as if lower-cased ([`domain::hash_lower`]).
     domain: bool,
 }
 
@@ -149,74 +150,6 @@ pub(crate) fn fingerprint(b: &[u8]) -> u64 {
     finalise(h)
 }
 
-/// Lower-cases the ASCII capitals among eight bytes at once (other bytes are kept).
-fn lower_word(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // Per byte, with its top bit cleared: >= 'A' and > 'Z' show in the top bit
-    // (no carry crosses a byte: 0x7f + 0x3f < 0x100).
-    let low7 = w & (0x7f * ONES);
-    let ge_a = low7 + (0x80 - b'A' as u64) * ONES;
-    let gt_z = low7 + (0x7f - b'Z' as u64) * ONES;
-    let upper = ge_a & !gt_z & !w & (0x80 * ONES);
-    w | (upper >> 2)
-}
-
-/// The bytes `start..end` of `buf` (one to eight of them) as a little-endian
-/// word, zero above them; read as one 8-byte load from `buf` where it has
-/// room around them, so nothing is copied through the stack.
-#[inline]
-fn word_at(buf: &[u8], start: usize, end: usize) -> u64 {
-    let n = end - start;
-    let mut w = [0u8; 8];
-    if end >= 8 {
-        w.copy_from_slice(&buf[end - 8..end]);
-        u64::from_le_bytes(w) >> (8 * (8 - n))
-    } else if buf.len() >= start + 8 {
-        w.copy_from_slice(&buf[start..start + 8]);
-        u64::from_le_bytes(w) & (u64::MAX >> (8 * (8 - n)))
-    } else {
-        buf[start..end]
-            .iter()
-            .rev()
-            .fold(0, |acc, b| acc << 8 | u64::from(*b))
-    }
-}
-
-/// The hash state of a domain suffix extended by one more label on its left
-/// (`name[start..end]`), as if the label were lower-cased (ASCII).
-#[inline]
-fn mix_label(mut h: u64, name: &[u8], start: usize, end: usize) -> u64 {
-    let mut at = start;
-    while at < end {
-        let next = (at + 8).min(end);
-        h = (h ^ lower_word(word_at(name, at, next)))
-            .wrapping_mul(K)
-            .rotate_left(29);
-        at = next;
-    }
-    // The label's length closes it, so label boundaries are part of the hash.
-    (h ^ ((end - start) as u64 | 1 << 40)).wrapping_mul(K)
-}
-
-/// The hash state before any label.
-const DOMAIN_SEED: u64 = 0x2545_f491_4f6c_dd1d;
-
-/// The fingerprint of a domain name, built label by label from the right, so
-/// a lookup gets every parent domain's fingerprint on the way to the whole
-/// name's. ASCII capitals hash as their lower case.
-fn domain_fingerprint(name: &[u8]) -> u64 {
-    let mut h = DOMAIN_SEED;
-    let mut end = name.len();
-    loop {
-        let start = memchr::memrchr(b'.', &name[..end]).map_or(0, |d| d + 1);
-        h = mix_label(h, name, start, end);
-        if start == 0 {
-            return finalise(h);
-        }
-        end = start - 1;
-    }
-}
-
 /// The filter word and the three bits a tag sets in it.
 #[inline]
 fn filter_bits(tag: u64, words: usize) -> (usize, u64) {
@@ -229,7 +162,7 @@ fn filter_bits(tag: u64, words: usize) -> (usize, u64) {
 /// A key's fingerprint in a table of domain names or of other keys.
 fn hash_key(domain: bool, key: &[u8]) -> u64 {
     if domain {
-        domain_fingerprint(key)
+        domain::hash_lower(key)
     } else {
         fingerprint(key)
     }
@@ -393,6 +326,16 @@ impl Table {
     }
 }
 
+/// How a batched lookup reads one value.
+enum BatchName<'v> {
+    /// No indicator can match it.
+    No,
+    /// Looked up on its own with [`Matcher::is_match`].
+    One,
+    /// A name (trimmed) whose suffixes are looked up in the domain table.
+    Suffixes(&'v [u8]),
+}
+
 /// Indicators under one masked address, with their values as written.
 type AddrHits = Vec<(IndicatorId, Box<str>)>;
 
@@ -551,7 +494,7 @@ impl Matcher {
                     {
                         self.terms += 1;
                         self.saw_domain(&t.value);
-                        b.push((domain_fingerprint(t.value.as_bytes()), id, &t.value));
+                        b.push((domain::hash_lower(t.value.as_bytes()), id, &t.value));
                     }
                     _ => self.add(t.kind, &t.value, id),
                 }
@@ -798,19 +741,20 @@ impl Matcher {
     /// Looks up the observed name and each of its parent domains whose
     /// number of labels some indicator has, longest first.
     ///
-    /// The suffixes are hashed once, label by label from the right (ASCII
-    /// capitals as lower case, so nothing is copied), and each is first
-    /// checked against the table's filter; only those that pass are probed.
+    /// The suffixes are hashed in one pass from the right (ASCII capitals as
+    /// lower case, so nothing is copied, see [`domain::suffixes`]), and each
+    /// is first checked against the table's filter; only those that pass are
+    /// probed.
     fn check_domain<'a, F>(&'a self, raw: &str, exact_how: How, on_hit: &mut F)
     where
         F: FnMut(Hit<'a>) + ?Sized,
     {
-        let trimmed = raw.trim().trim_end_matches('.');
-        if trimmed.is_empty() {
-            return;
-        }
+        let trimmed = domain::trim_name(raw);
         let name = trimmed.as_bytes();
-        if name[name.len() - 1].is_ascii_digit() || memchr::memchr(b':', name).is_some() {
+        let Some(last) = name.last() else {
+            return;
+        };
+        if last.is_ascii_digit() || domain::has_colon(name) {
             if let Ok(addr) = trimmed.parse::<IpAddr>() {
                 self.check_addr(addr, exact_how, on_hit);
                 return;
@@ -819,34 +763,20 @@ impl Matcher {
         if self.domains.is_empty() {
             return;
         }
-        let (min, max) = self.domain_labels;
         // Suffixes that passed the filter, shortest first: (start, fingerprint).
         let mut found = [(0usize, 0u64); 8];
         let mut n = 0;
         let mut more: Vec<(usize, u64)> = Vec::new();
-        let mut h = DOMAIN_SEED;
-        let mut end = name.len();
-        let mut labels = 0;
-        loop {
-            let start = memchr::memrchr(b'.', &name[..end]).map_or(0, |d| d + 1);
-            h = mix_label(h, name, start, end);
-            labels += 1;
-            if labels >= min {
-                let fp = finalise(h);
-                if self.domains.may_contain(fp) {
-                    if n < found.len() {
-                        found[n] = (start, fp);
-                        n += 1;
-                    } else {
-                        more.push((start, fp));
-                    }
+        domain::suffixes(name, self.domain_labels, &mut |start, fp| {
+            if self.domains.may_contain(fp) {
+                if n < found.len() {
+                    found[n] = (start, fp);
+                    n += 1;
+                } else {
+                    more.push((start, fp));
                 }
             }
-            if labels >= max || start == 0 {
-                break;
-            }
-            end = start - 1;
-        }
+        });
         for &(start, fp) in more.iter().rev().chain(found[..n].iter().rev()) {
             if let Some((key, ids)) = self.domains.get_lowered(&name[start..], fp) {
                 let how = if start == 0 {
@@ -856,6 +786,111 @@ impl Matcher {
                 };
                 emit(key, ids, how, on_hit);
             }
+        }
+    }
+
+    /// How [`Matcher::is_match_each`] reads a value.
+    fn batch_name<'v>(&self, kind: ObservableKind, value: &'v str) -> BatchName<'v> {
+        use ObservableKind as K;
+        let name = match kind {
+            K::Domain => value,
+            // Without URL indicators only the host can match.
+            K::Url if self.urls.is_empty() => match url_host(value) {
+                Some(host) => host,
+                None => return BatchName::No,
+            },
+            _ => return BatchName::One,
+        };
+        if value.is_empty() || self.terms == 0 {
+            return BatchName::No;
+        }
+        let trimmed = domain::trim_name(name).as_bytes();
+        match trimmed.last() {
+            None => BatchName::No,
+            // Maybe an address: looked up on its own.
+            Some(c) if c.is_ascii_digit() || domain::has_colon(trimmed) => BatchName::One,
+            _ if self.domains.is_empty() => BatchName::No,
+            _ => BatchName::Suffixes(trimmed),
+        }
+    }
+
+    /// Sets `matched[i]` to [`Matcher::is_match`] of `values[i]` (the slices
+    /// have the same length), checking many values at once.
+    ///
+    /// Domain names (and URL hosts, when no URL is listed) are hashed first,
+    /// all their suffixes at once; then the filter words of all those
+    /// suffixes are read in one loop of independent loads, so that their
+    /// cache misses overlap instead of following one another; only the few
+    /// suffixes that pass the filter are probed. Other values are looked up
+    /// one by one.
+    pub fn is_match_each(&self, values: &[(ObservableKind, &str)], matched: &mut [bool]) {
+        // Suffixes to look up: (value, start of the suffix in its trimmed name, fingerprint).
+        let mut probes: Vec<(u32, u32, u64)> = Vec::with_capacity(values.len() * 2);
+        for (i, ((kind, value), m)) in values.iter().zip(matched.iter_mut()).enumerate() {
+            *m = false;
+            match self.batch_name(*kind, value) {
+                BatchName::No => {}
+                BatchName::One => *m = self.is_match(*kind, value),
+                BatchName::Suffixes(name) => {
+                    domain::suffixes(name, self.domain_labels, &mut |start, fp| {
+                        probes.push((i as u32, start as u32, fp));
+                    });
+                }
+            }
+        }
+        let filter = &self.domains.filter;
+        if probes.is_empty() || filter.is_empty() {
+            return;
+        }
+        // Each load's address depends only on its fingerprint, never on an earlier load.
+        let passed: Vec<bool> = probes
+            .iter()
+            .map(|p| {
+                let (w, bits) = filter_bits(p.2, filter.len());
+                filter[w] & bits == bits
+            })
+            .collect();
+        for (&(i, start, fp), _) in probes.iter().zip(passed).filter(|(_, p)| *p) {
+            let i = i as usize;
+            if matched[i] {
+                continue;
+            }
+            let (kind, value) = values[i];
+            if let BatchName::Suffixes(name) = self.batch_name(kind, value) {
+                matched[i] = self
+                    .domains
+                    .get_lowered(&name[start as usize..], fp)
+                    .is_some();
+            }
+        }
+    }
+
+    /// False when no indicator can match a value of `kind`, so a reader
+    /// need not look for such values at all.
+    ///
+    /// A URL can match by itself or by its host (a name or an address), a
+    /// name also as an address written as a name; with patterns for the
+    /// general evaluator every kind can.
+    pub fn can_match(&self, kind: ObservableKind) -> bool {
+        use ObservableKind as K;
+        if !self.general.is_empty() {
+            return true;
+        }
+        let addresses = !self.v4.by_len.is_empty() || !self.v6.by_len.is_empty();
+        let names = !self.domains.is_empty() || addresses;
+        match kind {
+            K::Domain => names,
+            K::Url => names || !self.urls.is_empty(),
+            K::Ipv4 | K::Ipv6 => addresses,
+            K::FileHash => !self.hashes.is_empty(),
+            K::AppCertHash => !self.cert_hashes.is_empty(),
+            K::FileName => !self.file_names.is_empty(),
+            K::FilePath => !self.file_names.is_empty() || !self.file_paths.is_empty(),
+            K::ProcessName => !self.processes.is_empty() || !self.processes_truncated.is_empty(),
+            K::AppId => !self.app_ids.is_empty(),
+            K::Email => !self.emails.is_empty(),
+            K::AndroidProperty => !self.properties.is_empty(),
+            K::ConfigurationProfileId => !self.profiles.is_empty(),
         }
     }
 
@@ -1039,65 +1074,6 @@ mod tests {
     }
 
     #[test]
-    fn suffix_fingerprints_from_the_right_equal_each_parent_domain_s_own() {
-        // Label lengths around the 8-byte words, capitals, empty labels, non-ASCII.
-        for name in [
-            "a.b",
-            "WWW.Example.COM",
-            "abcdefgh.ijklmnop.qrstuvwxyz0123.co",
-            "x.abcdefghi.abcdefg.abcdefgh.a",
-            "..evil.com",
-            "Ünïcode.Пример.рф",
-            "single",
-            "a-very-long-label-that-spans-several-words-of-eight-bytes.example",
-        ] {
-            let b = name.as_bytes();
-            let lowered = name.to_ascii_lowercase();
-            assert_eq!(
-                domain_fingerprint(b),
-                domain_fingerprint(lowered.as_bytes()),
-                "{name}"
-            );
-            // Every dot from the right, then the start of the name.
-            let mut h = DOMAIN_SEED;
-            let mut end = b.len();
-            for start in memchr::memrchr_iter(b'.', b).map(|d| d + 1).chain([0]) {
-                h = mix_label(h, b, start, end);
-                assert_eq!(
-                    finalise(h),
-                    domain_fingerprint(&lowered.as_bytes()[start..]),
-                    "{name} from {start}"
-                );
-                if start == 0 {
-                    break;
-                }
-                end = start - 1;
-            }
-        }
-        assert_ne!(domain_fingerprint(b"ab.c"), domain_fingerprint(b"a.bc"));
-        assert_ne!(
-            domain_fingerprint(b"evil.com"),
-            domain_fingerprint(b"evil.com.")
-        );
-        for (w, want) in [
-            (*b"AbZ@[`az", *b"abz@[`az"),
-            (*b"\xc3\x9cX-09.Q", *b"\xc3\x9cx-09.q"),
-        ] {
-            assert_eq!(lower_word(u64::from_le_bytes(w)), u64::from_le_bytes(want));
-        }
-        // A word read around a label equals the label's bytes, zero above them.
-        let buf = b"0123456789abcdef";
-        for start in 0..buf.len() {
-            for end in start + 1..=(start + 8).min(buf.len()) {
-                let mut w = [0u8; 8];
-                w[..end - start].copy_from_slice(&buf[start..end]);
-                assert_eq!(word_at(buf, start, end), u64::from_le_bytes(w));
-                assert_eq!(word_at(&buf[..end], start, end), u64::from_le_bytes(w));
-            }
-        }
-    }
-
-    #[test]
     fn the_filter_never_hides_a_key_and_what_it_lets_through_is_compared_exactly() {
         let id = |index| IndicatorId { set: 0, index };
         let mut t = Table::domains();
@@ -1105,11 +1081,11 @@ mod tests {
         t.insert_many(
             keys.iter()
                 .enumerate()
-                .map(|(i, k)| (domain_fingerprint(k.as_bytes()), id(i as u32), k.as_str()))
+                .map(|(i, k)| (domain::hash_lower(k.as_bytes()), id(i as u32), k.as_str()))
                 .collect(),
         );
         for (i, k) in keys.iter().enumerate() {
-            let fp = domain_fingerprint(k.as_bytes());
+            let fp = domain::hash_lower(k.as_bytes());
             assert!(t.may_contain(fp), "{k}");
             let upper = k.to_ascii_uppercase();
             assert_eq!(
@@ -1121,7 +1097,7 @@ mod tests {
         let mut passed = 0;
         for i in 0..100_000 {
             let k = format!("m{i}.example");
-            let fp = domain_fingerprint(k.as_bytes());
+            let fp = domain::hash_lower(k.as_bytes());
             if t.may_contain(fp) {
                 passed += 1;
                 assert_eq!(t.get_lowered(k.as_bytes(), fp), None);

@@ -31,7 +31,7 @@ use crate::{Indicator, IndicatorSet, Term};
 
 const MAGIC: &[u8; 8] = b"VIGILIOC";
 /// Bumped whenever the layout or the meaning of a table changes.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 /// Indicator records decoded together when one of them is first asked for.
 const CHUNK: usize = 256;
 const HEADER: usize = 8 + 4 + 4 + 24 + 8 + 8;

@@ -297,3 +297,104 @@ fn patterns_beyond_lookups_go_through_the_general_evaluator() {
     });
     assert!(got.is_empty());
 }
+
+/// Values of every kind the log readers hand over, in spellings a log holds.
+fn observed_values() -> Vec<(K, String)> {
+    let mut v: Vec<(K, String)> = [
+        (K::Domain, "evil.com"),
+        (K::Domain, "x.y.EVIL.com."),
+        (K::Domain, " a.b.Example.ORG\n"),
+        (K::Domain, "\u{a0}cdn.evil.com\u{2003}"),
+        (K::Domain, "b.example.org"),
+        (K::Domain, "notevil.com"),
+        (K::Domain, "a..evil.com"),
+        (K::Domain, ".evil.com"),
+        (K::Domain, "..."),
+        (K::Domain, ""),
+        (K::Domain, "10.1.2.3"),
+        (K::Domain, "10.2.0.1"),
+        (K::Domain, "2001:db8::1"),
+        (K::Domain, "www.xn--80ak6aa92e.com"),
+        (K::Domain, "Sub.XN--80AK6AA92E.Com"),
+        (K::Domain, "é.evil.com"),
+        (
+            K::Domain,
+            "a-very-long-label-that-spans-several-words.evil.com",
+        ),
+        (K::Url, "https://cdn.evil.com/x"),
+        (K::Url, "https://10.1.9.9:8443/x"),
+        (K::Url, "http://[2001:db8::5]/"),
+        (K::Url, "https://notevil.com/x"),
+        (K::Url, "not a url"),
+        (K::Ipv4, "10.1.200.3"),
+        (K::Ipv4, "10.2.0.1"),
+        (K::Ipv6, "2001:db8::1"),
+        (K::Email, "bob@evil.com"),
+        (K::FileHash, "d41d8cd98f00b204e9800998ecf8427e"),
+    ]
+    .into_iter()
+    .map(|(k, s)| (k, s.to_string()))
+    .collect();
+    // Random names around the listed ones: capitals, extra labels, near misses.
+    let mut x = 88172645463325252u64;
+    for _ in 0..5_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let base = [
+            "evil.com",
+            "example.org",
+            "EVIL.COM",
+            "vil.com",
+            "a.b.example.org",
+        ][(x % 5) as usize];
+        let name = match (x >> 8) % 4 {
+            0 => format!("h{}.{base}", x % 1000),
+            1 => format!("{}.{base}.", x % 97),
+            2 => format!("{base}x"),
+            _ => format!("a.{}.{base}", x % 13),
+        };
+        v.push((K::Domain, name));
+    }
+    v
+}
+
+#[test]
+fn batched_lookups_answer_as_one_by_one() {
+    for list in [
+        "# spyware: X\nevil.com\nA.B.Example.ORG\n10.1.0.0/16\n2001:db8::/32\nxn--80ak6aa92e.com\nbob@evil.com\n",
+        "evil.com\nhttps://evil.com/landing\n",
+        "10.1.0.0/16\n",
+        "d41d8cd98f00b204e9800998ecf8427e\n",
+    ] {
+        let m = matcher("list.txt", list);
+        let values = observed_values();
+        let batch: Vec<(K, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut matched = vec![true; batch.len()];
+        m.is_match_each(&batch, &mut matched);
+        let mut hits = 0;
+        for ((k, v), got) in batch.iter().zip(&matched) {
+            assert_eq!(*got, m.is_match(*k, v), "{list:?}: {k:?} {v:?}");
+            hits += usize::from(*got);
+        }
+        assert!(hits > 0, "{list:?}: nothing matched");
+        // Batches of any size, down to one value, give the same answers.
+        for size in [1, 3, 64] {
+            for (chunk, want) in batch.chunks(size).zip(matched.chunks(size)) {
+                let mut got = vec![false; chunk.len()];
+                m.is_match_each(chunk, &mut got);
+                assert_eq!(got, want, "{list:?}, batches of {size}");
+            }
+        }
+        // A kind is said to be unmatchable only when no value of it matches.
+        for ((k, v), got) in batch.iter().zip(&matched) {
+            assert!(!got || m.can_match(*k), "{list:?}: {k:?} {v:?}");
+        }
+    }
+    let names = matcher("list.txt", "evil.com\n");
+    assert!(names.can_match(K::Domain) && names.can_match(K::Url));
+    assert!(!names.can_match(K::Ipv4) && !names.can_match(K::Email));
+    assert!(!names.can_match(K::FileHash) && !names.can_match(K::ProcessName));
+    let addresses = matcher("list.txt", "10.0.0.0/8\n");
+    assert!(addresses.can_match(K::Ipv6) && addresses.can_match(K::Domain));
+}
