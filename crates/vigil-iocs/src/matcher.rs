@@ -108,8 +108,8 @@ struct Table {
     /// 0: empty; else the fingerprint's high 32 bits, then the entry's index + 1.
     slots: Vec<u64>,
     /// A blocked Bloom filter over the slots' tags (three bits of one word per
-    /// key, one word per 16 slots, so 8 to 16 bits per key): a lookup of an
-    /// absent key reads one word — a megabyte for a million keys, which stays
+    /// key, one word per 8 slots, so 16 to 32 bits per key): a lookup of an
+    /// absent key reads one word — two megabytes for a million keys, which stays
     /// in the processor's cache — instead of the slot array. Always derived
     /// from `slots` (see [`Table::rebuild_filter`]).
     filter: Vec<u64>,
@@ -207,9 +207,9 @@ impl Table {
         self.rebuild_filter();
     }
 
-    /// Sets the filter from the slots: one word per 16 slots (at least one).
+    /// Sets the filter from the slots: one word per 8 slots (at least one).
     fn rebuild_filter(&mut self) {
-        let words = (self.slots.len() / 16).max(1);
+        let words = (self.slots.len() / 8).max(1);
         let mut filter = vec![0u64; words];
         for s in &self.slots {
             if *s != 0 {
@@ -325,6 +325,9 @@ impl Table {
         Some(self.entry(i))
     }
 }
+
+/// Suffixes whose filter words [`Matcher::is_match_each`] reads together.
+const PROBES: usize = 128;
 
 /// How a batched lookup reads one value.
 enum BatchName<'v> {
@@ -825,31 +828,49 @@ impl Matcher {
     /// one by one.
     pub fn is_match_each(&self, values: &[(ObservableKind, &str)], matched: &mut [bool]) {
         // Suffixes to look up: (value, start of the suffix in its trimmed name, fingerprint).
-        let mut probes: Vec<(u32, u32, u64)> = Vec::with_capacity(values.len() * 2);
-        for (i, ((kind, value), m)) in values.iter().zip(matched.iter_mut()).enumerate() {
-            *m = false;
-            match self.batch_name(*kind, value) {
+        let mut probes = [(0u32, 0u32, 0u64); PROBES];
+        let mut n = 0;
+        for i in 0..values.len().min(matched.len()) {
+            let (kind, value) = values[i];
+            matched[i] = false;
+            match self.batch_name(kind, value) {
                 BatchName::No => {}
-                BatchName::One => *m = self.is_match(*kind, value),
+                BatchName::One => matched[i] = self.is_match(kind, value),
                 BatchName::Suffixes(name) => {
                     domain::suffixes(name, self.domain_labels, &mut |start, fp| {
-                        probes.push((i as u32, start as u32, fp));
+                        if n == PROBES {
+                            self.probe_suffixes(&probes, values, matched);
+                            n = 0;
+                        }
+                        probes[n] = (i as u32, start as u32, fp);
+                        n += 1;
                     });
                 }
             }
         }
+        self.probe_suffixes(&probes[..n], values, matched);
+    }
+
+    /// Sets `matched` for the values whose suffixes in `probes` are listed
+    /// domains: the filter words of all the suffixes first, then the slots
+    /// of the few that pass.
+    fn probe_suffixes(
+        &self,
+        probes: &[(u32, u32, u64)],
+        values: &[(ObservableKind, &str)],
+        matched: &mut [bool],
+    ) {
         let filter = &self.domains.filter;
         if probes.is_empty() || filter.is_empty() {
             return;
         }
-        // Each load's address depends only on its fingerprint, never on an earlier load.
-        let passed: Vec<bool> = probes
-            .iter()
-            .map(|p| {
-                let (w, bits) = filter_bits(p.2, filter.len());
-                filter[w] & bits == bits
-            })
-            .collect();
+        // Each load's address depends only on its fingerprint, never on an
+        // earlier load, so the processor has many of them in flight at once.
+        let mut passed = [false; PROBES];
+        for (p, pass) in probes.iter().zip(passed.iter_mut()) {
+            let (w, bits) = filter_bits(p.2, filter.len());
+            *pass = filter[w] & bits == bits;
+        }
         for (&(i, start, fp), _) in probes.iter().zip(passed).filter(|(_, p)| *p) {
             let i = i as usize;
             if matched[i] {
