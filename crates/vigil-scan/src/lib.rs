@@ -295,9 +295,9 @@ fn detection(
 
 /// A filter for the network and log readers: keep records that can match.
 ///
-/// Domains and addresses are first checked against a compact Bloom filter of
-/// the indicators ([`prefilter`]); the matcher decides only for values that
-/// pass it.
+/// The readers look only for kinds that can match, and hand their values
+/// to the matcher in batches ([`prefilter`]), which checks a batch's names
+/// against its filter with their cache misses overlapping.
 pub fn netlog_filter(matcher: Arc<Matcher>) -> vigil_netlog::Filter {
     if !matcher.general().is_empty() {
         return Arc::new(|_: vigil_iocs::ObservableKind, _: &str| true);
