@@ -134,13 +134,38 @@ impl Record {
 /// Most warnings one module keeps; later ones are counted in the records, not stored.
 pub const MAX_WARNINGS: usize = 100;
 
+/// What the scanner reads of each record a module emits.
+///
+/// Matching needs only a record's observables, timestamp, event and
+/// provenance; its own fields ([`Record::data`]) are read only for the
+/// per-module JSON output. A reader may leave them out when they are not
+/// needed, and must produce the same records otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Whether [`Record::data`] is read.
+    pub fields: bool,
+}
+
+impl Needs {
+    /// Everything, fields included (what [`Module::run`] produces).
+    pub const ALL: Needs = Needs { fields: true };
+    /// Observables, timestamp, event and provenance only.
+    pub const MATCHING: Needs = Needs { fields: false };
+}
+
+enum Sink<'a> {
+    Owned(&'a mut dyn FnMut(Record)),
+    Borrowed(&'a mut dyn FnMut(&Record)),
+}
+
 /// What a running module holds: where its records go, how many it emitted, its warnings.
 ///
 /// Reader modules make one per run, build records with [`Emitter::record`],
 /// pass them to [`Emitter::emit`] and finish with [`Emitter::summary`].
 pub struct Emitter<'a> {
     module: &'static str,
-    sink: &'a mut dyn FnMut(Record),
+    sink: Sink<'a>,
+    needs: Needs,
     records: u64,
     warnings: Vec<String>,
 }
@@ -150,7 +175,24 @@ impl<'a> Emitter<'a> {
     pub fn new(module: &'static str, sink: &'a mut dyn FnMut(Record)) -> Emitter<'a> {
         Emitter {
             module,
-            sink,
+            sink: Sink::Owned(sink),
+            needs: Needs::ALL,
+            records: 0,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// An emitter for `module` lending records to `sink`, which reads what `needs` says
+    /// (see [`Module::run_with`]).
+    pub fn lending(
+        module: &'static str,
+        needs: Needs,
+        sink: &'a mut dyn FnMut(&Record),
+    ) -> Emitter<'a> {
+        Emitter {
+            module,
+            sink: Sink::Borrowed(sink),
+            needs,
             records: 0,
             warnings: Vec::new(),
         }
@@ -161,6 +203,11 @@ impl<'a> Emitter<'a> {
         self.module
     }
 
+    /// What the receiver reads of each record.
+    pub fn needs(&self) -> Needs {
+        self.needs
+    }
+
     /// A new record of this module (see [`Record::new`]).
     pub fn record(&self, provenance: Provenance, event: &str) -> Record {
         Record::new(self.module, provenance, event)
@@ -169,7 +216,19 @@ impl<'a> Emitter<'a> {
     /// Sends one record on and counts it.
     pub fn emit(&mut self, record: Record) {
         self.records += 1;
-        (self.sink)(record);
+        match &mut self.sink {
+            Sink::Owned(sink) => sink(record),
+            Sink::Borrowed(sink) => sink(&record),
+        }
+    }
+
+    /// Sends one record on without giving it up (the caller may reuse it), and counts it.
+    pub fn emit_ref(&mut self, record: &Record) {
+        self.records += 1;
+        match &mut self.sink {
+            Sink::Owned(sink) => sink(record.clone()),
+            Sink::Borrowed(sink) => sink(record),
+        }
     }
 
     /// Records a non-fatal problem (the first [`MAX_WARNINGS`] are kept).
@@ -226,6 +285,20 @@ pub trait Module: Send + Sync {
     fn name(&self) -> &'static str;
     /// Reads the artefact and calls `sink` once per record.
     fn run(&self, sink: &mut dyn FnMut(Record)) -> Result<ModuleSummary, ModuleError>;
+
+    /// Reads the artefact and lends `sink` each record, of which it reads what
+    /// `needs` says; records are otherwise those [`Module::run`] emits, in the same order.
+    ///
+    /// The scanner calls this. Readers of large tables override it to reuse
+    /// one record and leave out fields nobody reads; the default calls `run`.
+    fn run_with(
+        &self,
+        needs: Needs,
+        sink: &mut dyn FnMut(&Record),
+    ) -> Result<ModuleSummary, ModuleError> {
+        let _ = needs;
+        self.run(&mut |record| sink(&record))
+    }
 }
 
 /// Most URLs [`extract_urls`] and [`Urls`] take from one text.

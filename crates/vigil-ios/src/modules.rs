@@ -4,13 +4,14 @@
 //! path; the file-system location follows from the domain) and a read
 //! function. SQL modules stream their query row by row.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use plist::Value;
 use rusqlite::types::ValueRef;
 use vigil_artefact::{
-    Emitter, Module, ModuleError, ModuleSummary, Observable, ObservableKind as K, Provenance,
-    Record, Urls,
+    Emitter, Module, ModuleError, ModuleSummary, Needs, Observable, ObservableKind as K,
+    Provenance, Record, Urls,
 };
 
 use crate::backup::{parse_file_blob, Backup};
@@ -29,6 +30,15 @@ pub(crate) struct Ctx<'a>(Emitter<'a>);
 impl<'a> Ctx<'a> {
     pub(crate) fn new(module: &'static str, sink: &'a mut dyn FnMut(Record)) -> Ctx<'a> {
         Ctx(Emitter::new(module, sink))
+    }
+
+    /// A context lending records to `sink`, which reads what `needs` says.
+    pub(crate) fn lending(
+        module: &'static str,
+        needs: Needs,
+        sink: &'a mut dyn FnMut(&Record),
+    ) -> Ctx<'a> {
+        Ctx(Emitter::lending(module, needs, sink))
     }
 
     /// A record of this module with provenance `file`/`table`.
@@ -83,7 +93,20 @@ impl Module for FileReader {
     }
 
     fn run(&self, sink: &mut dyn FnMut(Record)) -> Result<ModuleSummary, ModuleError> {
-        let mut ctx = Ctx::new(self.name, sink);
+        self.read_all(Ctx::new(self.name, sink))
+    }
+
+    fn run_with(
+        &self,
+        needs: Needs,
+        sink: &mut dyn FnMut(&Record),
+    ) -> Result<ModuleSummary, ModuleError> {
+        self.read_all(Ctx::lending(self.name, needs, sink))
+    }
+}
+
+impl FileReader {
+    fn read_all(&self, mut ctx: Ctx<'_>) -> Result<ModuleSummary, ModuleError> {
         let (found, warnings) = self.layout.find(self.locs);
         for w in warnings {
             ctx.warn(w);
@@ -124,6 +147,28 @@ fn text(row: &rusqlite::Row<'_>, i: usize) -> Option<String> {
     }
 }
 
+/// [`text`], borrowed from the row where the value is text.
+fn text_ref<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Option<Cow<'r, str>> {
+    match row.get_ref(i).ok()? {
+        ValueRef::Text(t) | ValueRef::Blob(t) if t.is_empty() => None,
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(match std::str::from_utf8(t) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(t),
+        }),
+        ValueRef::Integer(n) => Some(Cow::Owned(n.to_string())),
+        ValueRef::Real(f) => Some(Cow::Owned(f.to_string())),
+        ValueRef::Null => None,
+    }
+}
+
+/// Sets a record's event, reusing its buffer.
+fn set_event(r: &mut Record, event: &str) {
+    if r.event != event {
+        r.event.clear();
+        r.event.push_str(event);
+    }
+}
+
 fn num(row: &rusqlite::Row<'_>, i: usize) -> Option<f64> {
     match row.get_ref(i).ok()? {
         ValueRef::Integer(n) => Some(n as f64),
@@ -156,8 +201,9 @@ fn urls_in(r: &mut Record, text: &str) {
     }
 }
 
-/// Maps one row into the prepared record; `false` skips the row.
-type RowFn = fn(&rusqlite::Row<'_>, &mut Record) -> bool;
+/// Maps one row into the prepared record; `false` skips the row. The flag
+/// says whether the record's fields ([`Record::data`]) are wanted.
+type RowFn = fn(&rusqlite::Row<'_>, &mut Record, bool) -> bool;
 
 /// Runs the first of `queries` that the database accepts and emits one record per row.
 fn sql(
@@ -168,9 +214,28 @@ fn sql(
     queries: &[&str],
     map: RowFn,
 ) -> Result<(), String> {
+    sql_lean(f, ctx, table, event, &[], queries, map)
+}
+
+/// [`sql`], trying the `lean` queries first when the record fields are not
+/// wanted. A lean query yields the same rows in the same order as the full
+/// ones, and the same leading columns, but not those only fields are made of.
+fn sql_lean(
+    f: &Found,
+    ctx: &mut Ctx<'_>,
+    table: &str,
+    event: &str,
+    lean: &[&str],
+    queries: &[&str],
+    map: RowFn,
+) -> Result<(), String> {
+    let fields = ctx.needs().fields;
     let (conn, _guard) = open_sqlite_readonly(&f.local.path)?;
     let mut last_err = String::from("no query");
-    for q in queries {
+    let lean = if fields { &[][..] } else { lean };
+    // One record is reused for every row: its strings keep their buffers.
+    let mut r = ctx.record(&f.device_path, Some(table), event);
+    for q in lean.iter().chain(queries) {
         let mut stmt = match conn.prepare(q) {
             Ok(s) => s,
             Err(e) => {
@@ -182,10 +247,13 @@ fn sql(
         loop {
             match rows.next() {
                 Ok(Some(row)) => {
-                    let mut r = ctx.record(&f.device_path, Some(table), event);
+                    r.timestamp = None;
+                    r.observables.clear();
+                    r.data.clear();
+                    set_event(&mut r, event);
                     r.provenance.row = int(row, 0);
-                    if map(row, &mut r) {
-                        ctx.emit(r);
+                    if map(row, &mut r, fields) {
+                        ctx.emit_ref(&r);
                     }
                 }
                 Ok(None) => return Ok(()),
@@ -262,17 +330,26 @@ pub(crate) fn looks_like_domain(s: &str) -> bool {
 // ---------------------------------------------------------------- SQL modules
 
 fn read_sms(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
-    sql(
+    sql_lean(
         f,
         ctx,
         "message",
         "SMS",
+        // The handle join adds fields only (`handle.ROWID` is the row id, so
+        // each message is one row either way).
+        &["SELECT message.ROWID, message.date, message.text, message.is_from_me FROM message"],
         &["SELECT message.ROWID, message.date, message.text, message.is_from_me, handle.id, message.service, message.guid \
            FROM message LEFT JOIN handle ON handle.ROWID = message.handle_id"],
-        |row, r| {
+        |row, r, fields| {
             r.timestamp = num(row, 1).and_then(mac);
             let from_me = int(row, 3) == Some(1);
-            r.event = if from_me { "SMS sent" } else { "SMS received" }.into();
+            set_event(r, if from_me { "SMS sent" } else { "SMS received" });
+            if !fields {
+                if let Some(body) = text_ref(row, 2) {
+                    urls_in(r, &body);
+                }
+                return true;
+            }
             let body = text(row, 2).unwrap_or_default();
             urls_in(r, &body);
             put(r, "text", Some(body));
@@ -295,7 +372,7 @@ fn read_sms_attachments(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
            LEFT JOIN message_attachment_join ON message_attachment_join.attachment_id = attachment.ROWID \
            LEFT JOIN message ON message.ROWID = message_attachment_join.message_id \
            LEFT JOIN handle ON handle.ROWID = message.handle_id"],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 1).and_then(mac);
             if let Some(p) = text(row, 2) {
                 obs(r, K::FilePath, &p);
@@ -324,8 +401,12 @@ fn read_safari_history(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
         &["SELECT history_visits.id, history_items.url, history_visits.visit_time, \
            history_visits.redirect_source, history_visits.redirect_destination \
            FROM history_items JOIN history_visits ON history_visits.history_item = history_items.id"],
-        |row, r| {
+        |row, r, fields| {
             r.timestamp = num(row, 2).and_then(mac);
+            if !fields {
+                obs(r, K::Url, text_ref(row, 1).as_deref().unwrap_or_default());
+                return true;
+            }
             let url = text(row, 1).unwrap_or_default();
             obs(r, K::Url, &url);
             put(r, "url", Some(url));
@@ -343,7 +424,7 @@ fn read_safari_browser_state(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String>
         "tabs",
         "Safari tab",
         &["SELECT rowid, url, user_visible_url, last_viewed_time, title FROM tabs"],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 3).and_then(mac);
             for i in [1, 2] {
                 if let Some(u) = text(row, i) {
@@ -364,7 +445,7 @@ fn read_webkit_rls(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
         "ObservedDomains",
         "WebKit observed domain",
         &["SELECT domainID, registrableDomain, lastSeen, hadUserInteraction FROM ObservedDomains"],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 2).and_then(unix_secs_to_micros);
             let d = text(row, 1).unwrap_or_default();
             obs(r, K::Domain, &d);
@@ -382,7 +463,7 @@ fn read_chrome_history(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
         "visits",
         "Chrome visit",
         &["SELECT visits.id, urls.url, visits.visit_time FROM urls JOIN visits ON visits.url = urls.id"],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = int(row, 2).and_then(webkit_to_unix_micros);
             let url = text(row, 1).unwrap_or_default();
             obs(r, K::Url, &url);
@@ -399,7 +480,7 @@ fn read_firefox_history(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
         "visits",
         "Firefox visit",
         &["SELECT visits.id, history.url, visits.date FROM visits, history WHERE visits.siteID = history.id"],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 2).and_then(|t| unix_secs_to_micros(t / 1e6));
             let url = text(row, 1).unwrap_or_default();
             obs(r, K::Url, &url);
@@ -416,7 +497,7 @@ fn read_calls(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
         "ZCALLRECORD",
         "Call",
         &["SELECT Z_PK, ZDATE, ZADDRESS, ZDURATION, ZSERVICE_PROVIDER FROM ZCALLRECORD"],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 1).and_then(mac);
             put(r, "address", text(row, 2));
             put(r, "duration", num(row, 3));
@@ -434,7 +515,7 @@ fn read_contacts(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
         "Contact",
         &["SELECT multi.rowid, multi.value, person.first, person.last, person.organization \
            FROM ABPerson person, ABMultiValue multi WHERE person.rowid = multi.record_id AND multi.value NOT NULL"],
-        |row, r| {
+        |row, r, _| {
             let v = text(row, 1).unwrap_or_default();
             if v.contains('@') {
                 obs(r, K::Email, &v.to_ascii_lowercase());
@@ -462,7 +543,7 @@ fn read_whatsapp(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
              LEFT JOIN ZWAMESSAGEDATAITEM ON ZWAMESSAGEDATAITEM.ZMESSAGE = ZWAMESSAGE.Z_PK",
             "SELECT Z_PK, ZMESSAGEDATE, ZTEXT, ZFROMJID, NULL, NULL, NULL, NULL FROM ZWAMESSAGE",
         ],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 1).and_then(mac);
             for i in 2..=7 {
                 if let Some(t) = text(row, i) {
@@ -491,7 +572,7 @@ fn read_whatsapp_contacts(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
             "SELECT Z_PK, NULL, ZFULLNAME, NULL, ZPHONENUMBER, ZWHATSAPPID, NULL \
              FROM ZWAADDRESSBOOKCONTACT",
         ],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 1).and_then(mac);
             // The "about" text (and a business name) is free text a contact
             // writes, and may carry a link.
@@ -517,7 +598,7 @@ fn read_datausage(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
         "ZPROCESS",
         "Process with network activity",
         &["SELECT Z_PK, ZPROCNAME, ZBUNDLENAME, ZTIMESTAMP, ZFIRSTTIMESTAMP FROM ZPROCESS"],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 3).and_then(mac);
             if let Some(p) = text(row, 1) {
                 obs(r, K::ProcessName, &p);
@@ -550,7 +631,7 @@ fn read_tcc(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
             "SELECT rowid, service, client, client_type, allowed, last_modified FROM access",
             "SELECT rowid, service, client, client_type, allowed, NULL FROM access",
         ],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 5).and_then(unix_secs_to_micros);
             let client = text(row, 2).unwrap_or_default();
             let kind = if int(row, 3) == Some(1) || client.starts_with('/') {
@@ -582,7 +663,7 @@ fn read_interactionc(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
             "SELECT Z_PK, ZSTARTDATE, ZBUNDLEID, ZTARGETBUNDLEID, ZDOMAINIDENTIFIER, ZACCOUNT FROM ZINTERACTIONS",
             "SELECT Z_PK, ZSTARTDATE, ZBUNDLEID, NULL, ZDOMAINIDENTIFIER, NULL FROM ZINTERACTIONS",
         ],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 1).and_then(mac);
             for i in [2, 3] {
                 if let Some(b) = text(row, i) {
@@ -608,7 +689,7 @@ fn read_shortcuts(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
              ZSHORTCUTACTIONS.ZDATA FROM ZSHORTCUT LEFT JOIN ZSHORTCUTACTIONS ON ZSHORTCUTACTIONS.ZSHORTCUT = ZSHORTCUT.Z_PK",
             "SELECT Z_PK, ZCREATIONDATE, ZNAME, ZACTIONSDESCRIPTION, NULL FROM ZSHORTCUT",
         ],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 1).and_then(mac);
             if let Ok(ValueRef::Blob(b)) = row.get_ref(4) {
                 match Value::from_reader(std::io::Cursor::new(b)) {
@@ -644,7 +725,7 @@ fn read_calendar(f: &Found, ctx: &mut Ctx<'_>) -> Result<(), String> {
              LEFT JOIN Participant ON Participant.ROWID = CalendarItem.organizer_id",
             "SELECT ROWID, start_date, summary, description, url, NULL FROM CalendarItem",
         ],
-        |row, r| {
+        |row, r, _| {
             r.timestamp = num(row, 1).and_then(mac);
             for i in [2, 3, 4] {
                 if let Some(t) = text(row, i) {

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use vigil_artefact::{Module, ModuleError, Observable, Provenance, Record};
+use vigil_artefact::{Module, ModuleError, Needs, Observable, Provenance, Record};
 use vigil_iocs::{IndicatorId, Matcher};
 
 mod input;
@@ -442,16 +442,20 @@ fn run_one(
     let mut emitted = 0u64;
     // A panicking reader must not take the scan down: it becomes this module's error.
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        module.run(&mut |record| {
+        // A record's own fields are read only for the per-module JSON.
+        let needs = Needs {
+            fields: writer.is_some(),
+        };
+        module.run_with(needs, &mut |record| {
             emitted += 1;
             if emitted % 4096 == 0 {
                 progress.records(total.fetch_add(4096, Ordering::Relaxed) + 4096);
             }
-            detections.extend(detect(matcher, &record));
+            detections.extend(detect(matcher, record));
             if let Some((w, timeline)) = writer.as_mut() {
                 if let Err(e) = w
-                    .write(&record)
-                    .and_then(|()| timeline.push(output::timeline_row(&record)))
+                    .write(record)
+                    .and_then(|()| timeline.push(output::timeline_row(record)))
                 {
                     write_error.get_or_insert(e);
                 }

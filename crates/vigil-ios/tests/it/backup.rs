@@ -418,3 +418,36 @@ fn database_with_write_ahead_log_is_read_from_a_copy() {
     assert_eq!(before, tree(fs.path()), "the dump changed");
     drop(conn);
 }
+
+#[test]
+fn records_lent_to_the_scanner_are_the_records_run_emits() {
+    use vigil_artefact::{Needs, Record};
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), None);
+    let modules = backup_modules(dir.path(), None).unwrap();
+    let mut checked = 0;
+    for m in &modules {
+        let mut owned = Vec::new();
+        let summary = m.run(&mut |r| owned.push(r)).unwrap();
+        let mut all: Vec<Record> = Vec::new();
+        let lent = m
+            .run_with(Needs::ALL, &mut |r| all.push(r.clone()))
+            .unwrap();
+        // With every field asked for, the very same records in the same order.
+        assert_eq!(all, owned, "{}", m.name());
+        assert_eq!(lent, summary, "{}", m.name());
+        // Without fields: the same records but for their fields, which may be left out.
+        let mut lean: Vec<Record> = Vec::new();
+        let lent = m
+            .run_with(Needs::MATCHING, &mut |r| lean.push(r.clone()))
+            .unwrap();
+        assert_eq!(lent, summary, "{}", m.name());
+        for r in lean.iter_mut().chain(owned.iter_mut()) {
+            r.data.clear();
+        }
+        assert_eq!(lean, owned, "{}", m.name());
+        checked += owned.len();
+    }
+    // The generated SMS and Safari visits are among them.
+    assert!(checked >= 600, "{checked}");
+}
