@@ -2,6 +2,8 @@
 //! object by id, versions, manifest and status.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -614,38 +616,105 @@ pub(crate) struct StatusBuilder {
 }
 
 impl StatusBuilder {
+    /// The status (`complete` or `pending`) and the JSON text of the
+    /// status resource `id`.
     pub(crate) fn json(&self, id: &str, request_timestamp: i64) -> (String, String) {
+        self.json_with(id, request_timestamp, &[], &[])
+    }
+
+    /// As [`json`](Self::json), with the store's `outcomes` of the objects
+    /// `keys` (id, version) added to the successes: a request's entries are
+    /// written straight into the text, not built as JSON values first.
+    fn json_with(
+        &self,
+        id: &str,
+        request_timestamp: i64,
+        keys: &[(String, String)],
+        outcomes: &[Added],
+    ) -> (String, String) {
         let status = if self.pendings.is_empty() {
             "complete"
         } else {
             "pending"
         };
-        let total = self.successes.len() + self.failures.len() + self.pendings.len();
-        let body = json!({
-            "id": id,
-            "status": status,
-            "request_timestamp": timestamp::format(request_timestamp),
-            "total_count": total,
-            "success_count": self.successes.len(),
-            "successes": self.successes,
-            "failure_count": self.failures.len(),
-            "failures": self.failures,
-            "pending_count": self.pendings.len(),
-            "pendings": self.pendings,
-        });
-        (status.to_string(), body.to_string())
+        let added = keys.len().min(outcomes.len());
+        let successes = self.successes.len() + added;
+        let total = successes + self.failures.len() + self.pendings.len();
+        // Members in the order serde_json's maps write them (sorted), so
+        // the text is the same whichever way an entry was recorded.
+        let mut out = Vec::with_capacity(256 + 100 * total);
+        let list = |out: &mut Vec<u8>, entries: &[Value]| {
+            out.push(b'[');
+            for (i, e) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let _ = serde_json::to_writer(&mut *out, e);
+            }
+            out.push(b']');
+        };
+        let text = |out: &mut Vec<u8>, s: &str| {
+            let _ = serde_json::to_writer(&mut *out, s);
+        };
+        let _ = write!(
+            out,
+            "{{\"failure_count\":{},\"failures\":",
+            self.failures.len()
+        );
+        list(&mut out, &self.failures);
+        out.extend_from_slice(b",\"id\":");
+        text(&mut out, id);
+        let _ = write!(
+            out,
+            ",\"pending_count\":{},\"pendings\":",
+            self.pendings.len()
+        );
+        list(&mut out, &self.pendings);
+        let _ = write!(
+            out,
+            ",\"request_timestamp\":\"{}\",\"status\":\"{status}\",\"success_count\":{successes},\"successes\":",
+            timestamp::format(request_timestamp)
+        );
+        list(&mut out, &self.successes);
+        out.pop();
+        for (k, ((oid, version), outcome)) in keys.iter().zip(outcomes).enumerate() {
+            if k > 0 || !self.successes.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"id\":");
+            text(&mut out, oid);
+            if matches!(outcome, Added::Duplicate) {
+                out.extend_from_slice(b",\"message\":\"already in the collection\"");
+            }
+            if !version.is_empty() {
+                out.extend_from_slice(b",\"version\":");
+                text(&mut out, version);
+            }
+            out.push(b'}');
+        }
+        let _ = write!(out, "],\"total_count\":{total}}}");
+        // Only JSON text and UTF-8 strings were written.
+        let body = String::from_utf8(out).unwrap_or_default();
+        (status.to_string(), body)
     }
 }
 
-/// Parses and checks the posted objects; returns the storable ones and
-/// records failures.
+/// Parses and checks objects the hub was handed as JSON values; returns
+/// the storable ones (each body the value written out) and records failures.
 fn prepare(
     hub: &Hub,
     caller: &Caller,
     objects: &[Value],
     st: &mut StatusBuilder,
 ) -> Vec<NewObject> {
-    Checker::new(hub, caller, objects).check(objects, 0, &mut st.failures)
+    let mut markings = Markings::default();
+    markings.learn(objects);
+    let checker = Checker::new(hub, caller, markings);
+    let mut out = Vec::with_capacity(objects.len());
+    for (i, o) in objects.iter().enumerate() {
+        out.extend(checker.checked(i, o, || o.to_string(), &mut st.failures));
+    }
+    out
 }
 
 /// Checks posted objects and makes the storable ones, with the marking
@@ -658,10 +727,8 @@ struct Checker {
 }
 
 impl Checker {
-    /// A checker for one request: the marking definitions it carries are learnt first.
-    fn new(hub: &Hub, caller: &Caller, objects: &[Value]) -> Checker {
-        let mut markings = Markings::default();
-        markings.learn(objects);
+    /// A checker for one request that knows the marking definitions `markings`.
+    fn new(hub: &Hub, caller: &Caller, markings: Markings) -> Checker {
         let user = caller.user();
         Checker {
             markings,
@@ -671,47 +738,114 @@ impl Checker {
         }
     }
 
-    /// Checks `objects`, the envelope's objects from index `first` on;
-    /// returns the storable ones and adds a status entry per refused one.
-    fn check(&self, objects: &[Value], first: usize, failures: &mut Vec<Value>) -> Vec<NewObject> {
-        let mut out = Vec::with_capacity(objects.len());
-        for (i, o) in (first..).zip(objects) {
-            match validate::check(o) {
-                Ok(c) => {
-                    let (version, version_us) = c.version.unwrap_or_default();
-                    out.push(NewObject {
-                        id: c.id,
-                        stix_type: c.stix_type,
-                        spec_version: c.spec_version,
-                        version,
-                        version_us,
-                        tlp: self.markings.classify(o, self.default_tlp),
-                        org_id: self.org_id,
-                        user_id: self.user_id,
-                        body: o.to_string(),
-                        search: Some(vigil_store::search_texts(o)),
-                    });
-                }
-                Err(msg) => {
-                    let id = o
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| format!("objects[{i}]"));
-                    let version = o
-                        .get("modified")
-                        .or_else(|| o.get("created"))
-                        .and_then(Value::as_str);
-                    failures.push(status_entry(
-                        &id,
-                        version,
-                        Some(&format!("objects[{i}]: {msg}")),
-                    ));
+    /// A checker for a posted envelope: the marking definitions it carries
+    /// are learnt first.
+    fn for_envelope(hub: &Hub, caller: &Caller, envelope: &Envelope) -> Checker {
+        Checker::new(hub, caller, envelope.markings())
+    }
+
+    /// Checks the envelope's objects `range`; returns the storable ones,
+    /// each with the text the client sent (white space outside strings
+    /// dropped) as its body, and adds a status entry per refused one.
+    fn check_posted(
+        &self,
+        envelope: &Envelope,
+        range: Range<usize>,
+        failures: &mut Vec<Value>,
+    ) -> Vec<NewObject> {
+        let mut out = Vec::with_capacity(range.len());
+        for i in range {
+            let text = envelope.object(i);
+            match vigil_stix::from_slice_strict(text.as_bytes()) {
+                Ok(o) => out.extend(self.checked(i, &o, || minified(text), failures)),
+                Err(e) => {
+                    let msg = match e {
+                        vigil_stix::Error::DuplicateKey { key, pointer, .. } => {
+                            let at = if pointer.is_empty() { "/" } else { &pointer };
+                            format!("{at}: duplicate key {key:?} (an object's keys must be unique)")
+                        }
+                        other => format!("not valid JSON: {other}"),
+                    };
+                    // The id and version as a lenient parser reads them, to
+                    // name the object in the status resource.
+                    let lenient = serde_json::from_str::<Value>(text).ok();
+                    failures.push(refused(i, lenient.as_ref(), &msg));
                 }
             }
         }
         out
     }
+
+    /// Checks object `i` of a request; the storable object with the body
+    /// `body` makes, or None after adding a status entry for the refusal.
+    fn checked(
+        &self,
+        i: usize,
+        o: &Value,
+        body: impl FnOnce() -> String,
+        failures: &mut Vec<Value>,
+    ) -> Option<NewObject> {
+        match validate::check(o) {
+            Ok(c) => {
+                let (version, version_us) = c.version.unwrap_or_default();
+                Some(NewObject {
+                    id: c.id,
+                    stix_type: c.stix_type,
+                    spec_version: c.spec_version,
+                    version,
+                    version_us,
+                    tlp: self.markings.classify(o, self.default_tlp),
+                    org_id: self.org_id,
+                    user_id: self.user_id,
+                    body: body(),
+                    search: Some(vigil_store::search_texts(o)),
+                })
+            }
+            Err(msg) => {
+                failures.push(refused(i, Some(o), &msg));
+                None
+            }
+        }
+    }
+}
+
+/// The status entry of refused object `i` (`o` if it could be read): its
+/// id and version when it has them, and why.
+fn refused(i: usize, o: Option<&Value>, msg: &str) -> Value {
+    let id = o
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("objects[{i}]"));
+    let version = o
+        .and_then(|o| o.get("modified").or_else(|| o.get("created")))
+        .and_then(Value::as_str);
+    status_entry(&id, version, Some(&format!("objects[{i}]: {msg}")))
+}
+
+/// `text`, a JSON value, without the white space outside its strings.
+fn minified(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped, mut start) = (false, false, 0);
+    for (i, &c) in text.as_bytes().iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+        } else if c == b'"' {
+            in_string = true;
+        } else if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            // An ASCII byte: `i` and `i + 1` are character boundaries.
+            out.push_str(&text[start..i]);
+            start = i + 1;
+        }
+    }
+    out.push_str(&text[start..]);
+    out
 }
 
 /// Prepares objects that the hub itself ingests (bootstrap, federation):
@@ -765,21 +899,83 @@ fn record_outcomes(keys: &[(String, String)], outcomes: &[Added], st: &mut Statu
     inserted
 }
 
-/// The objects of a TAXII envelope (`{"objects": [...]}`) posted as `bytes`.
-pub fn parse_envelope(bytes: &[u8]) -> ApiResult<Vec<Value>> {
-    let envelope: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the request body is not JSON: {e}")))?;
-    let Value::Object(mut envelope) = envelope else {
-        return Err(ApiError::BadRequest(
-            "the request body is not a TAXII envelope (a JSON object)".into(),
-        ));
-    };
-    match envelope.remove("objects") {
-        Some(Value::Array(a)) => Ok(a),
-        Some(_) => Err(ApiError::BadRequest("\"objects\" is not an array".into())),
-        None => Err(ApiError::BadRequest(
-            "the envelope has no \"objects\" array".into(),
-        )),
+/// A posted TAXII envelope (`{"objects": [...]}`): the request body and
+/// where the JSON text of each object lies in it. Objects are parsed one by
+/// one when they are checked, so the text the hub stores is the text the
+/// client sent.
+pub struct Envelope {
+    text: String,
+    spans: Vec<Range<usize>>,
+}
+
+impl Envelope {
+    /// Reads the envelope posted as `bytes`; an error says what is wrong
+    /// with it as a whole (not JSON, not an object, no `objects` array).
+    pub fn parse(bytes: Vec<u8>) -> ApiResult<Envelope> {
+        let not_json = |e: &dyn std::fmt::Display| {
+            ApiError::BadRequest(format!("the request body is not JSON: {e}"))
+        };
+        let text = String::from_utf8(bytes).map_err(|e| not_json(&e))?;
+        let members: std::collections::HashMap<String, &serde_json::value::RawValue> =
+            serde_json::from_str(&text).map_err(|e| match e.classify() {
+                serde_json::error::Category::Data => ApiError::BadRequest(
+                    "the request body is not a TAXII envelope (a JSON object)".into(),
+                ),
+                _ => not_json(&e),
+            })?;
+        let Some(objects) = members.get("objects") else {
+            return Err(ApiError::BadRequest(
+                "the envelope has no \"objects\" array".into(),
+            ));
+        };
+        let objects: Vec<&serde_json::value::RawValue> = serde_json::from_str(objects.get())
+            .map_err(|_| ApiError::BadRequest("\"objects\" is not an array".into()))?;
+        // Each raw value borrows from `text`: its address less the text's is
+        // its offset.
+        let base = text.as_ptr() as usize;
+        let spans = objects
+            .iter()
+            .map(|o| {
+                let start = o.get().as_ptr() as usize - base;
+                start..start + o.get().len()
+            })
+            .collect();
+        drop(members);
+        Ok(Envelope { text, spans })
+    }
+
+    /// The number of objects.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether the envelope has no object.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The JSON text of object `i` as posted.
+    fn object(&self, i: usize) -> &str {
+        self.spans
+            .get(i)
+            .and_then(|r| self.text.get(r.clone()))
+            .unwrap_or("null")
+    }
+
+    /// The TLP meaning of the marking definitions among the objects. Only
+    /// objects whose text could name the type (the words themselves, or an
+    /// escape) are parsed here.
+    fn markings(&self) -> Markings {
+        let mut markings = Markings::default();
+        for i in 0..self.len() {
+            let text = self.object(i);
+            if text.contains("marking-definition") || text.contains('\\') {
+                if let Ok(o) = vigil_stix::from_slice_strict(text.as_bytes()) {
+                    markings.learn(std::slice::from_ref(&o));
+                }
+            }
+        }
+        markings
     }
 }
 
@@ -831,18 +1027,17 @@ pub fn parse_request(
     }
     check_accept(&headers)?;
     check_content_type(&headers)?;
-    let objects = parse_envelope(body)?;
-    let mut markings = Markings::default();
-    markings.learn(&objects);
-    for o in &objects {
-        match validate::check(o) {
-            Ok(_) => {
-                markings.classify(o, vigil_store::Tlp::Amber);
-                out.valid_objects += 1;
-            }
-            Err(_) => out.invalid_objects += 1,
-        }
-    }
+    let envelope = Envelope::parse(body.to_vec())?;
+    let checker = Checker {
+        markings: envelope.markings(),
+        default_tlp: vigil_store::Tlp::Amber,
+        org_id: None,
+        user_id: None,
+    };
+    let mut failures = Vec::new();
+    let valid = checker.check_posted(&envelope, 0..envelope.len(), &mut failures);
+    out.valid_objects = valid.len();
+    out.invalid_objects = failures.len();
     Ok(out)
 }
 
@@ -869,8 +1064,7 @@ pub async fn post_objects(
             "the request body exceeds max_content_length ({limit} bytes)"
         ))
     })?;
-    let objects = parse_envelope(&bytes)?;
-    drop(bytes);
+    let envelope = Envelope::parse(Vec::from(bytes))?;
     let request_timestamp = timestamp::now();
     let status_id = uuid::Uuid::new_v4().to_string();
     let user_id = caller.user().map(|u| u.id);
@@ -880,33 +1074,22 @@ pub async fn post_objects(
         user_id,
         request_timestamp,
     };
-    if objects.len() <= hub.config.pending_threshold {
-        // Few enough to answer at once: checked on a worker thread a chunk
-        // at a time while the store writes the chunk before.
-        let checker = Checker::new(&hub, &caller, &objects);
+    if envelope.len() <= hub.config.pending_threshold {
+        // Few enough to answer at once: checked on worker threads a chunk
+        // at a time while the store writes the chunks before.
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let sent = Arc::new(Mutex::new(Sent::default()));
         let checking = sent.clone();
+        let mut checker = Checker::new(&hub, &caller, Markings::default());
         tokio::task::spawn_blocking(move || {
-            for (k, chunk) in objects.chunks(CHECK_CHUNK).enumerate() {
-                let mut failures = Vec::new();
-                let batch = checker.check(chunk, k * CHECK_CHUNK, &mut failures);
-                {
-                    let mut s = lock(&checking);
-                    s.keys.extend(object_keys(&batch));
-                    s.failures.append(&mut failures);
-                    s.checked += chunk.len();
-                }
-                if tx.blocking_send(batch).is_err() {
-                    return;
-                }
-            }
-            lock(&checking).done = true;
+            checker.markings = envelope.markings();
+            check_in_order(&checker, &envelope, &tx, &checking);
         });
         return commit_with_status(&hub, &c.id, rx, sent, status).await;
     }
     let mut st = StatusBuilder::default();
-    let prepared = prepare(&hub, &caller, &objects, &mut st);
+    let checker = Checker::for_envelope(&hub, &caller, &envelope);
+    let prepared = checker.check_posted(&envelope, 0..envelope.len(), &mut st.failures);
     let status_id = status.status_id.clone();
     if prepared.len() > hub.config.pending_threshold {
         // Large requests are acknowledged at once and stored in the
@@ -970,7 +1153,7 @@ pub async fn post_objects(
     let sent = Sent {
         keys: object_keys(&prepared),
         failures: st.failures,
-        checked: objects.len(),
+        checked: envelope.len(),
         done: true,
     };
     let (tx, rx) = tokio::sync::mpsc::channel(1);
@@ -981,8 +1164,64 @@ pub async fn post_objects(
 }
 
 /// Objects checked per batch handed to the store: the checks of the next
-/// batch run while the store writes this one.
-const CHECK_CHUNK: usize = 256;
+/// batches run while the store writes this one.
+const CHECK_CHUNK: usize = 128;
+
+/// Checks the envelope's objects a chunk at a time, the even chunks on this
+/// thread and the odd ones on a helper thread, and hands the storable ones
+/// to the store through `tx` in the envelope's order, recording in `sent`
+/// what was handed over. Stops early when the store stops taking batches.
+fn check_in_order(
+    checker: &Checker,
+    envelope: &Envelope,
+    tx: &tokio::sync::mpsc::Sender<Vec<NewObject>>,
+    sent: &Mutex<Sent>,
+) {
+    let n = envelope.len();
+    let chunks: Vec<Range<usize>> = (0..n)
+        .step_by(CHECK_CHUNK)
+        .map(|s| s..(s + CHECK_CHUNK).min(n))
+        .collect();
+    std::thread::scope(|scope| {
+        let (helper_tx, helper_rx) = std::sync::mpsc::sync_channel(1);
+        if chunks.len() > 1 {
+            let odd: Vec<Range<usize>> = chunks.iter().skip(1).step_by(2).cloned().collect();
+            scope.spawn(move || {
+                for r in odd {
+                    let mut failures = Vec::new();
+                    let batch = checker.check_posted(envelope, r, &mut failures);
+                    if helper_tx.send((batch, failures)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        for (k, r) in chunks.iter().enumerate() {
+            let (batch, mut failures) = if k % 2 == 0 {
+                let mut failures = Vec::new();
+                (
+                    checker.check_posted(envelope, r.clone(), &mut failures),
+                    failures,
+                )
+            } else {
+                match helper_rx.recv() {
+                    Ok(checked) => checked,
+                    Err(_) => return,
+                }
+            };
+            {
+                let mut s = lock(sent);
+                s.keys.extend(object_keys(&batch));
+                s.failures.append(&mut failures);
+                s.checked = r.end;
+            }
+            if tx.blocking_send(batch).is_err() {
+                return;
+            }
+        }
+        lock(sent).done = true;
+    });
+}
 
 /// What the checking side of a POST has handed to the store so far.
 #[derive(Debug, Default)]
@@ -1036,8 +1275,7 @@ async fn commit_with_status(
                 Some("not checked (internal error): this object and the ones after it were not stored"),
             ));
         }
-        record_outcomes(&s.keys, outcomes, &mut st);
-        let (status, body) = st.json(&p.status_id, p.request_timestamp);
+        let (status, body) = st.json_with(&p.status_id, p.request_timestamp, &s.keys, outcomes);
         StatusRecord {
             id: p.status_id,
             collection_id: p.collection_id,
@@ -1084,6 +1322,67 @@ mod tests {
     use super::*;
 
     const T: &[u8] = TAXII_21.as_bytes();
+
+    /// The status text written entry by entry is the one serde_json writes
+    /// for the same resource built as a JSON value.
+    #[test]
+    fn status_text_is_the_json_of_the_resource() {
+        let st = StatusBuilder {
+            successes: vec![status_entry("indicator--1", Some("v1"), None)],
+            failures: vec![status_entry(
+                "objects[3]",
+                None,
+                Some("objects[3]: \"bad\" \u{e9}"),
+            )],
+            pendings: vec![],
+        };
+        let keys = vec![
+            (
+                "indicator--2".to_string(),
+                "2024-01-01T00:00:00.000Z".to_string(),
+            ),
+            ("domain-name--3".to_string(), String::new()),
+        ];
+        let outcomes = [Added::Inserted(7), Added::Duplicate];
+        let (status, text) = st.json_with("s-1", 1_700_000_000_000_000, &keys, &outcomes);
+        assert_eq!(status, "complete");
+        let expected = json!({
+            "id": "s-1",
+            "status": "complete",
+            "request_timestamp": timestamp::format(1_700_000_000_000_000),
+            "total_count": 4,
+            "success_count": 3,
+            "successes": [
+                status_entry("indicator--1", Some("v1"), None),
+                status_entry("indicator--2", Some("2024-01-01T00:00:00.000Z"), None),
+                status_entry("domain-name--3", None, Some("already in the collection")),
+            ],
+            "failure_count": 1,
+            "failures": st.failures,
+            "pending_count": 0,
+            "pendings": [],
+        });
+        assert_eq!(text, expected.to_string());
+        let pending = StatusBuilder {
+            pendings: vec![status_entry("indicator--4", None, None)],
+            ..StatusBuilder::default()
+        };
+        let (status, text) = pending.json("s-2", 0);
+        assert_eq!(status, "pending");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap()["pending_count"],
+            1
+        );
+    }
+
+    #[test]
+    fn minified_drops_white_space_outside_strings_only() {
+        assert_eq!(
+            minified("{ \"a b\" :\n[1 , \"x\\\" \\\\\" ,\t{}]\r}"),
+            "{\"a b\":[1,\"x\\\" \\\\\",{}]}"
+        );
+        assert_eq!(minified("\"caf\u{e9} \""), "\"caf\u{e9} \"");
+    }
 
     #[test]
     fn request_checks_refuse_what_the_endpoints_refuse() {

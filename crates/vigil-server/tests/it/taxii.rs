@@ -294,6 +294,81 @@ async fn a_post_of_many_batches_reports_each_object_in_order() {
     assert_eq!(r.json()["objects"][0], objects[600], "{}", r.text);
 }
 
+/// Posts `body` (JSON text as it is) to `uri` with `token`.
+async fn post_text(h: &TestHub, uri: &str, token: &str, body: &str) -> Resp {
+    h.call_with(
+        Method::POST,
+        uri,
+        Auth::Bearer(token),
+        Some(body.to_string()),
+        &[("accept", TAXII), ("content-type", TAXII)],
+    )
+    .await
+}
+
+/// The hub stores and serves the text a client posted — its key order,
+/// number forms and escapes — with only the white space between tokens
+/// dropped; a re-serialising parser would sort the keys, write `1.5` and
+/// turn the escape into the character.
+#[tokio::test]
+async fn posted_objects_are_served_as_posted() {
+    let (h, cid, tok) = setup().await;
+    let uri = format!("/api/collections/{cid}/objects/");
+    let compact = r#"{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-0000000000a1","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"caf\u00e9 \"c2\"","x_score":1.50,"pattern":"[domain-name:value = 'a b.example']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}"#;
+    let pretty = "{\n  \"type\" : \"indicator\",\t\"id\": \"indicator--00000000-0000-4000-8000-0000000000a2\",\r\n  \"spec_version\": \"2.1\", \"created\": \"2024-01-01T00:00:00.000Z\",\n  \"modified\": \"2024-01-01T00:00:00.000Z\", \"labels\": [ \"a  b\" , \"c\\td\" ],\n  \"pattern\": \"[domain-name:value = 'x.example']\", \"pattern_type\": \"stix\", \"valid_from\": \"2024-01-01T00:00:00Z\"\n}";
+    let body = format!("{{ \"objects\" : [ {compact} ,\n{pretty} ] }}");
+    let r = post_text(&h, &uri, &tok, &body).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(counts(&r.json()), (2, 2, 0), "{}", r.text);
+    let r = h.get(&uri, Some(&tok)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let pretty_minified = r#"{"type":"indicator","id":"indicator--00000000-0000-4000-8000-0000000000a2","spec_version":"2.1","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","labels":["a  b","c\td"],"pattern":"[domain-name:value = 'x.example']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}"#;
+    assert!(
+        r.text
+            .contains(&format!(r#""objects":[{compact},{pretty_minified}]"#)),
+        "{}",
+        r.text
+    );
+    let one = h
+        .get(
+            &format!("{uri}indicator--00000000-0000-4000-8000-0000000000a1/"),
+            Some(&tok),
+        )
+        .await;
+    assert!(one.text.contains(compact), "{}", one.text);
+}
+
+/// An object with the same key twice is refused (STIX content is I-JSON):
+/// its status entry names it, the key and where the key is, and the other
+/// objects of the request are stored.
+#[tokio::test]
+async fn duplicate_keys_are_refused_by_name() {
+    let (h, cid, tok) = setup().await;
+    let uri = format!("/api/collections/{cid}/objects/");
+    let good = indicator(7, "2024-01-01T00:00:00.000Z", &[]).to_string();
+    let top = r#"{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-0000000000b1","created":"2024-01-01T00:00:00.000Z","modified":"2024-02-01T00:00:00.000Z","name":"first","name":"second","pattern":"[domain-name:value = 'x.example']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}"#;
+    let nested = r#"{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-0000000000b2","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","external_references":[{"source_name":"a","url":"https://a.example","url":"https://b.example"}],"pattern":"[domain-name:value = 'x.example']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}"#;
+    let body = format!(r#"{{"objects":[{top},{good},{nested}]}}"#);
+    let r = post_text(&h, &uri, &tok, &body).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let st = r.json();
+    assert_eq!(counts(&st), (3, 1, 2), "{}", r.text);
+    assert_eq!(
+        st["failures"][0],
+        json!({"id": "indicator--00000000-0000-4000-8000-0000000000b1",
+            "version": "2024-02-01T00:00:00.000Z",
+            "message": "objects[0]: /: duplicate key \"name\" (an object's keys must be unique)"})
+    );
+    assert_eq!(
+        st["failures"][1]["message"],
+        "objects[2]: /external_references/0: duplicate key \"url\" (an object's keys must be unique)"
+    );
+    assert_eq!(
+        ids(&h.get(&uri, Some(&tok)).await.json()),
+        vec!["indicator--00000000-0000-4000-8000-000000000007"]
+    );
+}
+
 #[tokio::test]
 async fn large_posts_are_pending_then_complete() {
     let h = hub_with(HubConfig {
