@@ -436,6 +436,18 @@ pub(crate) fn scan_line(
     })
 }
 
+/// Reads up to `n` blocks.
+fn read_batch<R: Read>(blocks: &mut Blocks<R>, n: usize) -> std::io::Result<Vec<Block>> {
+    let mut batch = Vec::with_capacity(n);
+    for _ in 0..n {
+        match blocks.next_block()? {
+            Some(b) => batch.push(b),
+            None => break,
+        }
+    }
+    Ok(batch)
+}
+
 impl Module for TextLogModule {
     fn name(&self) -> &'static str {
         "log"
@@ -459,21 +471,21 @@ impl Module for TextLogModule {
         let mut line_base = 0u64;
         let mut binary = false;
         let mut long_lines = 0u64;
+        // While a batch is scanned this thread reads the next one, when the
+        // blocks in flight (both batches) stay within the bound.
+        let ahead = threads > 1 && 2 * threads <= MAX_BLOCKS_IN_FLIGHT;
+        let mut next = read_batch(&mut blocks, threads);
         loop {
-            let mut batch = Vec::with_capacity(threads);
-            for _ in 0..threads {
-                match blocks.next_block() {
-                    Ok(Some(b)) => batch.push(b),
-                    Ok(None) => break,
-                    Err(e) => {
-                        return Err(ModuleError {
-                            module: "log".into(),
-                            file,
-                            message: format!("read failed after {} bytes: {e}", blocks.offset),
-                        })
-                    }
+            let batch = match next {
+                Ok(b) => b,
+                Err(e) => {
+                    return Err(ModuleError {
+                        module: "log".into(),
+                        file,
+                        message: format!("read failed after {} bytes: {e}", blocks.offset),
+                    })
                 }
-            }
+            };
             if batch.is_empty() {
                 break;
             }
@@ -486,10 +498,12 @@ impl Module for TextLogModule {
                     .count()
                     > 16;
             }
-            let results: Vec<Scanned> = if batch.len() == 1 {
-                vec![scan_block(&batch[0], &file, &self.options.filter)]
+            let results: Vec<Scanned>;
+            if batch.len() == 1 && !ahead {
+                results = vec![scan_block(&batch[0], &file, &self.options.filter)];
+                next = read_batch(&mut blocks, threads);
             } else {
-                std::thread::scope(|s| {
+                (results, next) = std::thread::scope(|s| {
                     let handles: Vec<_> = batch
                         .iter()
                         .map(|b| {
@@ -498,7 +512,12 @@ impl Module for TextLogModule {
                             s.spawn(move || scan_block(b, file, filter))
                         })
                         .collect();
-                    handles
+                    let next = if ahead {
+                        read_batch(&mut blocks, threads)
+                    } else {
+                        Ok(Vec::new())
+                    };
+                    let results = handles
                         .into_iter()
                         .map(|h| {
                             h.join().unwrap_or(Scanned {
@@ -507,9 +526,13 @@ impl Module for TextLogModule {
                                 records: Vec::new(),
                             })
                         })
-                        .collect()
-                })
-            };
+                        .collect();
+                    (results, next)
+                });
+                if !ahead {
+                    next = read_batch(&mut blocks, threads);
+                }
+            }
             // The scanned blocks' buffers take the next blocks.
             blocks.spare.extend(batch.into_iter().map(|b| b.bytes));
             blocks.spare.truncate(MAX_BLOCKS_IN_FLIGHT + 1);
