@@ -5,7 +5,7 @@
 //!
 //! The timeline is never held whole in memory: each module's rows are sorted
 //! in runs of at most [`SPOOL_BYTES`] and spilled to temporary files
-//! ([`TimelineSpool`]), which [`write`] merges into `timeline.csv`.
+//! ([`TimelineSpool`]), which [`write()`] merges into `timeline.csv`.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt::Write as _;
@@ -168,7 +168,7 @@ fn spool_dir(dir: &Path) -> PathBuf {
 }
 
 /// One module's timeline rows: kept in memory up to [`SPOOL_BYTES`], then
-/// written as sorted runs to temporary files that [`write`] merges.
+/// written as sorted runs to temporary files that [`write()`] merges.
 #[derive(Debug)]
 pub struct TimelineSpool {
     dir: PathBuf,
