@@ -296,7 +296,7 @@ fn detection(
 /// A filter for the network and log readers: keep records that can match.
 ///
 /// The readers look only for kinds that can match, and hand their values
-/// to the matcher in batches ([`prefilter`]), which checks a batch's names
+/// to the matcher in batches (the `prefilter` module), which checks a batch's names
 /// against its filter with their cache misses overlapping.
 pub fn netlog_filter(matcher: Arc<Matcher>) -> vigil_netlog::Filter {
     if !matcher.general().is_empty() {
