@@ -35,8 +35,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use mimalloc::MiMalloc;
 use serde_json::{json, Value};
 use vigil_server::{bootstrap, AppState, HubConfig};
+
+/// The allocator the `vigil` binary uses, so the in-process hubs allocate
+/// as `vigil serve` does.
+#[global_allocator]
+static GLOBAL: MiMalloc = MiMalloc;
 
 const TAXII: &str = "application/taxii+json;version=2.1";
 const PAGE: usize = 1000;

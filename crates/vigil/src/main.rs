@@ -13,6 +13,12 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 
+/// mimalloc instead of the system allocator: the hub's TAXII ingest makes
+/// and drops many small strings and JSON nodes per object on several
+/// threads (`cargo bench -p vigil-server --bench taxii` runs with it too).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Vigil — open infrastructure against the misuse of commercial spyware.
 #[derive(Debug, Parser)]
 #[command(name = "vigil", version, about, long_about = None, propagate_version = true)]
