@@ -108,8 +108,8 @@ struct Table {
     /// 0: empty; else the fingerprint's high 32 bits, then the entry's index + 1.
     slots: Vec<u64>,
     /// A blocked Bloom filter over the slots' tags (three bits of one word per
-    /// key, one word per 8 slots, so 16 to 32 bits per key): a lookup of an
-    /// absent key reads one word — two megabytes for a million keys, which stays
+    /// key, one word per 16 slots, so 8 to 16 bits per key): a lookup of an
+    /// absent key reads one word — a megabyte for a million keys, which stays
     /// in the processor's cache — instead of the slot array. Always derived
     /// from `slots` (see [`Table::rebuild_filter`]).
     filter: Vec<u64>,
@@ -207,9 +207,9 @@ impl Table {
         self.rebuild_filter();
     }
 
-    /// Sets the filter from the slots: one word per 8 slots (at least one).
+    /// Sets the filter from the slots: one word per 16 slots (at least one).
     fn rebuild_filter(&mut self) {
-        let words = (self.slots.len() / 8).max(1);
+        let words = (self.slots.len() / 16).max(1);
         let mut filter = vec![0u64; words];
         for s in &self.slots {
             if *s != 0 {
