@@ -278,6 +278,18 @@ async fn a_post_of_many_batches_reports_each_object_in_order() {
     assert_eq!((new.len(), again.len()), (696, 1));
     assert_eq!(again[0]["id"], objects[10]["id"]);
     assert_eq!(again[0]["message"], "already in the collection");
+    // Every success names the object and its version, in the posted order.
+    let expected_successes: Vec<Value> = (0..700usize)
+        .filter(|i| !bad.contains(i))
+        .map(|i| {
+            let mut e = json!({"id": objects[i]["id"], "version": objects[i]["modified"]});
+            if i == repeat {
+                e["message"] = json!("already in the collection");
+            }
+            e
+        })
+        .collect();
+    assert_eq!(successes, &expected_successes);
     let stored = ids(&h.get(&format!("{uri}?limit=1000"), Some(&tok)).await.json());
     let expected: Vec<String> = (0..700usize)
         .filter(|i| !bad.contains(i) && *i != repeat)
