@@ -936,10 +936,12 @@ impl Envelope {
         let spans = objects
             .iter()
             .map(|o| {
-                let start = o.get().as_ptr() as usize - base;
-                start..start + o.get().len()
+                let start = (o.get().as_ptr() as usize).checked_sub(base)?;
+                let span = start..start.checked_add(o.get().len())?;
+                (span.end <= text.len()).then_some(span)
             })
-            .collect();
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| ApiError::BadRequest("the objects could not be located".into()))?;
         drop(members);
         Ok(Envelope { text, spans })
     }
@@ -1410,5 +1412,13 @@ mod tests {
         }
         let r = parse_request("", T, T, br#"{"objects":[{"type":"indicator"},7]}"#).unwrap();
         assert_eq!((r.valid_objects, r.invalid_objects), (0, 2));
+        // Nesting far deeper than the parser's limit is one refused object.
+        let deep = format!(
+            r#"{{"objects":[{}{}]}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let r = parse_request("", T, T, deep.as_bytes()).unwrap();
+        assert_eq!((r.valid_objects, r.invalid_objects), (0, 1));
     }
 }
