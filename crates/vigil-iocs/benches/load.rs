@@ -12,6 +12,10 @@
 //! of `VIGIL_BENCH_MVT_IOCS` indicators (default 20,000: MVT's loader grows
 //! quadratically, 100,000 take it minutes) and prints the ratio.
 //!
+//! Last, it times lookups against sets of 100 to 4,000,000 domains, to show
+//! where the cost per lookup steps up as the tables leave the processor's
+//! caches.
+//!
 //! `VIGIL_BENCH_ONLY=lookup` runs only the compiled form and the lookups, on
 //! the matcher built from the 1,000,000-domain text list (a quick run).
 
@@ -202,12 +206,11 @@ fn compiled(m: &Matcher, source: &Path) {
     let _ = std::fs::remove_file(&file);
 }
 
-/// Times a million domain lookups against 100 and against `m1m`'s indicators.
-fn lookup_ratio(m1m: &Matcher, t100: &Path) {
-    let (_, m100) = measure(1, || load_and_build(t100));
-    // Lookups: subdomains of random names, a few of them listed.
+/// A million lookups: subdomains of random names, one in a thousand of a
+/// listed one (the first name of every generated set).
+fn lookup_queries() -> Vec<String> {
     let mut rng = Rng(99);
-    let queries: Vec<String> = (0..1_000_000)
+    (0..1_000_000)
         .map(|i| {
             if i % 1000 == 0 {
                 format!("cdn.{}", domain(&mut Rng(7), 0))
@@ -215,7 +218,51 @@ fn lookup_ratio(m1m: &Matcher, t100: &Path) {
                 format!("www.{}.{}.com", rng.word(6), rng.word(10))
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The best of three passes of `run` over `queries`: wall and CPU
+/// nanoseconds (this thread's) per lookup, and the hits.
+fn time_lookups(
+    m: &Matcher,
+    queries: &[String],
+    run: fn(&Matcher, &[String]) -> usize,
+) -> (f64, f64, usize) {
+    let mut best = (f64::MAX, f64::MAX, 0);
+    for _ in 0..3 {
+        let (t, c) = (Instant::now(), thread_cpu_ns());
+        let hits = run(m, queries);
+        let cpu = (thread_cpu_ns() - c) as f64 / queries.len() as f64;
+        let wall = t.elapsed().as_secs_f64() * 1e9 / queries.len() as f64;
+        best = (best.0.min(wall), best.1.min(cpu), hits);
+    }
+    best
+}
+
+/// Lookup cost against sets from 100 to 4,000,000 domains (text lists
+/// generated in `dir`): the work per lookup is the same at every size, so
+/// what changes is only where in the memory hierarchy the filter and slots
+/// sit.
+fn lookup_sweep(dir: &Path) {
+    let queries = lookup_queries();
+    println!("CPU ns per domain lookup by number of indicators (best of 3; one at a time / in batches of 64):");
+    for n in [100, 10_000, 100_000, 1_000_000, 4_000_000] {
+        let path = dir.join(format!("domains-sweep-{n}.txt"));
+        if !path.exists() {
+            write_text(&path, n);
+        }
+        let m = load_and_build(&path);
+        let (_, one, h1) = time_lookups(&m, &queries, lookups);
+        let (_, batched, h2) = time_lookups(&m, &queries, lookups_batched);
+        assert_eq!(h1, h2, "batched and single lookups disagree");
+        println!("  {n:>9} indicators: {one:>6.1} / {batched:>6.1} ns ({h1} hits)");
+    }
+}
+
+/// Times a million domain lookups against 100 and against `m1m`'s indicators.
+fn lookup_ratio(m1m: &Matcher, t100: &Path) {
+    let (_, m100) = measure(1, || load_and_build(t100));
+    let queries = lookup_queries();
     // Best of three passes each, alternating, CPU time of this thread in nanoseconds.
     for (what, run) in [
         (
@@ -280,6 +327,8 @@ fn main() {
         report("1,000,000 domains, text list", 1_000_000, &c);
         compiled(&m1m, &t1m_txt);
         lookup_ratio(&m1m, &t100);
+        drop(m1m);
+        lookup_sweep(&dir);
         return;
     }
     println!(
@@ -301,6 +350,8 @@ fn main() {
         &ours_mvt,
     );
     lookup_ratio(&m1m, &t100);
+    drop(m1m);
+    lookup_sweep(&dir);
 
     // MVT's loader on a bundle of the same shape; it grows quadratically with
     // the number of indicators (every indicator scans the relationships), so
