@@ -134,23 +134,14 @@ impl FileReader {
 
 /// Reads a value as text whatever its SQLite type.
 fn text(row: &rusqlite::Row<'_>, i: usize) -> Option<String> {
-    match row.get_ref(i).ok()? {
-        ValueRef::Text(t) | ValueRef::Blob(t) if t.is_empty() => None,
-        // Valid UTF-8 (nearly every value) is checked by the fast validator.
-        ValueRef::Text(t) | ValueRef::Blob(t) => Some(match std::str::from_utf8(t) {
-            Ok(s) => s.to_owned(),
-            Err(_) => String::from_utf8_lossy(t).into_owned(),
-        }),
-        ValueRef::Integer(n) => Some(n.to_string()),
-        ValueRef::Real(f) => Some(f.to_string()),
-        ValueRef::Null => None,
-    }
+    text_ref(row, i).map(Cow::into_owned)
 }
 
 /// [`text`], borrowed from the row where the value is text.
 fn text_ref<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Option<Cow<'r, str>> {
     match row.get_ref(i).ok()? {
         ValueRef::Text(t) | ValueRef::Blob(t) if t.is_empty() => None,
+        // Valid UTF-8 (nearly every value) is checked by the fast validator.
         ValueRef::Text(t) | ValueRef::Blob(t) => Some(match std::str::from_utf8(t) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(t),
