@@ -965,13 +965,14 @@ impl Envelope {
     }
 
     /// The TLP meaning of the marking definitions among the objects. Only
-    /// objects whose text could name the type (the words themselves, or an
-    /// escape) are parsed here.
+    /// objects whose text could name the type are parsed here: those with
+    /// the string `"marking-definition"` itself (a reference to one,
+    /// `"marking-definition--…"`, is not it), or with an escape.
     fn markings(&self) -> Markings {
         let mut markings = Markings::default();
         for i in 0..self.len() {
             let text = self.object(i);
-            if text.contains("marking-definition") || text.contains('\\') {
+            if text.contains("\"marking-definition\"") || text.contains('\\') {
                 if let Ok(o) = vigil_stix::from_slice_strict(text.as_bytes()) {
                     markings.learn(std::slice::from_ref(&o));
                 }
@@ -1375,6 +1376,40 @@ mod tests {
             serde_json::from_str::<Value>(&text).unwrap()["pending_count"],
             1
         );
+    }
+
+    #[test]
+    fn envelope_learns_the_marking_definitions_it_carries() {
+        use vigil_store::Tlp;
+        let def = |id: &str, ty: &str| {
+            format!(
+                r#"{{"type" : "{ty}", "id": "marking-definition--{id}", "definition_type": "tlp", "definition": {{"tlp": "red"}}}}"#
+            )
+        };
+        let a = "00000000-0000-4000-8000-00000000000a";
+        let b = "00000000-0000-4000-8000-00000000000b";
+        // One written plainly (with spaces), one with its type escaped; an
+        // object referring to each.
+        let body = format!(
+            r#"{{"objects":[{},{},{{"type":"malware","object_marking_refs":["marking-definition--{a}"]}},{{"type":"malware","object_marking_refs":["marking-definition--{b}"]}}]}}"#,
+            def(a, "marking-definition"),
+            def(b, r"marking\u002ddefinition"),
+        );
+        let envelope = Envelope::parse(body.into_bytes()).unwrap();
+        let markings = envelope.markings();
+        for id in [a, b] {
+            let o = json!({"type": "malware", "object_marking_refs": [format!("marking-definition--{id}")]});
+            assert_eq!(markings.classify(&o, Tlp::Clear), Tlp::Red, "{id}");
+        }
+        // A reference alone defines nothing.
+        let refs_only = Envelope::parse(
+            format!(r#"{{"objects":[{{"type":"malware","object_marking_refs":["marking-definition--{a}"]}}]}}"#)
+                .into_bytes(),
+        )
+        .unwrap();
+        let o =
+            json!({"type": "malware", "object_marking_refs": [format!("marking-definition--{a}")]});
+        assert_eq!(refs_only.markings().classify(&o, Tlp::Clear), Tlp::Clear);
     }
 
     #[test]
