@@ -12,12 +12,14 @@
 //! of `VIGIL_BENCH_MVT_IOCS` indicators (default 20,000: MVT's loader grows
 //! quadratically, 100,000 take it minutes) and prints the ratio.
 //!
-//! Last, it times lookups against sets of 100 to 4,000,000 domains, to show
-//! where the cost per lookup steps up as the tables leave the processor's
-//! caches.
+//! Last, it times lookups against sets of 100 to 4,000,000 domains, of two
+//! labels and then of two to four (three parent domains looked up per
+//! name), to show where the cost per lookup steps up as the tables leave the
+//! processor's caches.
 //!
 //! `VIGIL_BENCH_ONLY=lookup` runs only the compiled form and the lookups, on
-//! the matcher built from the 1,000,000-domain text list (a quick run).
+//! the matcher built from the 1,000,000-domain text list (a quick run);
+//! `VIGIL_BENCH_ONLY=sweep` only the lookups by set size.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -50,11 +52,25 @@ fn domain(rng: &mut Rng, i: usize) -> String {
     format!("{}{i}.{tld}", rng.word(8))
 }
 
+/// Names of two, three and four labels in turn (registered domains and their subdomains).
+fn domain_mixed(rng: &mut Rng, i: usize) -> String {
+    let base = domain(rng, i);
+    match i % 3 {
+        0 => base,
+        1 => format!("{}.{base}", rng.word(5)),
+        _ => format!("{}.{}.{base}", rng.word(3), rng.word(5)),
+    }
+}
+
 fn write_text(path: &Path, n: usize) {
+    write_text_with(path, n, domain);
+}
+
+fn write_text_with(path: &Path, n: usize, name: fn(&mut Rng, usize) -> String) {
     let mut rng = Rng(7);
     let mut s = String::from("# spyware: BenchSpy\n");
     for i in 0..n {
-        s.push_str(&domain(&mut rng, i));
+        s.push_str(&name(&mut rng, i));
         s.push('\n');
     }
     std::fs::write(path, s).expect("write bench data");
@@ -207,15 +223,22 @@ fn compiled(m: &Matcher, source: &Path) {
 }
 
 /// A million lookups: subdomains of random names, one in a thousand of a
-/// listed one (the first name of every generated set).
-fn lookup_queries() -> Vec<String> {
+/// listed one (the first name of every generated set). With `deeper`, each
+/// name has one more label: against indicators of two to four labels, it has
+/// three parent domains to look up.
+fn lookup_queries(deeper: bool) -> Vec<String> {
     let mut rng = Rng(99);
     (0..1_000_000)
         .map(|i| {
             if i % 1000 == 0 {
                 format!("cdn.{}", domain(&mut Rng(7), 0))
             } else {
-                format!("www.{}.{}.com", rng.word(6), rng.word(10))
+                let extra = if deeper {
+                    rng.word(3) + "."
+                } else {
+                    String::new()
+                };
+                format!("www.{extra}{}.{}.com", rng.word(6), rng.word(10))
             }
         })
         .collect()
@@ -243,26 +266,44 @@ fn time_lookups(
 /// generated in `dir`): the work per lookup is the same at every size, so
 /// what changes is only where in the memory hierarchy the filter and slots
 /// sit.
+///
+/// Then the same with indicators of two to four labels (a third each), so
+/// that each lookup checks three parent domains of the observed name.
 fn lookup_sweep(dir: &Path) {
-    let queries = lookup_queries();
-    println!("CPU ns per domain lookup by number of indicators (best of 3; one at a time / in batches of 64):");
-    for n in [100, 10_000, 100_000, 1_000_000, 4_000_000] {
-        let path = dir.join(format!("domains-sweep-{n}.txt"));
-        if !path.exists() {
-            write_text(&path, n);
+    type Name = fn(&mut Rng, usize) -> String;
+    for (what, file, name, queries) in [
+        (
+            "two labels",
+            "domains-sweep",
+            domain as Name,
+            lookup_queries(false),
+        ),
+        (
+            "two to four labels",
+            "domains-mixed",
+            domain_mixed,
+            lookup_queries(true),
+        ),
+    ] {
+        println!("CPU ns per domain lookup by number of indicators of {what} (best of 3; one at a time / in batches of 64):");
+        for n in [100, 10_000, 100_000, 1_000_000, 4_000_000] {
+            let path = dir.join(format!("{file}-{n}.txt"));
+            if !path.exists() {
+                write_text_with(&path, n, name);
+            }
+            let m = load_and_build(&path);
+            let (_, one, h1) = time_lookups(&m, &queries, lookups);
+            let (_, batched, h2) = time_lookups(&m, &queries, lookups_batched);
+            assert_eq!(h1, h2, "batched and single lookups disagree");
+            println!("  {n:>9} indicators: {one:>6.1} / {batched:>6.1} ns ({h1} hits)");
         }
-        let m = load_and_build(&path);
-        let (_, one, h1) = time_lookups(&m, &queries, lookups);
-        let (_, batched, h2) = time_lookups(&m, &queries, lookups_batched);
-        assert_eq!(h1, h2, "batched and single lookups disagree");
-        println!("  {n:>9} indicators: {one:>6.1} / {batched:>6.1} ns ({h1} hits)");
     }
 }
 
 /// Times a million domain lookups against 100 and against `m1m`'s indicators.
 fn lookup_ratio(m1m: &Matcher, t100: &Path) {
     let (_, m100) = measure(1, || load_and_build(t100));
-    let queries = lookup_queries();
+    let queries = lookup_queries(false);
     // Best of three passes each, alternating, CPU time of this thread in nanoseconds.
     for (what, run) in [
         (
@@ -317,6 +358,10 @@ fn main() {
     }
     if !tmvt.exists() {
         write_stix(&tmvt, mvt_n);
+    }
+    if std::env::var("VIGIL_BENCH_ONLY").as_deref() == Ok("sweep") {
+        lookup_sweep(&dir);
+        return;
     }
     if std::env::var("VIGIL_BENCH_ONLY").as_deref() == Ok("lookup") {
         if !t1m_txt.exists() || !t100.exists() {

@@ -334,6 +334,7 @@ fn read_table(
         entries,
         slots,
         filter: Vec::new(),
+        heavy: Vec::new(),
         domain,
     };
     t.rebuild_filter();

@@ -398,3 +398,104 @@ fn batched_lookups_answer_as_one_by_one() {
     let addresses = matcher("list.txt", "10.0.0.0/8\n");
     assert!(addresses.can_match(K::Ipv6) && addresses.can_match(K::Domain));
 }
+
+/// Whether any suffix of `name` at a label boundary (the name trimmed,
+/// without trailing dots, in lower case) is one of `keys`: the rule the
+/// domain lookups implement, written the slow way.
+fn listed_slowly(keys: &[String], name: &str) -> bool {
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() {
+        return false;
+    }
+    let mut starts = vec![0];
+    starts.extend(name.match_indices('.').map(|(i, _)| i + 1));
+    starts.iter().any(|s| keys.iter().any(|k| *k == name[*s..]))
+}
+
+#[test]
+fn every_parent_domain_is_found_with_one_label_keys_heavy_groups_and_odd_names() {
+    // One registered domain with hundreds of listed subdomains (of three and
+    // four labels) beside ordinary keys, keys of one label, and keys of five labels.
+    let mut keys: Vec<String> = (0..400).map(|i| format!("h{i}.dyn-dns.org")).collect();
+    keys.extend((0..200).map(|i| format!("a{i}.deep.dyn-dns.org")));
+    keys.extend((0..300).map(|i| format!("site{i}.example.net")));
+    keys.extend(["zip", "a.b.c.d.spy"].map(String::from));
+    // A bundle, since a plain list cannot tell a one-label name from other kinds.
+    let objects: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            format!(
+                r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-{i:012}","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","pattern":"[domain-name:value='{k}']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}}"#
+            )
+        })
+        .collect();
+    let bundle = format!(
+        r#"{{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000000","objects":[{}]}}"#,
+        objects.join(",")
+    );
+    let m = matcher("set.stix2", &bundle);
+    assert_eq!(m.len(), keys.len());
+    let mut names: Vec<String> = Vec::new();
+    for i in (0..500).step_by(7) {
+        names.extend([
+            format!("h{i}.dyn-dns.org"),
+            format!("x.h{i}.dyn-dns.org"),
+            format!("a{i}.deep.dyn-dns.org"),
+            "deep.dyn-dns.org".to_string(),
+            format!("H{i}.DYN-DNS.ORG."),
+            format!(" a{i}.Deep.dyn-dns.org..\n"),
+            format!("other{i}.dyn-dns.org"),
+            format!("www.site{i}.example.net"),
+            format!("site{i}.example.net.attacker.net"),
+            format!("site{i}.example"),
+            format!("file{i}.zip"),
+            format!("zip{i}"),
+            format!("b.c.d.spy{i}"),
+        ]);
+    }
+    names.extend(
+        [
+            "zip",
+            "ZIP.",
+            "zip..",
+            "spy",
+            "d.spy",
+            "a.b.c.d.spy",
+            "x.A.B.C.D.SPY",
+            "dyn-dns.org",
+            "org",
+            ".",
+            "",
+            "..zip",
+            "a..zip",
+            "example.net",
+        ]
+        .map(String::from),
+    );
+    let batch: Vec<(K, &str)> = names.iter().map(|n| (K::Domain, n.as_str())).collect();
+    let mut matched = vec![false; batch.len()];
+    m.is_match_each(&batch, &mut matched);
+    let mut hits = 0;
+    for ((_, name), got) in batch.iter().zip(&matched) {
+        let want = listed_slowly(&keys, name);
+        assert_eq!(m.is_match(K::Domain, name), want, "{name:?}");
+        assert_eq!(*got, want, "{name:?} in a batch");
+        hits += usize::from(want);
+    }
+    assert!(hits > names.len() / 3 && hits < names.len(), "{hits}");
+    // URL hosts go the same way.
+    for name in [
+        "h7.dyn-dns.org",
+        "a.b.c.d.spy",
+        "other.dyn-dns.org",
+        "x.zip",
+    ] {
+        let url = format!("https://{name}:8443/path");
+        assert_eq!(
+            m.is_match(K::Url, &url),
+            listed_slowly(&keys, name),
+            "{url}"
+        );
+    }
+}
