@@ -107,31 +107,15 @@ struct Table {
     entries: Vec<Entry>,
     /// 0: empty; else the fingerprint's high 32 bits, then the entry's index + 1.
     slots: Vec<u64>,
-    /// A blocked Bloom filter over the keys' tags (three bits of one word per
-    /// key, one 64-byte block per 128 slots, so 8 to 16 bits per key): a
-    /// lookup of an absent key reads one block — a megabyte for a million
-    /// keys — instead of the slot array. The block is chosen by the key's
-    /// group ([`Table::group`]): for domain names, their last two labels, so
-    /// that every parent domain of an observed name is tested in one cache
-    /// line. Always derived from the keys (see [`Table::rebuild_filter`]).
-    filter: Vec<Block>,
-    /// Two-label groups (top 32 bits of their hash, sorted) with so many
-    /// longer keys that those are placed by their last three labels instead,
-    /// so that one busy registered domain does not fill a block that other
-    /// names share.
-    heavy: Vec<u32>,
+    /// A blocked Bloom filter over the slots' tags (three bits of one word per
+    /// key, one word per 16 slots, so 8 to 16 bits per key): a lookup of an
+    /// absent key reads one word — a megabyte for a million keys, which stays
+    /// in the processor's cache — instead of the slot array. Always derived
+    /// from `slots` (see [`Table::rebuild_filter`]).
+    filter: Vec<u64>,
     /// Keys are domain names, hashed from the right as if lower-cased ([`domain::hash_lower`]).
     domain: bool,
 }
-
-/// One cache line of the filter.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(align(64))]
-struct Block([u64; 8]);
-
-/// Keys of three labels or more under one two-label group beyond which
-/// the group is heavy (a block holds 32 to 64 keys on average).
-const HEAVY: usize = 24;
 
 #[derive(Debug)]
 struct Entry {
@@ -166,41 +150,13 @@ pub(crate) fn fingerprint(b: &[u8]) -> u64 {
     finalise(h)
 }
 
-/// Where a key sets its filter bits: the block (chosen by its `group`),
-/// the word in it and the three bits (chosen by its `tag`); only the top 32
-/// bits of each are read.
+/// The filter word and the three bits a tag sets in it.
 #[inline]
-fn filter_bits(group: u64, tag: u64, blocks: usize) -> (usize, usize, u64) {
-    let block = ((group >> 32).wrapping_mul(K) >> 32) as usize & (blocks - 1);
-    let g = (tag >> 32).wrapping_mul(0xd6e8_feb8_6659_fd93);
-    let word = (g >> 61) as usize;
+fn filter_bits(tag: u64, words: usize) -> (usize, u64) {
+    let g = (tag >> 32).wrapping_mul(K);
+    let word = (g >> 40) as usize & (words - 1);
     let bits = 1u64 << (g & 63) | 1u64 << ((g >> 6) & 63) | 1u64 << ((g >> 12) & 63);
-    (block, word, bits)
-}
-
-/// The hashes a domain key is placed by: its own, and those of its suffixes
-/// of one, two and three labels (the first `labels` of them are set).
-#[derive(Clone, Copy)]
-struct DomainHashes {
-    own: u64,
-    by_labels: [u64; 3],
-    labels: usize,
-}
-
-fn domain_hashes(key: &[u8]) -> DomainHashes {
-    let mut d = DomainHashes {
-        own: 0,
-        by_labels: [0; 3],
-        labels: 0,
-    };
-    domain::suffixes(key, (1, usize::MAX), &mut |_, h| {
-        if d.labels < 3 {
-            d.by_labels[d.labels] = h;
-        }
-        d.labels += 1;
-        d.own = h;
-    });
-    d
+    (word, bits)
 }
 
 /// A key's fingerprint in a table of domain names or of other keys.
@@ -237,38 +193,6 @@ impl Table {
         }
     }
 
-    /// The group that picks a domain key's filter block: the key itself when
-    /// it has one label, else its last two labels, or its last three when
-    /// those two are a heavy group.
-    #[inline]
-    fn group(&self, d: &DomainHashes) -> u64 {
-        match d.labels {
-            0 | 1 => d.own,
-            2 => d.by_labels[1],
-            _ if self.is_heavy(d.by_labels[1]) => d.by_labels[2],
-            _ => d.by_labels[1],
-        }
-    }
-
-    /// True when the two-label group of this hash is heavy.
-    #[inline]
-    fn is_heavy(&self, two_labels: u64) -> bool {
-        !self.heavy.is_empty()
-            && self
-                .heavy
-                .binary_search(&((two_labels >> 32) as u32))
-                .is_ok()
-    }
-
-    /// The group of a key given as bytes, with its hash.
-    fn group_of_key(&self, key: &[u8], fp: u64) -> u64 {
-        if self.domain {
-            self.group(&domain_hashes(key))
-        } else {
-            fp
-        }
-    }
-
     fn rehash(&mut self, size: usize) {
         self.slots = vec![0; size];
         let mask = size - 1;
@@ -283,49 +207,15 @@ impl Table {
         self.rebuild_filter();
     }
 
-    /// Sets the filter (one block per 128 slots, at least one) and, for
-    /// domain names, the heavy groups from the keys.
+    /// Sets the filter from the slots: one word per 16 slots (at least one).
     fn rebuild_filter(&mut self) {
-        let blocks = (self.slots.len() / 128).max(1);
-        let mut filter = vec![Block::default(); blocks];
-        if !self.domain {
-            for s in &self.slots {
-                if *s != 0 {
-                    let (b, w, bits) = filter_bits(*s, *s, blocks);
-                    filter[b].0[w] |= bits;
-                }
+        let words = (self.slots.len() / 16).max(1);
+        let mut filter = vec![0u64; words];
+        for s in &self.slots {
+            if *s != 0 {
+                let (w, bits) = filter_bits(*s, words);
+                filter[w] |= bits;
             }
-            self.filter = filter;
-            return;
-        }
-        // Keys of one or two labels are placed now; longer ones once the
-        // heavy groups are known, from the top 32 bits of their hashes (all
-        // that `filter_bits` reads): own, two labels, three labels.
-        let mut longer: Vec<[u32; 3]> = Vec::new();
-        for e in &self.entries {
-            let d = domain_hashes(&self.arena.as_bytes()[e.start..e.end]);
-            if d.labels < 3 {
-                let (b, w, bits) = filter_bits(self.group(&d), d.own, blocks);
-                filter[b].0[w] |= bits;
-            } else {
-                longer.push([d.own, d.by_labels[1], d.by_labels[2]].map(|h| (h >> 32) as u32));
-            }
-        }
-        let mut groups: Vec<u32> = longer.iter().map(|h| h[1]).collect();
-        groups.sort_unstable();
-        self.heavy = groups
-            .chunk_by(|a, b| a == b)
-            .filter(|run| run.len() > HEAVY)
-            .map(|run| run[0])
-            .collect();
-        for [own, two, three] in longer {
-            let group = if self.heavy.binary_search(&two).is_ok() {
-                three
-            } else {
-                two
-            };
-            let (b, w, bits) = filter_bits(u64::from(group) << 32, u64::from(own) << 32, blocks);
-            filter[b].0[w] |= bits;
         }
         self.filter = filter;
     }
@@ -334,14 +224,14 @@ impl Table {
         self.entries.is_empty()
     }
 
-    /// False when no key with this fingerprint in this group is in the table.
+    /// False when no key with this fingerprint is in the table.
     #[inline]
-    fn may_contain(&self, group: u64, fp: u64) -> bool {
+    fn may_contain(&self, fp: u64) -> bool {
         if self.filter.is_empty() {
             return false;
         }
-        let (b, w, bits) = filter_bits(group, fp, self.filter.len());
-        self.filter[b].0[w] & bits == bits
+        let (w, bits) = filter_bits(fp, self.filter.len());
+        self.filter[w] & bits == bits
     }
 
     /// The entry whose key `same` accepts, or the empty slot where it would go.
@@ -370,35 +260,23 @@ impl Table {
     }
 
     fn insert_hashed(&mut self, key: &str, fp: u64, id: IndicatorId) {
-        if self.insert_unfiltered(key, fp, id) {
-            let group = self.group_of_key(key.as_bytes(), fp);
-            let (b, w, bits) = filter_bits(group, fp, self.filter.len());
-            self.filter[b].0[w] |= bits;
-        }
-    }
-
-    /// Inserts a key without setting its filter bits (the caller rebuilds
-    /// the filter); true when the key is new.
-    fn insert_unfiltered(&mut self, key: &str, fp: u64, id: IndicatorId) -> bool {
         if (self.entries.len() + 1) * 2 > self.slots.len() {
             self.rehash((self.slots.len() * 2).max(16));
         }
         match self.probe_by(fp, |k| k == key.as_bytes()) {
-            Ok(i) => {
-                self.entries[i].ids.push(id);
-                false
-            }
+            Ok(i) => self.entries[i].ids.push(id),
             Err(at) => {
                 let start = self.arena.len();
                 self.arena.push_str(key);
                 let slot = (fp & TAG) | (self.entries.len() as u64 + 1);
                 self.slots[at] = slot;
+                let (w, bits) = filter_bits(slot, self.filter.len());
+                self.filter[w] |= bits;
                 self.entries.push(Entry {
                     start,
                     end: self.arena.len(),
                     ids: Ids::One(id),
                 });
-                true
             }
         }
     }
@@ -413,10 +291,8 @@ impl Table {
         let mask = self.slots.len() as u64 - 1;
         items.sort_by_key(|i| i.0 & mask);
         for (fp, id, key) in items {
-            self.insert_unfiltered(key, fp, id);
+            self.insert_hashed(key, fp, id);
         }
-        // Once all keys are in, the heavy groups are known.
-        self.rebuild_filter();
     }
 
     /// The entry at `i`: its key and indicators.
@@ -428,7 +304,7 @@ impl Table {
 
     fn get(&self, key: &str) -> Option<(&str, &[IndicatorId])> {
         let fp = self.hash(key.as_bytes());
-        if !self.may_contain(self.group_of_key(key.as_bytes(), fp), fp) {
+        if !self.may_contain(fp) {
             return None;
         }
         let i = self.probe_by(fp, |k| k == key.as_bytes()).ok()?;
@@ -470,7 +346,6 @@ struct Probe {
     start: u32,
     end: u32,
     fp: u64,
-    group: u64,
 }
 
 /// How a batched lookup reads one value.
@@ -914,8 +789,8 @@ impl Matcher {
         let mut found = [(0usize, 0u64); 8];
         let mut n = 0;
         let mut more: Vec<(usize, u64)> = Vec::new();
-        self.domain_suffixes(name, &mut |start, fp, group| {
-            if self.domains.may_contain(group, fp) {
+        domain::suffixes(name, self.domain_labels, &mut |start, fp| {
+            if self.domains.may_contain(fp) {
                 if n < found.len() {
                     found[n] = (start, fp);
                     n += 1;
@@ -934,33 +809,6 @@ impl Matcher {
                 emit(key, ids, how, on_hit);
             }
         }
-    }
-
-    /// Calls `out(start, hash, group)` for the suffixes of `name` with as
-    /// many labels as some domain indicator, shortest first: `hash` is that
-    /// suffix's [`domain::hash_lower`] and `group` picks its filter block (see
-    /// [`Table::group`]) — the same for all of a name's suffixes of two labels
-    /// or more, unless their two-label group is heavy.
-    #[inline]
-    fn domain_suffixes(&self, name: &[u8], out: &mut impl FnMut(usize, u64, u64)) {
-        let (lo, hi) = self.domain_labels;
-        // The suffix of two labels is hashed even when no indicator has two: it names the group.
-        let from = lo.clamp(1, 2);
-        let mut labels = from;
-        let mut two = 0;
-        let mut group = 0;
-        domain::suffixes(name, (from, hi.max(from)), &mut |start, fp| {
-            match labels {
-                1 => group = fp,
-                2 => (two, group) = (fp, fp),
-                3 if self.domains.is_heavy(two) => group = fp,
-                _ => {}
-            }
-            if labels >= lo {
-                out(start, fp, group);
-            }
-            labels += 1;
-        });
     }
 
     /// How [`Matcher::is_match_each`] reads a value.
@@ -1013,7 +861,7 @@ impl Matcher {
                         continue;
                     };
                     let end = at + name.len();
-                    self.domain_suffixes(name, &mut |start, fp, group| {
+                    domain::suffixes(name, self.domain_labels, &mut |start, fp| {
                         if n == PROBES {
                             self.probe_suffixes(&probes, values, matched);
                             n = 0;
@@ -1023,7 +871,6 @@ impl Matcher {
                             start: (at + start) as u32,
                             end: end as u32,
                             fp,
-                            group,
                         };
                         n += 1;
                     });
@@ -1046,18 +893,19 @@ impl Matcher {
         if probes.is_empty() || filter.is_empty() {
             return;
         }
-        // Each load's address depends only on its hashes, never on an
+        // Each load's address depends only on its fingerprint, never on an
         // earlier load, so the processor has many of them in flight at once.
         let mut passed = [false; PROBES];
         for (p, pass) in probes.iter().zip(passed.iter_mut()) {
-            let (b, w, bits) = filter_bits(p.group, p.fp, filter.len());
-            *pass = filter[b].0[w] & bits == bits;
+            let (w, bits) = filter_bits(p.fp, filter.len());
+            *pass = filter[w] & bits == bits;
         }
         for (p, _) in probes.iter().zip(passed).filter(|(_, p)| *p) {
             let i = p.value as usize;
             if matched[i] {
                 continue;
             }
+            // The suffix as placed in its value, not found again by re-reading the value.
             let suffix = &values[i].1.as_bytes()[p.start as usize..p.end as usize];
             matched[i] = self.domains.get_lowered(suffix, p.fp).is_some();
         }
@@ -1284,7 +1132,7 @@ mod tests {
         );
         for (i, k) in keys.iter().enumerate() {
             let fp = domain::hash_lower(k.as_bytes());
-            assert!(t.may_contain(t.group_of_key(k.as_bytes(), fp), fp), "{k}");
+            assert!(t.may_contain(fp), "{k}");
             let upper = k.to_ascii_uppercase();
             assert_eq!(
                 t.get_lowered(upper.as_bytes(), fp),
@@ -1296,7 +1144,7 @@ mod tests {
         for i in 0..100_000 {
             let k = format!("m{i}.example");
             let fp = domain::hash_lower(k.as_bytes());
-            if t.may_contain(t.group_of_key(k.as_bytes(), fp), fp) {
+            if t.may_contain(fp) {
                 passed += 1;
                 assert_eq!(t.get_lowered(k.as_bytes(), fp), None);
             }
@@ -1305,54 +1153,9 @@ mod tests {
             passed < 10_000,
             "{passed} of 100000 absent names passed the filter"
         );
-        // The filter is a function of the keys: rebuilt, it is the same.
+        // The filter is a function of the slots: rebuilt, it is the same.
         let before = t.filter.clone();
         t.rebuild_filter();
         assert_eq!(t.filter, before);
-    }
-
-    #[test]
-    fn a_heavy_group_gets_blocks_of_its_own_and_leaves_other_names_alone() {
-        let id = |index| IndicatorId { set: 0, index };
-        let mut keys: Vec<String> = (0..5000).map(|i| format!("h{i}.dyn.example")).collect();
-        keys.extend((0..HEAVY).map(|i| format!("s{i}.light.example")));
-        keys.extend((0..20_000).map(|i| format!("n{i}.example")));
-        let mut t = Table::domains();
-        t.insert_many(
-            keys.iter()
-                .enumerate()
-                .map(|(i, k)| (domain::hash_lower(k.as_bytes()), id(i as u32), k.as_str()))
-                .collect(),
-        );
-        // Only the group with more than `HEAVY` longer keys is heavy.
-        let two = |k: &str| (domain::hash_lower(k.as_bytes()) >> 32) as u32;
-        assert_eq!(t.heavy, vec![two("dyn.example")]);
-        for k in &keys {
-            let fp = domain::hash_lower(k.as_bytes());
-            assert!(t.may_contain(t.group_of_key(k.as_bytes(), fp), fp), "{k}");
-        }
-        // Its keys are spread over many blocks, not one.
-        let blocks: std::collections::HashSet<usize> = keys[..5000]
-            .iter()
-            .map(|k| {
-                let fp = domain::hash_lower(k.as_bytes());
-                filter_bits(t.group_of_key(k.as_bytes(), fp), fp, t.filter.len()).0
-            })
-            .collect();
-        assert!(
-            blocks.len() > t.filter.len() / 2,
-            "{} of {} blocks",
-            blocks.len(),
-            t.filter.len()
-        );
-        // Absent names under other domains mostly fail the filter.
-        let passed = (0..100_000)
-            .filter(|i| {
-                let k = format!("w{i}.m{i}.example");
-                let fp = domain::hash_lower(k.as_bytes());
-                t.may_contain(t.group_of_key(k.as_bytes(), fp), fp)
-            })
-            .count();
-        assert!(passed < 10_000, "{passed} of 100000 absent names passed");
     }
 }

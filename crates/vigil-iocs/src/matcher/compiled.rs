@@ -334,7 +334,6 @@ fn read_table(
         entries,
         slots,
         filter: Vec::new(),
-        heavy: Vec::new(),
         domain,
     };
     t.rebuild_filter();
