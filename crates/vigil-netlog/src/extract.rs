@@ -449,17 +449,34 @@ struct Facts {
 }
 
 fn facts(b: &[u8]) -> Facts {
-    let (mut flags, mut last_dot, mut double_dot) = (0, usize::MAX, false);
-    for (i, c) in b.iter().enumerate() {
+    // Each byte is looked at with the one before it, so no step waits on the
+    // previous one's result; the last dot is found afterwards, from the end.
+    let (mut flags, mut prev_dot, mut double_dot) = (0, false, false);
+    for c in b {
         flags |= CLASS[*c as usize];
         let dot = *c == b'.';
-        double_dot |= dot & (last_dot.wrapping_add(1) == i);
-        last_dot = if dot { i } else { last_dot };
+        double_dot |= dot & prev_dot;
+        prev_dot = dot;
     }
+    let last_dot = if flags & DOT != 0 {
+        b.iter().rposition(|c| *c == b'.').unwrap_or(0)
+    } else {
+        0
+    };
     Facts {
         flags,
-        last_dot: if last_dot == usize::MAX { 0 } else { last_dot },
+        last_dot,
         double_dot,
+    }
+}
+
+/// [`facts`] as defined, one property at a time.
+#[cfg(test)]
+fn facts_bytes(b: &[u8]) -> Facts {
+    Facts {
+        flags: b.iter().fold(0, |f, c| f | CLASS[*c as usize]),
+        last_dot: b.iter().rposition(|c| *c == b'.').unwrap_or(0),
+        double_dot: b.windows(2).any(|w| w == b".."),
     }
 }
 
@@ -734,6 +751,48 @@ mod tests {
                     "{c:?} {m}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn facts_equal_those_found_byte_by_byte() {
+        let mut x = 0x51af_d7ed_558c_cd1du64;
+        let mut tokens: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b".".to_vec(),
+            b"..".to_vec(),
+            b"a.b".to_vec(),
+            b"abcdefg..hij".to_vec(),
+            b"abcdefgh.".to_vec(),
+            b"abcdefg.".to_vec(),
+            b"abcdefg..".to_vec(),
+            b"x.y.z\xc3\xa9.com".to_vec(),
+        ];
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 40) as usize;
+            let t = (0..len)
+                .map(|k| {
+                    let r = x.rotate_left(k as u32 * 7) ^ (k as u64).wrapping_mul(0x9e37);
+                    match r % 6 {
+                        0 | 1 => b'.',
+                        2 => b"aZ0f9-_@%:"[(r >> 8) as usize % 10],
+                        3 => 0x80 | (r >> 16) as u8,
+                        _ => (r >> 24) as u8,
+                    }
+                })
+                .collect();
+            tokens.push(t);
+        }
+        for t in &tokens {
+            let (a, b) = (facts(t), facts_bytes(t));
+            assert_eq!(
+                (a.flags, a.last_dot, a.double_dot),
+                (b.flags, b.last_dot, b.double_dot),
+                "{t:?}"
+            );
         }
     }
 
