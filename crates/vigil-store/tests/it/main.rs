@@ -70,6 +70,7 @@ conformance!(
     search_finds_words_prefixes_phrases_and_values,
     search_sees_exactly_what_queries_see,
     search_index_follows_new_versions_and_deletes,
+    search_indexes_every_object_of_a_many_batch_request,
     relationships_are_found_by_either_end,
 );
 
@@ -1056,6 +1057,49 @@ async fn search_index_follows_new_versions_and_deletes(s: Arc<dyn Store>) {
             .0,
         0
     );
+    s.integrity_check().await.unwrap();
+}
+
+/// A request handed over in several batches, one of them repeating an
+/// object of an earlier batch: search finds each new object once, whichever
+/// batch brought it, and the repeat adds nothing.
+async fn search_indexes_every_object_of_a_many_batch_request(s: Arc<dyn Store>) {
+    collection(s.as_ref(), C, None).await;
+    let one = |i: usize| {
+        stix(
+            &format!("malware--{i}"),
+            1,
+            Tlp::Clear,
+            None,
+            None,
+            &format!(r#""name":"Kind{i}","description":"batchword""#),
+        )
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let sender = tokio::spawn(async move {
+        for b in 0..3 {
+            let mut batch: Vec<NewObject> = (b * 300..(b + 1) * 300).map(one).collect();
+            if b == 2 {
+                batch.push(one(5));
+            }
+            tx.send(batch).await.unwrap();
+        }
+    });
+    let (out, _) = s
+        .add_object_batches_with_status(C, rx, counting_status("5c3a", C))
+        .await
+        .unwrap();
+    sender.await.unwrap();
+    assert_eq!(out.len(), 901);
+    assert_eq!(out[900], Added::Duplicate);
+    assert_eq!(find(s.as_ref(), "batchword", all_of(C)).await.0, 900);
+    for i in [0, 299, 300, 599, 600, 899] {
+        assert_eq!(
+            find(s.as_ref(), &format!("kind{i}"), all_of(C)).await.1,
+            [format!("malware--{i}")],
+            "object {i}"
+        );
+    }
     s.integrity_check().await.unwrap();
 }
 
