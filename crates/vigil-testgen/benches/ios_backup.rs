@@ -13,7 +13,11 @@
 //! largest indicator set. Vigil runs twice per set: the first scan parses the
 //! STIX file and leaves its compiled form beside it, the second (the one the
 //! ratios use) reads that, as every scan after the first does. MVT runs only up to `VIGIL_BENCH_MVT_MAX_IOCS`
-//! indicators (default 100,000: its loader alone takes minutes there).
+//! indicators (default 100,000: its loader alone takes minutes there, and it
+//! compares every URL with every indicator) and is stopped after
+//! `VIGIL_BENCH_MVT_CAP_SECS` (default 1200); a stopped run is reported with
+//! the time, CPU time and peak memory it had used, and the ratios against it
+//! as lower bounds (`>=`).
 //! Environment: `VIGIL_BENCH_SIZE` (SMS and Safari visits alike, default
 //! 1,000,000; `VIGIL_BENCH_SIZE=100000` runs both tools in a few minutes),
 //! `VIGIL_BENCH_SMS`, `VIGIL_BENCH_VISITS` (each table on its own),
@@ -66,17 +70,78 @@ struct Measure {
     cpu_secs: f64,
     max_rss_kb: u64,
     ok: bool,
+    /// Stopped at the cap: the figures are what it had used by then (lower bounds).
+    overran: bool,
 }
 
-/// Runs a command under `/usr/bin/time -v` and reads its wall time and peak memory.
-fn measure(mut cmd: Vec<String>) -> Measure {
+/// CPU seconds (user + system) and peak RSS in kB of a running process, from `/proc`.
+fn proc_usage(pid: u32) -> Option<(f64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name, in ticks of 1/100 s.
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())?;
+    Some((ticks as f64 / 100.0, hwm))
+}
+
+/// Runs a command under `/usr/bin/time -v` and reads its wall time and peak
+/// memory; a command still running after `cap` is killed (with its process
+/// group) and reported with the time, CPU time and peak memory it had used.
+fn measure(mut cmd: Vec<String>, cap: Option<std::time::Duration>) -> Measure {
+    use std::os::unix::process::CommandExt;
     let mut full = vec!["-v".to_string()];
     full.append(&mut cmd);
-    let out = Command::new("/usr/bin/time")
+    let start = std::time::Instant::now();
+    let mut child = Command::new("/usr/bin/time")
         .args(&full)
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
         .expect("/usr/bin/time");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut s);
+        s
+    });
+    let mut overran = None;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if let Some(cap) = cap.filter(|c| start.elapsed() >= *c) {
+            // The measured program is the child of `time`.
+            let pid = child.id();
+            let inner = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .ok()
+                .and_then(|c| c.split_whitespace().next()?.parse::<u32>().ok());
+            overran = Some((cap.as_secs_f64(), inner.and_then(proc_usage)));
+            let _ = Command::new("kill")
+                .args(["-KILL", &format!("-{pid}")])
+                .status();
+            break child.wait().expect("wait");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let stderr = reader.join().unwrap_or_default();
+    if let Some((secs, usage)) = overran {
+        let (cpu_secs, max_rss_kb) = usage.unwrap_or((f64::NAN, 0));
+        return Measure {
+            secs,
+            cpu_secs,
+            max_rss_kb,
+            ok: true,
+            overran: true,
+        };
+    }
+    let err = String::from_utf8_lossy(&stderr);
     let field = |name: &str| {
         err.lines()
             .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_string()))
@@ -99,7 +164,7 @@ fn measure(mut cmd: Vec<String>) -> Measure {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     // vigil scan exits 1 when it finds something; MVT exits 0.
-    let ok = matches!(out.status.code(), Some(0) | Some(1));
+    let ok = matches!(status.code(), Some(0) | Some(1));
     if !ok {
         eprintln!(
             "command failed: {full:?}\n{}",
@@ -111,6 +176,7 @@ fn measure(mut cmd: Vec<String>) -> Measure {
         cpu_secs,
         max_rss_kb,
         ok,
+        overran: false,
     }
 }
 
@@ -158,6 +224,8 @@ fn main() {
         .unwrap_or_else(|| root.join("target/interop-venv/bin/mvt-ios"));
     let run_mvt = mvt.exists() && std::env::var("VIGIL_BENCH_SKIP_MVT").map_or(true, |v| v != "1");
     let mvt_max = env_usize("VIGIL_BENCH_MVT_MAX_IOCS", 100_000);
+    let mvt_cap =
+        std::time::Duration::from_secs(env_usize("VIGIL_BENCH_MVT_CAP_SECS", 1200) as u64);
     let mut vigil_secs: Vec<(usize, f64)> = Vec::new();
     if !vigil.exists() {
         println!(
@@ -190,14 +258,17 @@ fn main() {
             write_stix(&iocs, n);
         }
         let scan = || {
-            measure(vec![
-                vigil.display().to_string(),
-                "scan".into(),
-                "--iocs".into(),
-                iocs.display().to_string(),
-                "--quiet".into(),
-                backup.display().to_string(),
-            ])
+            measure(
+                vec![
+                    vigil.display().to_string(),
+                    "scan".into(),
+                    "--iocs".into(),
+                    iocs.display().to_string(),
+                    "--quiet".into(),
+                    backup.display().to_string(),
+                ],
+                None,
+            )
         };
         // The first scan of a set parses it and leaves its compiled form beside
         // it (for files of 4 MiB or more); every later scan reads that.
@@ -211,42 +282,58 @@ fn main() {
         let m = (run_mvt && n <= mvt_max).then(|| {
             let out = dir.join(format!("mvt-out-{n}"));
             let _ = std::fs::remove_dir_all(&out);
-            measure(vec![
-                mvt.display().to_string(),
-                // No network: the update checks would only wait for a timeout.
-                "--disable-update-check".into(),
-                "--disable-indicator-update-check".into(),
-                "check-backup".into(),
-                "--iocs".into(),
-                iocs.display().to_string(),
-                "--output".into(),
-                out.display().to_string(),
-                backup.display().to_string(),
-            ])
+            measure(
+                vec![
+                    mvt.display().to_string(),
+                    // No network: the update checks would only wait for a timeout.
+                    "--disable-update-check".into(),
+                    "--disable-indicator-update-check".into(),
+                    "check-backup".into(),
+                    "--iocs".into(),
+                    iocs.display().to_string(),
+                    "--output".into(),
+                    out.display().to_string(),
+                    backup.display().to_string(),
+                ],
+                Some(mvt_cap),
+            )
         });
         let fmt = |x: &Option<Measure>| match x {
-            Some(m) if m.ok => (
-                format!("{:.2}", m.secs),
-                format!("{:.2}", m.cpu_secs),
-                format!("{:.0}", m.max_rss_kb as f64 / 1024.0),
-            ),
+            Some(m) if m.ok => {
+                let more = if m.overran { ">" } else { "" };
+                (
+                    format!("{more}{:.2}", m.secs),
+                    format!("{more}{:.2}", m.cpu_secs),
+                    format!("{more}{:.0}", m.max_rss_kb as f64 / 1024.0),
+                )
+            }
             Some(_) => ("failed".into(), "-".into(), "-".into()),
             None => ("-".into(), "-".into(), "-".into()),
         };
         let ((vs, vc, vm), (ms, mc, mm)) = (fmt(&v), fmt(&m));
         let (fs, fc, _) = fmt(&first);
         let (speed, cpu, mem) = match (&v, &m) {
-            (Some(v), Some(m)) if v.ok && m.ok => (
-                format!("{:.0}x", m.secs / v.secs),
-                format!("{:.0}x", m.cpu_secs / v.cpu_secs),
-                format!("{:.1}x", m.max_rss_kb as f64 / v.max_rss_kb.max(1) as f64),
-            ),
+            (Some(v), Some(m)) if v.ok && m.ok => {
+                let at_least = if m.overran { ">=" } else { "" };
+                (
+                    format!("{at_least}{:.0}x", m.secs / v.secs),
+                    format!("{at_least}{:.0}x", m.cpu_secs / v.cpu_secs),
+                    format!(
+                        "{at_least}{:.1}x",
+                        m.max_rss_kb as f64 / v.max_rss_kb.max(1) as f64
+                    ),
+                )
+            }
             _ => ("-".into(), "-".into(), "-".into()),
         };
         println!(
             "{n:>10}  {fs:>8} {fc:>8}  {vs:>8} {vc:>8} {vm:>8}  {ms:>8} {mc:>8} {mm:>8}  {speed:>7} {cpu:>7} {mem:>7}"
         );
     }
+    println!(
+        "(>: MVT was stopped at the cap of {} s, VIGIL_BENCH_MVT_CAP_SECS; its figures are what it had used by then, so the ratios are lower bounds)",
+        mvt_cap.as_secs()
+    );
     if let (Some(first), Some(last)) = (vigil_secs.first(), vigil_secs.last()) {
         if last.0 > first.0 {
             println!(
