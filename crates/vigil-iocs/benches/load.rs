@@ -99,17 +99,6 @@ struct Cost {
     peak_rss_mb: f64,
 }
 
-/// CPU seconds this process has used so far (`/proc/self/stat` utime + stime).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // Linux reports these in USER_HZ, which is 100 on every supported architecture.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// CPU nanoseconds the calling thread has used so far (`/proc/thread-self/schedstat`).
 fn thread_cpu_ns() -> u64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
@@ -139,11 +128,11 @@ fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> (Cost, T) {
     for _ in 0..runs {
         drop(last.take());
         reset_peak_rss();
-        let (t, c) = (Instant::now(), cpu_seconds());
+        let (t, c) = (Instant::now(), vigil_testkit::own_cpu_secs());
         let v = f();
         let cost = Cost {
             wall: t.elapsed().as_secs_f64(),
-            cpu: cpu_seconds() - c,
+            cpu: vigil_testkit::own_cpu_secs() - c,
             peak_rss_mb: peak_rss_mb(),
         };
         if best.as_ref().is_none_or(|b| cost.wall < b.wall) {

@@ -139,25 +139,14 @@ fn write_pcap(path: &Path, bytes: usize, domains: &[String]) -> u64 {
     planted
 }
 
-/// CPU seconds (user + system) this process has consumed, from `/proc/self/stat`.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses): utime and stime are 14 and 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // Fields 14 and 15 are at 11 and 12 after the state field; USER_HZ is 100 on Linux.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// Runs a module; returns wall seconds, CPU seconds, records emitted and records checked.
 fn time_module(m: &dyn Module) -> (f64, f64, u64, u64) {
-    let (t, c) = (Instant::now(), cpu_seconds());
+    let (t, c) = (Instant::now(), vigil_testkit::own_cpu_secs());
     let mut emitted = 0u64;
     let s = m.run(&mut |_| emitted += 1).expect("module runs");
     (
         t.elapsed().as_secs_f64(),
-        cpu_seconds() - c,
+        vigil_testkit::own_cpu_secs() - c,
         emitted,
         s.records,
     )

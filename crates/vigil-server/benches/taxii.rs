@@ -229,17 +229,6 @@ struct Server {
     restarted: bool,
 }
 
-/// CPU seconds (user + system) used so far by process `pid`, from
-/// `/proc/PID/stat` (Linux; clock ticks of 1/100 s, the kernel's USER_HZ).
-fn cpu_secs(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) in parentheses.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
-}
-
 impl Server {
     /// The process serving: medallion's, or this one for an in-process hub
     /// (whose CPU time then includes the benchmark's client thread).
@@ -637,9 +626,9 @@ struct Plan {
 /// Runs the three phases against one server, each bounded by the cap; a
 /// server that overran one is recovered before the next.
 fn measure(name: &str, srv: &mut Server, p: &Plan) -> Row {
-    let cpu_before = cpu_secs(srv.pid());
+    let cpu_before = vigil_testkit::cpu_secs(srv.pid());
     let (ingest, probes) = ingest(srv, &p.objs, &p.bodies, p.batch, p.cap, p.probe_cap, &p.dir);
-    let ingest_cpu = match (cpu_before, cpu_secs(srv.pid())) {
+    let ingest_cpu = match (cpu_before, vigil_testkit::cpu_secs(srv.pid())) {
         (Some(a), Some(b)) if !srv.restarted => Some(b - a),
         _ => None,
     };

@@ -13,8 +13,8 @@
 //! largest indicator set. Vigil runs twice per set: the first scan parses the
 //! STIX file and leaves its compiled form beside it, the second (the one the
 //! ratios use) reads that, as every scan after the first does. MVT runs only up to `VIGIL_BENCH_MVT_MAX_IOCS`
-//! indicators (default 100,000: its loader alone takes minutes there, and it
-//! compares every URL with every indicator) and is stopped after
+//! indicators (default 100,000: its loader alone takes minutes there) and is
+//! stopped after
 //! `VIGIL_BENCH_MVT_CAP_SECS` (default 1200); a stopped run is reported with
 //! the time, CPU time and peak memory it had used, and the ratios against it
 //! as lower bounds (`>=`).
@@ -74,22 +74,6 @@ struct Measure {
     overran: bool,
 }
 
-/// CPU seconds (user + system) and peak RSS in kB of a running process, from `/proc`.
-fn proc_usage(pid: u32) -> Option<(f64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name, in ticks of 1/100 s.
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let hwm = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())?;
-    Some((ticks as f64 / 100.0, hwm))
-}
-
 /// Runs a command under `/usr/bin/time -v` and reads its wall time and peak
 /// memory; a command still running after `cap` is killed (with its process
 /// group) and reported with the time, CPU time and peak memory it had used.
@@ -122,7 +106,9 @@ fn measure(mut cmd: Vec<String>, cap: Option<std::time::Duration>) -> Measure {
             let inner = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
                 .ok()
                 .and_then(|c| c.split_whitespace().next()?.parse::<u32>().ok());
-            overran = Some((cap.as_secs_f64(), inner.and_then(proc_usage)));
+            let usage = inner
+                .and_then(|p| Some((vigil_testkit::cpu_secs(p)?, vigil_testkit::peak_rss_kib(p)?)));
+            overran = Some((cap.as_secs_f64(), usage));
             let _ = Command::new("kill")
                 .args(["-KILL", &format!("-{pid}")])
                 .status();

@@ -70,3 +70,30 @@ fn required(var: &str) -> bool {
         .map(|v| !v.is_empty() && v != "0")
         .unwrap_or(false)
 }
+
+/// CPU seconds (user + system) process `pid` has used so far, from
+/// `/proc/PID/stat` (Linux; clock ticks of 1/100 s, the kernel's USER_HZ),
+/// or `None` when that cannot be read. For benchmarks' CPU-time figures.
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold
+    // spaces: utime and stime, fields 14 and 15 of the line, are 11 and 12 there.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// [`cpu_secs`] of the calling process (0 when it cannot be read).
+pub fn own_cpu_secs() -> f64 {
+    cpu_secs(std::process::id()).unwrap_or(0.0)
+}
+
+/// Peak resident memory (`VmHWM`) of process `pid` in KiB, from `/proc/PID/status`.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}

@@ -71,17 +71,7 @@ fn thread_cpu() -> Duration {
 /// CPU time (user + system) this process has used so far. Linux reports it
 /// in clock ticks of 1/100 s.
 fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the
-    // 14th and 15th fields of the whole line.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    Duration::from_millis(f.iter().sum::<u64>() * 10)
+    Duration::from_secs_f64(vigil_testkit::own_cpu_secs())
 }
 
 struct AppendRun {

@@ -245,7 +245,6 @@ fn run_measured(args: &[&str]) -> (Output, u64) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let status = format!("/proc/{}/status", child.id());
     // The pipes are drained on other threads so the child never blocks on them.
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
@@ -259,14 +258,8 @@ fn run_measured(args: &[&str]) -> (Output, u64) {
     });
     let mut peak_kib = 0u64;
     loop {
-        if let Ok(text) = std::fs::read_to_string(&status) {
-            if let Some(v) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                peak_kib = peak_kib.max(v);
-            }
+        if let Some(v) = vigil_testkit::peak_rss_kib(child.id()) {
+            peak_kib = peak_kib.max(v);
         }
         if child.try_wait().unwrap().is_some() {
             break;
